@@ -1,0 +1,118 @@
+# xdphook — build everything into build/.
+#
+#   make              tools, library, examples
+#   make test         every test suite (unit, packet-level, integration)
+#   make SANITIZE=1   the same with ASan/UBSan (use a clean build/ or `make clean`)
+#   make bench        the benchmark
+#   make install PREFIX=/usr/local DESTDIR=
+#
+# Every lib/*.c goes into build/libxdphook.a; every bpf/*.bpf.c becomes a
+# libbpf skeleton build/skel/<name>.skel.h; every test/unit/test_*.c becomes a
+# cmocka binary; every test/prog/*.bpf.c a test-only skeleton.
+
+BUILD    ?= build
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+PKG_CONFIG ?= pkg-config
+
+PKGS     := libbpf libxdp libnl-3.0 libnl-route-3.0 libnl-genl-3.0 jansson libelf
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Ilib -I$(BUILD)/skel \
+            $(shell $(PKG_CONFIG) --cflags $(PKGS))
+LDLIBS   += $(shell $(PKG_CONFIG) --libs $(PKGS)) -lz
+
+ifeq ($(SANITIZE),1)
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+              -Iinclude -Ibpf -I/usr/include/$(shell uname -m)-linux-gnu
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
+TBPF_SRCS := $(wildcard test/prog/*.bpf.c)
+TBPF_SKELS:= $(patsubst test/prog/%.bpf.c,$(BUILD)/skel/%.skel.h,$(TBPF_SRCS))
+BPF_HDRS  := $(wildcard bpf/*.h include/xdphook/*.h)
+
+LIB_SRCS := $(wildcard lib/*.c)
+LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+LIB_HDRS := $(wildcard lib/*.h include/*.h include/xdphook/*.h)
+LIB      := $(BUILD)/libxdphook.a
+
+LOADER_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard loader/*.c))
+LOADER_LIB_OBJS := $(filter-out $(BUILD)/obj/loader/main.o,$(LOADER_OBJS))
+HOOK_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard hook/*.c))
+TOOLS       := $(BUILD)/xdp_loader $(if $(HOOK_OBJS),$(BUILD)/xdp_hook)
+
+UNIT_SRCS := $(wildcard test/unit/test_*.c)
+UNIT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))
+PROG_SRCS := $(wildcard test/prog/*.c)
+PROG_BIN  := $(if $(PROG_SRCS),$(BUILD)/test/test_progs)
+
+.PHONY: all test test-unit test-prog test-integration bench install clean
+.SECONDARY:
+.DELETE_ON_ERROR:
+
+all: $(TOOLS)
+
+# --- BPF -> skeletons -------------------------------------------------------
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)/bpf
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bpf/%.bpf.o: test/prog/%.bpf.c $(BPF_HDRS) | $(BUILD)/bpf
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o | $(BUILD)/skel
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+
+# --- user space ---------------------------------------------------------------
+$(BUILD)/obj/%.o: %.c $(LIB_HDRS) $(BPF_SKELS) $(wildcard loader/*.h hook/*.h) | $(BUILD)/obj
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iloader -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/xdp_loader: $(LOADER_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/xdp_hook: $(HOOK_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# --- tests --------------------------------------------------------------------
+# Unit tests may use any library or loader module (not main).
+$(BUILD)/test/test_%: test/unit/test_%.c $(LOADER_LIB_OBJS) $(LIB) | $(BUILD)/test
+	$(CC) $(CFLAGS) -Iloader $(LDFLAGS) -o $@ $< $(LOADER_LIB_OBJS) $(LIB) $(LDLIBS) -lcmocka
+
+$(BUILD)/test/test_progs: $(PROG_SRCS) $(wildcard test/prog/*.h) $(TBPF_SKELS) $(LIB) | $(BUILD)/test
+	$(CC) $(CFLAGS) -Itest/prog $(LDFLAGS) -o $@ $(PROG_SRCS) $(LIB) $(LDLIBS) -lcmocka
+
+test: test-unit test-prog test-integration
+	@echo "all test suites passed"
+
+test-unit: $(UNIT_BINS)
+	@test/run-unit.sh $(UNIT_BINS)
+
+test-prog: $(PROG_BIN)
+	@test/run-unit.sh $(PROG_BIN)
+
+test-integration: $(TOOLS)
+	@BUILD=$(abspath $(BUILD)) test/integration/run.sh
+
+bench: $(TOOLS)
+	@BUILD=$(abspath $(BUILD)) test/bench/run.sh
+
+install: $(TOOLS)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+
+$(BUILD)/bpf $(BUILD)/skel $(BUILD)/obj $(BUILD)/test:
+	mkdir -p $@
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,72 @@
+# Shared helpers for integration tests (sourced). Every test:
+#   . "$(dirname "$0")/lib.sh"
+#   ns_new world; ...; pass / fail / skip
+# Names are unique per run (XH_TAG), everything made here is registered and
+# removed by the EXIT trap even when the test fails.
+set -u
+: "${BUILD:?BUILD must point at the build directory}"
+LOADER="$BUILD/xdp_loader"
+XH_TAG="${XH_TAG:-$(printf '%04x' $(( ($$ ^ RANDOM) & 0xffff )))}"
+XH_NETNS=()
+XH_CLEANUP=()
+XH_TMP=$(mktemp -d "/tmp/xht-$XH_TAG.XXXXXX")
+
+xh_cleanup() {
+	local i
+	for (( i=${#XH_CLEANUP[@]}-1; i>=0; i-- )); do
+		eval "${XH_CLEANUP[$i]}" >/dev/null 2>&1 || true
+	done
+	for ns in "${XH_NETNS[@]}"; do
+		ip netns del "$ns" >/dev/null 2>&1 || true
+	done
+	rm -rf "$XH_TMP"
+}
+trap xh_cleanup EXIT
+trap 'exit 1' INT TERM
+
+# at_exit CMD: run CMD (a string) at cleanup, in reverse order of registration.
+at_exit() { XH_CLEANUP+=("$1"); }
+
+pass() { echo "PASS: ${0##*/}${1:+: $1}"; exit 0; }
+fail() { echo "FAIL: ${0##*/}: $*" >&2; exit 1; }
+skip() { echo "SKIP: ${0##*/}: $*"; exit 77; }
+
+# ns_new NAME: create netns xht-$XH_TAG-NAME with lo up and IPv6 off;
+# prints nothing, sets nothing: use "$(ns NAME)" for the full name.
+ns() { echo "xht-$XH_TAG-$1"; }
+ns_new() {
+	local n; n=$(ns "$1")
+	ip netns add "$n" || fail "cannot create netns $n"
+	XH_NETNS+=("$n")
+	ip -n "$n" link set lo up
+	in_ns "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+}
+# in_ns NAME CMD...: run CMD in the netns, keeping the host mount namespace
+# (so bpffs pins stay visible; `ip netns exec` would remount /sys).
+in_ns() { local n; n=$(ns "$1"); shift; nsenter --net="/run/netns/$n" "$@"; }
+
+# veth_new NAME_A NS_A NAME_B NS_B [ip-link-args...]: veth pair, one end in
+# each namespace, both up. Device names must be <= 15 chars.
+veth_new() {
+	local a=$1 nsa=$2 b=$3 nsb=$4; shift 4
+	ip link add "$a" netns "$(ns "$nsa")" "$@" type veth peer name "$b" netns "$(ns "$nsb")" \
+		|| fail "cannot create veth $a/$b"
+	ip -n "$(ns "$nsa")" link set "$a" up
+	ip -n "$(ns "$nsb")" link set "$b" up
+}
+
+# A veth that receives redirected XDP frames needs GRO (or an XDP program)
+# on its peer; a veth that sends must not send partial checksums.
+veth_xdp_ready() { in_ns "$1" ethtool -K "$2" gro on tx off >/dev/null; }
+
+# expect_fail RC REGEX CMD...: CMD must exit with RC and print REGEX on stderr.
+expect_fail() {
+	local want=$1 re=$2 rc; shift 2
+	"$@" >"$XH_TMP/out" 2>"$XH_TMP/err"; rc=$?
+	[ "$rc" = "$want" ] || fail "'$*' exited $rc, want $want (stderr: $(cat "$XH_TMP/err"))"
+	grep -Eq -- "$re" "$XH_TMP/err" || fail "'$*' stderr lacks /$re/: $(cat "$XH_TMP/err")"
+}
+
+# pins_of_dev NS DEV: list xdphook pins for that device (by netns cookie is
+# not visible from shell, so by the meta the loader shows in -status -json).
+xdp_prog_id() { in_ns "$1" ip -j link show dev "$2" | grep -o '"prog":{[^}]*"id":[0-9]*' | grep -o '[0-9]*$' | head -1; }
