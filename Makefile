@@ -54,7 +54,7 @@ UNIT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))
 PROG_SRCS := $(wildcard test/prog/*.c)
 PROG_BIN  := $(if $(PROG_SRCS),$(BUILD)/test/test_progs)
 
-.PHONY: all test test-unit test-prog test-integration bench install clean
+.PHONY: all test test-unit test-prog test-integration bench demo install clean
 .SECONDARY:
 .DELETE_ON_ERROR:
 
@@ -103,6 +103,9 @@ test-prog: $(PROG_BIN)
 
 test-integration: $(TOOLS)
 	@BUILD=$(abspath $(BUILD)) test/integration/run.sh
+
+demo: $(TOOLS)
+	@BUILD=$(BUILD) scripts/demo-loader.sh
 
 bench: $(TOOLS)
 	@BUILD=$(abspath $(BUILD)) test/bench/run.sh

@@ -9,6 +9,7 @@
 #ifndef XDPHOOK_ATTACH_H
 #define XDPHOOK_ATTACH_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <bpf/libbpf.h>
@@ -67,7 +68,7 @@ int xh_attach(const struct xh_attach_req *req);
 int xh_detach(int ifindex);
 
 struct xh_status {
-	char pin_dir[256];
+	char pin_dir[PATH_MAX];
 	struct xdphook_meta meta;
 	struct xdphook_counter verdict[XDPHOOK_VERDICTS];
 	bool this_netns;  /* the attachment is in the caller's netns */

@@ -1,0 +1,490 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Persistent attachment through libxdp, so a foreign program can share the
+ * device through libxdp's dispatcher where the kernel allows it; where it
+ * does not (no freplace), libxdp falls back to one program per device and a
+ * device that already has a program is refused with its name.
+ */
+#include "attach.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/if_link.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <xdp/libxdp.h>
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+static const char *const mode_names[] = {
+	[XH_MODE_AUTO] = "auto",
+	[XH_MODE_NATIVE] = "native",
+	[XH_MODE_SKB] = "skb",
+};
+
+int xh_mode_parse(const char *s, enum xh_mode *mode)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(mode_names); i++) {
+		if (!strcmp(s, mode_names[i])) {
+			*mode = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *xh_mode_name(enum xh_mode mode)
+{
+	return (size_t)mode < ARRAY_SIZE(mode_names) ? mode_names[mode] : "?";
+}
+
+const char *xh_xdp_flags_name(uint32_t flags)
+{
+	if (flags & XDP_FLAGS_HW_MODE)
+		return "hw";
+	if (flags & XDP_FLAGS_DRV_MODE)
+		return "native";
+	if (flags & XDP_FLAGS_SKB_MODE)
+		return "skb";
+	return "auto";
+}
+
+static enum xdp_attach_mode libxdp_mode(enum xh_mode mode)
+{
+	switch (mode) {
+	case XH_MODE_NATIVE:
+		return XDP_MODE_NATIVE;
+	case XH_MODE_SKB:
+		return XDP_MODE_SKB;
+	default:
+		return XDP_MODE_UNSPEC;
+	}
+}
+
+int xh_bpffs_ensure(void)
+{
+	struct statfs st;
+
+	if (!statfs(XH_BPFFS, &st) && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", XH_BPFFS, "bpf", 0, "mode=0700"))
+		return xh_err(-errno, "cannot mount bpffs at %s: %s", XH_BPFFS, strerror(errno));
+	return 0;
+}
+
+int xh_netns_cookie(uint64_t *cookie)
+{
+	cleanup_close int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	socklen_t len = sizeof(*cookie);
+
+	if (fd < 0)
+		return -errno;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len) == 0)
+		return 0;
+	/* Before 5.14 there is no cookie: the netns inode is unique while the
+	 * namespace lives, which is as long as anything pinned for it matters. */
+	struct stat s;
+
+	if (stat("/proc/thread-self/ns/net", &s))
+		return -errno;
+	*cookie = s.st_ino;
+	return 0;
+}
+
+int xh_pin_dir(uint64_t cookie, int ifindex, char *buf, size_t size)
+{
+	int n = xh_snprintf(buf, size, XH_PIN_BASE "/dev-%llu-%d", (unsigned long long)cookie, ifindex);
+
+	return n < 0 ? n : 0;
+}
+
+int xh_kernel_check(void)
+{
+	struct utsname u;
+	unsigned int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return 0; /* cannot tell: let the features speak */
+	if (major < 5 || (major == 5 && minor < 4))
+		return xh_err(-EOPNOTSUPP, "kernel %s is too old: xdphook needs Linux 5.4 or newer",
+			      u.release);
+	return 0;
+}
+
+/* Name and id of whatever XDP program holds ifindex now, for messages. */
+static int describe_current(int ifindex, char *buf, size_t size, uint32_t *id_out)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_prog_info info = {};
+	uint32_t len = sizeof(info);
+	uint32_t id;
+	int err;
+
+	err = bpf_xdp_query(ifindex, 0, &q);
+	if (err)
+		return err;
+	id = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+	if (id_out)
+		*id_out = id;
+	if (!id)
+		return -ENOENT;
+	cleanup_close int fd = bpf_prog_get_fd_by_id(id);
+	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+		snprintf(buf, size, "'%s' (id %u)", info.name, id);
+	else
+		snprintf(buf, size, "id %u", id);
+	return 0;
+}
+
+/* Remove the pin directory and everything in it (only files: pins). */
+static void remove_pin_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[PATH_MAX];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (xh_snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= 0)
+			unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static int pin_fd(int fd, const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	int err = xh_snprintf(path, sizeof(path), "%s/%s", dir, name);
+
+	if (err < 0)
+		return err;
+	if (bpf_obj_pin(fd, path))
+		return xh_err(-errno, "pin %s: %s", path, strerror(errno));
+	return 0;
+}
+
+/* Pin the program, every non-internal map and a meta map into dir. */
+static int pin_all(struct bpf_object *obj, int prog_fd, const struct xdphook_meta *meta,
+		   const char *dir)
+{
+	struct bpf_map *map;
+	uint32_t key = 0;
+	int err;
+
+	err = xh_mkdir_p(dir, 0700);
+	if (err)
+		return xh_err(err, "create %s: %s", dir, strerror(-err));
+	err = pin_fd(prog_fd, dir, "prog");
+	if (err)
+		return err;
+	bpf_object__for_each_map(map, obj) {
+		if (bpf_map__is_internal(map))
+			continue;
+		err = pin_fd(bpf_map__fd(map), dir, bpf_map__name(map));
+		if (err)
+			return err;
+	}
+
+	cleanup_close int meta_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdphook_meta", sizeof(key),
+						   sizeof(*meta), 1, NULL);
+	if (meta_fd < 0)
+		return xh_err(-errno, "create meta map: %s", strerror(errno));
+	if (bpf_map_update_elem(meta_fd, &key, meta, BPF_ANY))
+		return -errno;
+	return pin_fd(meta_fd, dir, "meta");
+}
+
+static int read_meta(const char *dir, struct xdphook_meta *meta)
+{
+	char path[PATH_MAX];
+	uint32_t key = 0;
+	int err = xh_snprintf(path, sizeof(path), "%s/meta", dir);
+
+	if (err < 0)
+		return err;
+	cleanup_close int fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_lookup_elem(fd, &key, meta))
+		return -errno;
+	return 0;
+}
+
+int xh_attach(const struct xh_attach_req *req)
+{
+	char dir[PATH_MAX], holder[64];
+	struct xdp_program *prog;
+	struct xdphook_meta meta = {};
+	struct stat st;
+	uint64_t cookie;
+	int err;
+
+	err = xh_bpffs_ensure();
+	if (err)
+		return err;
+	err = xh_netns_cookie(&cookie);
+	if (err)
+		return err;
+	err = xh_pin_dir(cookie, req->ifindex, dir, sizeof(dir));
+	if (err)
+		return err;
+	if (!stat(dir, &st)) {
+		if (!read_meta(dir, &meta))
+			return xh_err(-EEXIST, "%s already attached '%s' here; detach it first",
+				      meta.owner, meta.program);
+		return xh_err(-EEXIST, "xdphook pins exist in %s; detach first", dir);
+	}
+
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, popts, .obj = req->obj, .prog_name = req->prog_name);
+	prog = xdp_program__create(&popts);
+	err = libxdp_get_error(prog);
+	if (err)
+		return xh_err(err, "load %s: %s", req->prog_name, strerror(-err));
+
+	err = xdp_program__attach(prog, req->ifindex, libxdp_mode(req->mode), 0);
+	if (err) {
+		/* libxdp says EEXIST/EBUSY when a program that cannot be
+		 * shared (no dispatcher, or a legacy one) holds the device. */
+		if (!describe_current(req->ifindex, holder, sizeof(holder), NULL))
+			err = xh_err(-EBUSY,
+				     "device already has XDP program %s and it cannot be shared "
+				     "(libxdp dispatcher unavailable or program not libxdp-managed); "
+				     "detach it first",
+				     holder);
+		else if (err == -EOPNOTSUPP && req->mode == XH_MODE_NATIVE)
+			err = xh_err(err, "driver has no native XDP support (try -mode skb)");
+		else
+			err = xh_err(err, "attach: %s", strerror(-err));
+		xdp_program__close(prog);
+		return err;
+	}
+
+	if (req->setup) {
+		err = req->setup(xdp_program__bpf_obj(prog), req->setup_ctx);
+		if (err)
+			goto detach;
+	}
+
+	meta.netns_cookie = cookie;
+	meta.ifindex = req->ifindex;
+	meta.prog_id = xdp_program__id(prog);
+	meta.attach = XDPHOOK_ATTACH_LIBXDP;
+	meta.attached_ns = xh_now_ns(CLOCK_REALTIME);
+	meta.target_ifindex = req->target_ifindex;
+	snprintf(meta.ifname, sizeof(meta.ifname), "%s", req->ifname);
+	snprintf(meta.program, sizeof(meta.program), "%s", req->program);
+	snprintf(meta.owner, sizeof(meta.owner), "%s", req->owner);
+	snprintf(meta.target, sizeof(meta.target), "%s", req->target ? req->target : "");
+	/* Record the mode the kernel actually chose. */
+	{
+		LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+		if (!bpf_xdp_query(req->ifindex, 0, &q))
+			meta.xdp_flags = q.attach_mode == XDP_ATTACHED_DRV ? XDP_FLAGS_DRV_MODE
+					 : q.attach_mode == XDP_ATTACHED_SKB ? XDP_FLAGS_SKB_MODE
+					 : q.attach_mode == XDP_ATTACHED_HW  ? XDP_FLAGS_HW_MODE
+									     : 0;
+	}
+
+	err = pin_all(xdp_program__bpf_obj(prog), xdp_program__fd(prog), &meta, dir);
+	if (err)
+		goto detach;
+	xdp_program__close(prog);
+	return 0;
+
+detach:
+	xdp_program__detach(prog, req->ifindex, libxdp_mode(req->mode), 0);
+	xdp_program__close(prog);
+	remove_pin_dir(dir);
+	return err;
+}
+
+/* Find prog_id among the programs libxdp sees on ifindex (alone, or inside
+ * a dispatcher) and, if asked, detach it. -ENOENT if it is not there. */
+static int find_on_ifindex(int ifindex, uint32_t prog_id, bool detach)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *p = NULL;
+	int err = libxdp_get_error(mp);
+
+	if (err)
+		return err;
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		if (p && xdp_program__id(p) != prog_id)
+			p = NULL;
+	} else {
+		while ((p = xdp_multiprog__next_prog(p, mp)))
+			if (xdp_program__id(p) == prog_id)
+				break;
+	}
+	if (!p)
+		err = -ENOENT;
+	else if (detach)
+		err = xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0);
+	xdp_multiprog__close(mp);
+	return err;
+}
+
+int xh_detach(int ifindex)
+{
+	char dir[PATH_MAX];
+	struct xdphook_meta meta;
+	uint64_t cookie;
+	int err;
+
+	err = xh_bpffs_ensure();
+	if (err)
+		return err;
+	err = xh_netns_cookie(&cookie);
+	if (err)
+		return err;
+	err = xh_pin_dir(cookie, ifindex, dir, sizeof(dir));
+	if (err)
+		return err;
+	err = read_meta(dir, &meta);
+	if (err == -ENOENT)
+		return xh_err(-ENOENT, "nothing attached here by xdphook");
+	if (err)
+		return xh_err(err, "read %s/meta: %s", dir, strerror(-err));
+
+	if (meta.attach == XDPHOOK_ATTACH_LINK) {
+		char path[PATH_MAX];
+
+		if (xh_snprintf(path, sizeof(path), "%s/link", dir) >= 0) {
+			cleanup_close int fd = bpf_obj_get(path);
+
+			if (fd >= 0)
+				bpf_link_detach(fd);
+		}
+	} else {
+		err = find_on_ifindex(ifindex, meta.prog_id, true);
+		/* Already gone (someone else detached it): just clean up. */
+		if (err && err != -ENOENT)
+			return xh_err(err, "detach program id %u: %s", meta.prog_id, strerror(-err));
+	}
+	remove_pin_dir(dir);
+	return 0;
+}
+
+int xh_read_counters(int map_fd, struct xdphook_counter out[XDPHOOK_VERDICTS])
+{
+	int ncpu = libbpf_num_possible_cpus();
+
+	if (ncpu < 0)
+		return ncpu;
+	cleanup_free struct xdphook_counter *percpu = calloc(ncpu, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < XDPHOOK_VERDICTS; k++) {
+		out[k] = (struct xdphook_counter){};
+		if (bpf_map_lookup_elem(map_fd, &k, percpu))
+			return -errno;
+		for (int c = 0; c < ncpu; c++) {
+			out[k].packets += percpu[c].packets;
+			out[k].bytes += percpu[c].bytes;
+		}
+	}
+	return 0;
+}
+
+static int fill_status(const char *dir, uint64_t my_cookie, struct xh_status *st)
+{
+	char path[PATH_MAX];
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	snprintf(st->pin_dir, sizeof(st->pin_dir), "%s", dir);
+	err = read_meta(dir, &st->meta);
+	if (err)
+		return err;
+	if (xh_snprintf(path, sizeof(path), "%s/xdphook_stats", dir) >= 0) {
+		cleanup_close int fd = bpf_obj_get(path);
+
+		if (fd >= 0)
+			xh_read_counters(fd, st->verdict);
+	}
+	{
+		cleanup_close int fd = bpf_prog_get_fd_by_id(st->meta.prog_id);
+
+		st->prog_alive = fd >= 0;
+	}
+	st->this_netns = st->meta.netns_cookie == my_cookie;
+	if (st->this_netns)
+		st->attached = st->prog_alive && !find_on_ifindex(st->meta.ifindex, st->meta.prog_id, false);
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int xh_status_walk(int (*fn)(const struct xh_status *st, void *ctx), void *ctx)
+{
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	uint64_t cookie;
+	int err = 0;
+	DIR *d;
+
+	err = xh_bpffs_ensure();
+	if (err)
+		return err;
+	err = xh_netns_cookie(&cookie);
+	if (err)
+		return err;
+	d = opendir(XH_PIN_BASE);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, "dev-", 4))
+			continue;
+		if (n == cap) {
+			char **nn = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof(*names));
+
+			if (!nn) {
+				err = -ENOMEM;
+				break;
+			}
+			names = nn;
+		}
+		if (!(names[n] = strdup(e->d_name))) {
+			err = -ENOMEM;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (!err)
+		qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		char dir[PATH_MAX];
+		struct xh_status st;
+
+		if (!err && xh_snprintf(dir, sizeof(dir), XH_PIN_BASE "/%s", names[i]) >= 0 &&
+		    !fill_status(dir, cookie, &st))
+			err = fn(&st, ctx);
+		free(names[i]);
+	}
+	free(names);
+	return err;
+}
