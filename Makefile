@@ -51,7 +51,7 @@ TOOLS       := $(BUILD)/xdp_loader $(if $(HOOK_OBJS),$(BUILD)/xdp_hook)
 
 UNIT_SRCS := $(wildcard test/unit/test_*.c)
 UNIT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))
-PROG_SRCS := $(wildcard test/prog/*.c)
+PROG_SRCS := $(filter-out %.bpf.c,$(wildcard test/prog/*.c))
 PROG_BIN  := $(if $(PROG_SRCS),$(BUILD)/test/test_progs)
 
 .PHONY: all test test-unit test-prog test-integration bench demo install clean

@@ -21,7 +21,9 @@
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
-#include <linux/icmp.h>
+/* Not <linux/icmp.h>: it pulls in <linux/if.h> and through it glibc's
+ * <sys/socket.h>, which cannot be compiled for -target bpf (gnu/stubs-32.h).
+ * The parser reads ICMP's type/code as bytes and needs nothing from it. */
 #include <linux/icmpv6.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
@@ -66,7 +68,8 @@ struct packet {
 	__u8 vlans;              /* number of VLAN tags stripped by the parser */
 	__u16 vlan_id[PARSE_MAX_VLANS];
 	__u8 frag;               /* enum frag_kind */
-	__u8 ip_hdr_len;         /* IPv4 IHL * 4, or IPv6 40 + extension headers */
+	__u16 ip_hdr_len;        /* IPv4 IHL * 4, or IPv6 40 + extension headers
+	                          * (16 bits: an IPv6 chain can exceed 255) */
 	__u16 l3_off;            /* offsets from the start of the frame */
 	__u16 l4_off;
 	__u16 sport;             /* host order; ICMP: type/code in dport/sport 0 */
@@ -184,12 +187,18 @@ static __always_inline int parse_ip6hdr(struct hdr_cursor *c, struct packet *p)
 			else if (off & 1)
 				p->frag = FRAG_FIRST;
 			nexthdr = fh->nexthdr;
+			/* A later fragment carries data from the middle of the
+			 * packet: nexthdr names the first header of the
+			 * fragmentable part, which is not here. */
+			if (p->frag == FRAG_LATER)
+				break;
 		} else {
 			break;
 		}
 	}
-	if (nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING ||
-	    nexthdr == IPPROTO_DSTOPTS || nexthdr == IPPROTO_FRAGMENT)
+	if (p->frag != FRAG_LATER &&
+	    (nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING ||
+	     nexthdr == IPPROTO_DSTOPTS || nexthdr == IPPROTO_FRAGMENT))
 		return -1; /* longer chain than we follow */
 	p->ip_hdr_len = c->pos - (void *)ip6h;
 	return nexthdr;
