@@ -9,6 +9,7 @@
 #include "util.h"
 
 #include <dirent.h>
+#include <net/if.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/if_link.h>
@@ -374,7 +375,7 @@ int xh_detach(int ifindex)
 			if (fd >= 0)
 				bpf_link_detach(fd);
 		}
-	} else {
+	} else if (if_indextoname(ifindex, (char[IF_NAMESIZE]){ 0 })) {
 		err = find_on_ifindex(ifindex, meta.prog_id, true);
 		/* Already gone (someone else detached it): just clean up. */
 		if (err && err != -ENOENT)
@@ -382,6 +383,30 @@ int xh_detach(int ifindex)
 	}
 	remove_pin_dir(dir);
 	return 0;
+}
+
+int xh_unpin(uint64_t cookie, int ifindex)
+{
+	char dir[PATH_MAX];
+	int err = xh_pin_dir(cookie, ifindex, dir, sizeof(dir));
+
+	if (err)
+		return err;
+	remove_pin_dir(dir);
+	return 0;
+}
+
+int xh_pin_open(uint64_t cookie, int ifindex, const char *name)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	int fd, err = xh_pin_dir(cookie, ifindex, dir, sizeof(dir));
+
+	if (err)
+		return err;
+	if (xh_snprintf(path, sizeof(path), "%s/%s", dir, name) < 0)
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
 }
 
 int xh_read_counters(int map_fd, struct xdphook_counter out[XDPHOOK_VERDICTS])

@@ -64,8 +64,15 @@ struct xh_attach_req {
 int xh_attach(const struct xh_attach_req *req);
 
 /* Detach what xdphook attached on ifindex (current netns) and remove its
- * pins. -ENOENT if nothing of ours is there. */
+ * pins; if the device is gone, just the pins. -ENOENT if nothing of ours
+ * is there. */
 int xh_detach(int ifindex);
+
+/* Remove the pins of (cookie, ifindex) without touching any device: for
+ * devices that are gone or in a namespace we cannot enter. */
+int xh_unpin(uint64_t cookie, int ifindex);
+/* Open the pinned object `name` of (cookie, ifindex): an fd or -errno. */
+int xh_pin_open(uint64_t cookie, int ifindex, const char *name);
 
 struct xh_status {
 	char pin_dir[PATH_MAX];

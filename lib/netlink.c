@@ -1,13 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#define _GNU_SOURCE
 #include "netlink.h"
+#include "netns.h"
 #include "util.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
+#include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/neighbour.h>
+#include <netlink/route/route.h>
 
 /* uapi <linux/netdev.h> */
 #define NETDEV_CMD_DEV_GET 1
@@ -166,4 +177,372 @@ int xh_link_check_xdp_xmit(int ifindex)
 		      "cannot transmit redirected XDP frames: driver '%s' lacks ndo_xdp_xmit "
 		      "(netdev xdp-features 0x%llx)",
 		      kind[0] ? kind : "of this device", (unsigned long long)features);
+}
+
+/* ---- rtnetlink operations for the hook -------------------------------- */
+
+
+/* Routes and addresses xdphook adds are marked with this protocol number
+ * (not a registered one), so an operator can tell them apart. */
+#define XH_RTPROT 0x58
+
+static void nl_addr_putp(struct nl_addr **a)
+{
+	if (*a)
+		nl_addr_put(*a);
+}
+#define cleanup_nl_addr __attribute__((cleanup(nl_addr_putp)))
+
+static void nl_cache_freep(struct nl_cache **c)
+{
+	if (*c)
+		nl_cache_free(*c);
+}
+#define cleanup_nl_cache __attribute__((cleanup(nl_cache_freep)))
+
+static int af_of(const struct xh_ip *ip)
+{
+	return ip->family == XH_AF_INET ? AF_INET : AF_INET6;
+}
+
+static int ip_len(const struct xh_ip *ip)
+{
+	return ip->family == XH_AF_INET ? 4 : 16;
+}
+
+int xh_ip_parse(const char *s, struct xh_ip *ip)
+{
+	memset(ip, 0, sizeof(*ip));
+	if (inet_pton(AF_INET, s, ip->addr) == 1) {
+		ip->family = XH_AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, ip->addr) == 1) {
+		ip->family = XH_AF_INET6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+const char *xh_ip_str(const struct xh_ip *ip, char *buf, size_t size)
+{
+	if (!inet_ntop(af_of(ip), ip->addr, buf, size))
+		snprintf(buf, size, "?");
+	return buf;
+}
+
+static struct nl_addr *nl_addr_of(const struct xh_ip *ip, int prefix)
+{
+	struct nl_addr *a = nl_addr_build(af_of(ip), ip->addr, ip_len(ip));
+
+	if (a && prefix >= 0)
+		nl_addr_set_prefixlen(a, prefix);
+	return a;
+}
+
+static int rtnl_open_here(void *ctx)
+{
+	struct nl_sock **out = ctx;
+	struct nl_sock *sk = nl_socket_alloc();
+	int err;
+
+	if (!sk)
+		return -ENOMEM;
+	err = nl_connect(sk, NETLINK_ROUTE);
+	if (err) {
+		nl_socket_free(sk);
+		return nl_errno(err);
+	}
+	*out = sk;
+	return 0;
+}
+
+int xh_rtnl_open(int netns_fd, struct nl_sock **out)
+{
+	*out = NULL;
+	if (netns_fd < 0)
+		return rtnl_open_here(out);
+	return xh_netns_run(netns_fd, rtnl_open_here, out);
+}
+
+void xh_rtnl_closep(struct nl_sock **sk)
+{
+	if (*sk)
+		nl_socket_free(*sk);
+}
+
+int xh_rtnl_link_get(struct nl_sock *sk, int ifindex, const char *name, struct xh_link *out)
+{
+	cleanup_rtnl_link struct rtnl_link *link = NULL;
+	struct nl_addr *mac;
+	const char *type;
+	int err;
+
+	err = rtnl_link_get_kernel(sk, ifindex > 0 ? ifindex : 0, ifindex > 0 ? NULL : name, &link);
+	if (err)
+		return nl_errno(err) == -EIO ? -ENODEV : nl_errno(err);
+	memset(out, 0, sizeof(*out));
+	out->ifindex = rtnl_link_get_ifindex(link);
+	snprintf(out->name, sizeof(out->name), "%s", rtnl_link_get_name(link));
+	out->mtu = rtnl_link_get_mtu(link);
+	mac = rtnl_link_get_addr(link);
+	if (mac && nl_addr_get_len(mac) == 6)
+		memcpy(out->mac, nl_addr_get_binary_addr(mac), 6);
+	type = rtnl_link_get_type(link);
+	snprintf(out->kind, sizeof(out->kind), "%s", type ? type : "");
+	return 0;
+}
+
+int xh_rtnl_veth_add(struct nl_sock *sk, const char *name, const char *peer_name, int peer_netns_fd,
+		     unsigned int mtu)
+{
+	struct rtnl_link *link = rtnl_link_veth_alloc();
+	struct rtnl_link *peer;
+	int err;
+
+	if (!link)
+		return -ENOMEM;
+	peer = rtnl_link_veth_get_peer(link);
+	rtnl_link_set_name(link, name);
+	rtnl_link_set_name(peer, peer_name);
+	if (peer_netns_fd >= 0)
+		rtnl_link_set_ns_fd(peer, peer_netns_fd);
+	if (mtu) {
+		rtnl_link_set_mtu(link, mtu);
+		rtnl_link_set_mtu(peer, mtu);
+	}
+	rtnl_link_put(peer);
+	err = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
+	rtnl_link_veth_release(link);
+	if (err == -NLE_EXIST)
+		return -EEXIST;
+	return err ? nl_errno(err) : 0;
+}
+
+int xh_rtnl_link_del(struct nl_sock *sk, int ifindex)
+{
+	cleanup_rtnl_link struct rtnl_link *link = rtnl_link_alloc();
+	int err;
+
+	if (!link)
+		return -ENOMEM;
+	rtnl_link_set_ifindex(link, ifindex);
+	err = rtnl_link_delete(sk, link);
+	if (err == -NLE_NODEV || err == -NLE_OBJ_NOTFOUND)
+		return -ENODEV;
+	return err ? nl_errno(err) : 0;
+}
+
+int xh_rtnl_link_up(struct nl_sock *sk, int ifindex)
+{
+	cleanup_rtnl_link struct rtnl_link *orig = rtnl_link_alloc();
+	cleanup_rtnl_link struct rtnl_link *change = rtnl_link_alloc();
+	int err;
+
+	if (!orig || !change)
+		return -ENOMEM;
+	rtnl_link_set_ifindex(orig, ifindex);
+	rtnl_link_set_flags(change, IFF_UP);
+	err = rtnl_link_change(sk, orig, change, 0);
+	return err ? nl_errno(err) : 0;
+}
+
+static int addr_op(struct nl_sock *sk, int ifindex, const struct xh_prefix *p, bool add)
+{
+	struct rtnl_addr *a = rtnl_addr_alloc();
+	cleanup_nl_addr struct nl_addr *local = nl_addr_of(&p->ip, p->len);
+	int err;
+
+	if (!a || !local) {
+		if (a)
+			rtnl_addr_put(a);
+		return -ENOMEM;
+	}
+	rtnl_addr_set_ifindex(a, ifindex);
+	rtnl_addr_set_family(a, af_of(&p->ip));
+	rtnl_addr_set_local(a, local);
+	rtnl_addr_set_prefixlen(a, p->len);
+	err = add ? rtnl_addr_add(sk, a, NLM_F_EXCL) : rtnl_addr_delete(sk, a, 0);
+	rtnl_addr_put(a);
+	if (err == -NLE_EXIST)
+		return -EEXIST;
+	if (err == -NLE_NOADDR || err == -NLE_OBJ_NOTFOUND)
+		return -ENOENT;
+	return err ? nl_errno(err) : 0;
+}
+
+int xh_rtnl_addr_add(struct nl_sock *sk, int ifindex, const struct xh_prefix *p)
+{
+	return addr_op(sk, ifindex, p, true);
+}
+
+int xh_rtnl_addr_del(struct nl_sock *sk, int ifindex, const struct xh_prefix *p)
+{
+	return addr_op(sk, ifindex, p, false);
+}
+
+struct addr_walk {
+	int ifindex;
+	int (*fn)(int ifindex, const struct xh_prefix *p, void *ctx);
+	void *ctx;
+	int rc;
+};
+
+static void addr_walk_one(struct nl_object *obj, void *arg)
+{
+	struct rtnl_addr *a = (struct rtnl_addr *)obj;
+	struct addr_walk *w = arg;
+	struct nl_addr *local = rtnl_addr_get_local(a);
+	struct xh_prefix p = {};
+	int family = rtnl_addr_get_family(a);
+
+	if (w->rc || !local || rtnl_addr_get_scope(a) != RT_SCOPE_UNIVERSE)
+		return;
+	if (w->ifindex && rtnl_addr_get_ifindex(a) != w->ifindex)
+		return;
+	if (family == AF_INET && nl_addr_get_len(local) == 4)
+		p.ip.family = XH_AF_INET;
+	else if (family == AF_INET6 && nl_addr_get_len(local) == 16)
+		p.ip.family = XH_AF_INET6;
+	else
+		return;
+	memcpy(p.ip.addr, nl_addr_get_binary_addr(local), nl_addr_get_len(local));
+	p.len = rtnl_addr_get_prefixlen(a);
+	w->rc = w->fn(rtnl_addr_get_ifindex(a), &p, w->ctx);
+}
+
+int xh_rtnl_addr_list(struct nl_sock *sk, int ifindex,
+		      int (*fn)(int ifindex, const struct xh_prefix *p, void *ctx), void *ctx)
+{
+	cleanup_nl_cache struct nl_cache *cache = NULL;
+	struct addr_walk w = { .ifindex = ifindex, .fn = fn, .ctx = ctx };
+	int err = rtnl_addr_alloc_cache(sk, &cache);
+
+	if (err)
+		return nl_errno(err);
+	nl_cache_foreach(cache, addr_walk_one, &w);
+	return w.rc < 0 ? w.rc : 0;
+}
+
+static int route_op(struct nl_sock *sk, const struct xh_prefix *p, int oif, const struct xh_ip *gw, bool add)
+{
+	struct rtnl_route *r = rtnl_route_alloc();
+	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+	cleanup_nl_addr struct nl_addr *dst = nl_addr_of(&p->ip, p->len);
+	cleanup_nl_addr struct nl_addr *via = gw ? nl_addr_of(gw, -1) : NULL;
+	int err;
+
+	if (!r || !nh || !dst || (gw && !via)) {
+		if (nh)
+			rtnl_route_nh_free(nh);
+		if (r)
+			rtnl_route_put(r);
+		return -ENOMEM;
+	}
+	rtnl_route_set_family(r, af_of(&p->ip));
+	rtnl_route_set_dst(r, dst);
+	rtnl_route_set_table(r, RT_TABLE_MAIN);
+	rtnl_route_set_protocol(r, XH_RTPROT);
+	rtnl_route_set_scope(r, gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
+	rtnl_route_set_type(r, RTN_UNICAST);
+	rtnl_route_nh_set_ifindex(nh, oif);
+	if (via)
+		rtnl_route_nh_set_gateway(nh, via);
+	rtnl_route_add_nexthop(r, nh); /* r owns nh now */
+	err = add ? rtnl_route_add(sk, r, NLM_F_EXCL) : rtnl_route_delete(sk, r, 0);
+	rtnl_route_put(r);
+	if (err == -NLE_EXIST)
+		return -EEXIST;
+	if (err == -NLE_OBJ_NOTFOUND)
+		return -ENOENT;
+	return err ? nl_errno(err) : 0;
+}
+
+int xh_rtnl_route_add(struct nl_sock *sk, const struct xh_prefix *p, int oif, const struct xh_ip *gw)
+{
+	return route_op(sk, p, oif, gw, true);
+}
+
+int xh_rtnl_route_del(struct nl_sock *sk, const struct xh_prefix *p, int oif)
+{
+	return route_op(sk, p, oif, NULL, false);
+}
+
+static int neigh_op(struct nl_sock *sk, int ifindex, const struct xh_ip *ip, const uint8_t *mac)
+{
+	struct rtnl_neigh *n = rtnl_neigh_alloc();
+	cleanup_nl_addr struct nl_addr *dst = nl_addr_of(ip, -1);
+	cleanup_nl_addr struct nl_addr *ll = mac ? nl_addr_build(AF_LLC, mac, 6) : NULL;
+	int err;
+
+	if (!n || !dst || (mac && !ll)) {
+		if (n)
+			rtnl_neigh_put(n);
+		return -ENOMEM;
+	}
+	rtnl_neigh_set_ifindex(n, ifindex);
+	rtnl_neigh_set_family(n, af_of(ip));
+	rtnl_neigh_set_dst(n, dst);
+	if (mac) {
+		rtnl_neigh_set_lladdr(n, ll);
+		rtnl_neigh_set_state(n, NUD_PERMANENT);
+		err = rtnl_neigh_add(sk, n, NLM_F_CREATE | NLM_F_REPLACE);
+	} else {
+		err = rtnl_neigh_delete(sk, n, 0);
+	}
+	rtnl_neigh_put(n);
+	if (err == -NLE_OBJ_NOTFOUND)
+		return -ENOENT;
+	return err ? nl_errno(err) : 0;
+}
+
+int xh_rtnl_neigh_add(struct nl_sock *sk, int ifindex, const struct xh_ip *ip, const uint8_t mac[6])
+{
+	return neigh_op(sk, ifindex, ip, mac);
+}
+
+int xh_rtnl_neigh_del(struct nl_sock *sk, int ifindex, const struct xh_ip *ip)
+{
+	return neigh_op(sk, ifindex, ip, NULL);
+}
+
+struct default_walk {
+	int family;
+	int ifindex;
+};
+
+static void default_walk_one(struct nl_object *obj, void *arg)
+{
+	struct rtnl_route *r = (struct rtnl_route *)obj;
+	struct default_walk *w = arg;
+	struct nl_addr *dst = rtnl_route_get_dst(r);
+	struct rtnl_nexthop *nh;
+
+	if (w->ifindex || rtnl_route_get_table(r) != RT_TABLE_MAIN || rtnl_route_get_family(r) != w->family)
+		return;
+	if (dst && nl_addr_get_prefixlen(dst) != 0)
+		return;
+	if (rtnl_route_get_nnexthops(r) < 1 || !(nh = rtnl_route_nexthop_n(r, 0)))
+		return;
+	w->ifindex = rtnl_route_nh_get_ifindex(nh);
+}
+
+int xh_rtnl_default_dev(struct nl_sock *sk, int *ifindex)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+
+	for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
+		cleanup_nl_cache struct nl_cache *cache = NULL;
+		struct default_walk w = { .family = families[i] };
+		int err = rtnl_route_alloc_cache(sk, families[i], 0, &cache);
+
+		if (err)
+			return nl_errno(err);
+		nl_cache_foreach(cache, default_walk_one, &w);
+		if (w.ifindex) {
+			*ifindex = w.ifindex;
+			return 0;
+		}
+	}
+	return xh_err(-ENOENT, "no default route: name the NIC (config \"nic\" or annotation io.xdphook.nic)");
 }

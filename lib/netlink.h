@@ -27,3 +27,59 @@ int xh_link_kind(int ifindex, char *kind, size_t size, int *link_ifindex);
 int xh_link_check_xdp_xmit(int ifindex);
 
 #endif
+
+/* ---- rtnetlink operations for the hook -------------------------------- */
+
+#include <stdbool.h>
+#include <xdphook/policy.h>
+
+struct nl_sock;
+
+/* A NETLINK_ROUTE socket in the network namespace of netns_fd (-1: the
+ * caller's). A netlink socket stays in the netns it was created in, so the
+ * thread switches only for the socket() call. */
+int xh_rtnl_open(int netns_fd, struct nl_sock **out);
+void xh_rtnl_closep(struct nl_sock **sk);
+#define cleanup_rtnl __attribute__((cleanup(xh_rtnl_closep)))
+
+struct xh_link {
+	int ifindex;
+	char name[16];
+	unsigned int mtu;
+	uint8_t mac[6];
+	char kind[16];
+};
+
+/* By ifindex (> 0) or else by name. -ENODEV if absent. */
+int xh_rtnl_link_get(struct nl_sock *sk, int ifindex, const char *name, struct xh_link *out);
+/* veth NAME here, PEER created directly in peer_netns_fd; both with mtu. */
+int xh_rtnl_veth_add(struct nl_sock *sk, const char *name, const char *peer, int peer_netns_fd,
+		     unsigned int mtu);
+int xh_rtnl_link_del(struct nl_sock *sk, int ifindex);
+int xh_rtnl_link_up(struct nl_sock *sk, int ifindex);
+
+/* An address with its prefix length. */
+struct xh_prefix {
+	struct xh_ip ip;
+	uint8_t len;
+};
+
+int xh_rtnl_addr_add(struct nl_sock *sk, int ifindex, const struct xh_prefix *p);
+int xh_rtnl_addr_del(struct nl_sock *sk, int ifindex, const struct xh_prefix *p);
+/* Global-scope addresses on ifindex (0: on every device); fn may return
+ * non-zero to stop. */
+int xh_rtnl_addr_list(struct nl_sock *sk, int ifindex,
+		      int (*fn)(int ifindex, const struct xh_prefix *p, void *ctx), void *ctx);
+
+/* Main-table route to p out of oif (scope link when gw is NULL). */
+int xh_rtnl_route_add(struct nl_sock *sk, const struct xh_prefix *p, int oif, const struct xh_ip *gw);
+int xh_rtnl_route_del(struct nl_sock *sk, const struct xh_prefix *p, int oif);
+/* Permanent neighbour entry. */
+int xh_rtnl_neigh_add(struct nl_sock *sk, int ifindex, const struct xh_ip *ip, const uint8_t mac[6]);
+int xh_rtnl_neigh_del(struct nl_sock *sk, int ifindex, const struct xh_ip *ip);
+/* The device of the default route (IPv4, else IPv6). -ENOENT if none. */
+int xh_rtnl_default_dev(struct nl_sock *sk, int *ifindex);
+
+/* Text forms, for messages and state files. */
+int xh_ip_parse(const char *s, struct xh_ip *ip);
+const char *xh_ip_str(const struct xh_ip *ip, char *buf, size_t size);

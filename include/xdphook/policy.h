@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Map layouts of the hook's programs, shared by the BPF side and user space
+ * (hook/). One section per program:
+ *
+ *   bpf/xdp_nic.bpf.c       NIC ingress, one per NIC, shared by its containers
+ *   bpf/xdp_veth.bpf.c      host-side veth xh-..., one per container
+ *   bpf/xdp_endpoint.bpf.c  xdp0 inside the container
+ *   bpf/tc_clone.bpf.c      NIC clsact ingress, host mode only
+ *
+ * Conventions:
+ *   - addresses in network byte order, ports and ranges in host byte order;
+ *   - every key struct has explicit padding, which must be zero (user space:
+ *     memset the key before filling it; the programs do the same);
+ *   - map names are kernel object names (at most 15 characters).
+ *
+ * Besides these maps every XDP program keeps the per-verdict counters
+ * `xdphook_stats` (include/xdphook/stats.h).
+ */
+#ifndef XDPHOOK_POLICY_H
+#define XDPHOOK_POLICY_H
+
+#include <linux/types.h>
+
+#define XH_ETH_ALEN 6
+
+/* AF_XDP frames are 2 KiB; the kernel keeps XDP_PACKET_HEADROOM (256) in
+ * front of the data, the Ethernet header takes 14: the largest MTU whose
+ * frames fit one chunk. */
+#define XH_FRAME_SIZE 2048
+#define XH_MTU_MAX (XH_FRAME_SIZE - 256 - 14)
+
+/* Link-local gateway the sandbox routes through in pod mode (answered from
+ * xh-...). */
+#define XH_GATEWAY4 "169.254.1.1"
+#define XH_GATEWAY6 "fe80::1"
+
+/* Map sizes (max_entries), so user space knows what fits. */
+#define XH_MAX_PODS 4096      /* pods, tx_ports: containers per NIC */
+#define XH_MAX_PORTS 1024     /* publish, reserve, publish_rev */
+#define XH_MAX_ADDRS 64       /* nic_addrs, src_ips */
+#define XH_MAX_PREFIXES 256   /* fastpath */
+#define XH_MAX_FRAGS 8192     /* frags: datagrams being reassembled at once */
+#define XH_MAX_QUEUES 64      /* xsks: RX queues of xdp0 */
+
+enum xh_family {
+	XH_AF_INET = 4,
+	XH_AF_INET6 = 6,
+};
+
+/* An IPv4 (first 4 bytes of addr, the other 12 zero) or IPv6 address. */
+struct xh_ip {
+	__u8 family;                 /* enum xh_family */
+	__u8 pad[3];
+	__u8 addr[16];
+};
+
+/* LPM trie key: prefixlen counts bits from `family` on, so a /24 IPv4
+ * prefix has prefixlen 8 + 24 and a /64 IPv6 prefix 8 + 64 (the family
+ * byte always matches exactly). Lookups use 8 + 32 or 8 + 128. */
+struct xh_lpm_key {
+	__u32 prefixlen;
+	__u8 family;                 /* enum xh_family */
+	__u8 addr[16];
+} __attribute__((packed));
+
+#define XH_LPM_PREFIX(family_bits) (8 + (family_bits))
+
+/* ---- NIC ingress program (xdp_nic), one per NIC, shared ------------------ *
+ *
+ * Maps:
+ *   pods       HASH struct xh_ip -> struct xh_pod_dest        (pod mode)
+ *   tx_ports   DEVMAP_HASH __u32 ifindex -> __u32 ifindex      (both modes)
+ *   host_mode  ARRAY[1] struct xh_host_policy                  (host mode)
+ *   nic_addrs  HASH struct xh_ip -> __u8 (value unused, 1)     (host mode)
+ *   publish    HASH struct xh_port_key -> struct xh_port_val   (host mode)
+ *   reserve    HASH struct xh_port_key -> __u8 (value unused)  (host mode)
+ *   frags      LRU_HASH struct xh_frag_key -> struct xh_frag_val (host mode)
+ *
+ * Every container's xh-... must be in tx_ports (key and value: its ifindex)
+ * before the frames for it can leave; a missing entry sends them to the
+ * kernel unchanged (XDP_PASS).
+ *
+ * Pod mode: a destination address found in `pods` is forwarded to that
+ * container: Ethernet addresses rewritten, TTL / hop limit decremented
+ * (TTL <= 1 goes to the kernel, which sends the ICMP time exceeded).
+ *
+ * Host mode (host_mode[0].ifindex != 0): only unicast frames to one of
+ * `nic_addrs` (the addresses the sandbox took over from the NIC) are
+ * considered; everything else (the host's other addresses, routed traffic,
+ * broadcast and multicast, ARP, IPv6 ND) stays with the host. No rewriting
+ * but the port translation: the sandbox owns the NIC's MAC and addresses.
+ * See xdp_nic.bpf.c for the full decision table.
+ */
+
+enum xh_mode_id {
+	XH_POD = 1,
+	XH_HOST = 2,
+};
+
+/* pods: destination address -> container. */
+struct xh_pod_dest {
+	__u32 ifindex;               /* host-side veth xh-... (also in tx_ports) */
+	__u8 dst_mac[XH_ETH_ALEN];   /* the sandbox's MAC */
+	__u8 src_mac[XH_ETH_ALEN];   /* xh-...'s MAC (the sandbox's gateway) */
+};
+
+/* host_mode (ARRAY, one entry): the host-mode sandbox on this NIC, if any.
+ * A range with lo == 0 is empty. */
+struct xh_host_policy {
+	__u32 ifindex;               /* sandbox's xh-...; 0: no host-mode sandbox */
+	__u8 publish_all;            /* everything but reserve, host range, ARP/ND */
+	__u8 pad;
+	__u16 sandbox_eph_lo;        /* sandbox's ephemeral ports (inclusive); */
+	__u16 sandbox_eph_hi;        /*   also the ICMP echo ids it uses */
+	__u16 host_eph_lo;           /* the host's ip_local_port_range */
+	__u16 host_eph_hi;
+	__u16 pad2;
+};
+
+/* publish (HASH): {proto, host port} -> sandbox port; translated on the way
+ * in (destination port) and, through publish_rev, on the way out (source
+ * port). reserve (HASH, value unused): {proto, port} kept by the host even
+ * with publish_all (sshd, the DHCP client 68/udp, DHCPv6 546/udp, ...).
+ * publish wins over reserve: an explicit mapping is what the user asked. */
+struct xh_port_key {
+	__u8 proto;                  /* IPPROTO_TCP / IPPROTO_UDP */
+	__u8 pad;
+	__u16 port;
+};
+
+struct xh_port_val {
+	__u16 port;
+	__u16 pad;
+};
+
+/* frags (LRU_HASH): the decision for the first fragment of a datagram, so
+ * later fragments (no L4 header) follow it. Written by the program only. */
+struct xh_frag_key {
+	__u8 family;                 /* enum xh_family */
+	__u8 proto;                  /* IPv4 protocol; IPv6: the fragment
+	                              * header's next header */
+	__u16 pad;
+	__u32 id;                    /* IPv4 id (16 bits) or IPv6 fragment id,
+	                              * host order */
+	__u8 src[16];                /* IPv4: first 4 bytes, rest zero */
+	__u8 dst[16];
+};
+
+struct xh_frag_val {
+	__u32 ifindex;               /* sandbox's xh-...; 0: to the host */
+};
+
+/* ---- host-side veth program (xdp_veth), one per container --------------- *
+ *
+ * Maps:
+ *   veth_cfg     ARRAY[1] struct xh_veth_cfg
+ *   src_ips      HASH struct xh_ip -> __u8 (value unused, 1)
+ *   fastpath     LPM_TRIE struct xh_lpm_key -> __u8 (value unused, 1)  (pod)
+ *   publish_rev  HASH struct xh_port_key -> struct xh_port_val        (host)
+ *
+ * src_ips: the sandbox's own addresses (pod mode: the pod's; host mode: the
+ * NIC's). Frames from other sources are dropped; IPv6 link-local sources are
+ * allowed from the sandbox's MAC, and :: for ICMPv6 only (DAD, MLD).
+ * fastpath: destinations sent straight out of the NIC in pod mode after a
+ * bpf_fib_lookup(); everything else goes to the kernel.
+ * publish_rev: {proto, sandbox port} -> host port, the reverse of publish.
+ */
+
+/* veth_cfg (ARRAY, one entry). A missing or zero entry drops everything:
+ * the source cannot be checked before the hook configured it. */
+struct xh_veth_cfg {
+	__u32 mode;                  /* enum xh_mode_id */
+	__u32 nic_ifindex;           /* where the fast path leaves */
+	__u8 sandbox_mac[XH_ETH_ALEN]; /* the only source MAC accepted (host
+	                                * mode: the NIC's MAC, which the sandbox
+	                                * took over) */
+	__u8 pad[2];
+};
+
+/* ---- the container-side endpoint (xdp_endpoint) -------------------------- *
+ *
+ * xsks (XSKMAP, XH_MAX_QUEUES, indexed by RX queue): the keeper inserts the
+ * client's socket; until then frames go to the kernel (XDP_PASS).
+ */
+
+/* ---- NIC clsact ingress (tc_clone), host mode ------------------------------ *
+ *
+ * Maps:
+ *   clone_cfg    ARRAY[1] struct xh_clone_cfg
+ *   clone_stats  PERCPU_ARRAY[XH_CLONE_STATS] struct xdphook_counter
+ *
+ * ARP and IPv6 ND (ICMPv6 133-137) arriving on the NIC go to the host (the
+ * XDP program passes them) and a copy goes to the host-mode sandbox: both
+ * share the NIC's MAC and addresses, and both need neighbours and routers.
+ * The program always returns TC_ACT_OK: the host keeps the original.
+ */
+struct xh_clone_cfg {
+	__u32 ifindex;               /* sandbox's xh-...; 0: clone nothing */
+};
+
+/* clone_stats indexes (packets and bytes of the original frame). */
+enum xh_clone_stat {
+	XH_CLONE_SEEN = 0,           /* every frame the program ran on */
+	XH_CLONE_ARP = 1,            /* ARP copies sent */
+	XH_CLONE_ND = 2,             /* ND copies sent */
+	XH_CLONE_NO_TARGET = 3,      /* ARP/ND while clone_cfg is 0 */
+	XH_CLONE_FAIL = 4,           /* bpf_clone_redirect() failed */
+	XH_CLONE_STATS = 5,
+};
+
+#endif

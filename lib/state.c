@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#include "state.h"
+#include "netlink.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+const char *xh_mac_str(const uint8_t mac[6], char *buf, size_t size)
+{
+	snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		 mac[5]);
+	return buf;
+}
+
+static int mac_parse(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char end;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &end) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++)
+		mac[i] = b[i];
+	return 0;
+}
+
+int xh_state_dir(const char *id, char *buf, size_t size)
+{
+	int n = xh_snprintf(buf, size, XH_RUN_DIR "/%s", id);
+
+	return n < 0 ? n : 0;
+}
+
+static json_t *cidr_json(const struct xh_cidr *c)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	return json_pack("{s:s,s:i}", "addr", xh_ip_str(&c->ip, ip, sizeof(ip)), "plen", c->plen);
+}
+
+static int cidr_from_json(json_t *j, struct xh_cidr *c)
+{
+	const char *addr;
+	int plen;
+
+	if (json_unpack(j, "{s:s,s:i}", "addr", &addr, "plen", &plen) || xh_ip_parse(addr, &c->ip))
+		return -EINVAL;
+	if (plen < 0 || plen > (c->ip.family == XH_AF_INET ? 32 : 128))
+		return -EINVAL;
+	c->plen = plen;
+	c->plen_given = true;
+	return 0;
+}
+
+static json_t *state_json(const struct xh_state *st)
+{
+	char vmac[18], pmac[18];
+	json_t *ips = json_array(), *taken = json_array();
+
+	for (size_t i = 0; i < st->n_ips; i++)
+		json_array_append_new(ips, cidr_json(&st->ips[i]));
+	for (size_t i = 0; i < st->n_taken; i++) {
+		json_t *t = cidr_json(&st->taken[i].addr);
+
+		json_object_set_new(t, "ifindex", json_integer(st->taken[i].ifindex));
+		json_array_append_new(taken, t);
+	}
+	return json_pack("{s:i,s:s,s:s,s:s,s:i,s:I,s:I,s:I,"
+			 "s:{s:s,s:i},"
+			 "s:{s:s,s:i,s:s,s:i,s:s,s:i},"
+			 "s:o,s:o,s:b,s:{s:i,s:I}}",
+			 "version", 1, "id", st->id, "status", st->status, "mode",
+			 st->mode == XH_HOST ? "host" : "pod", "pid", st->pid, "pid_start",
+			 (json_int_t)st->pid_start, "netns_cookie", (json_int_t)st->netns_cookie,
+			 "host_cookie", (json_int_t)st->host_cookie,
+			 "nic", "name", st->nic, "ifindex", st->nic_ifindex,
+			 "veth", "name", st->veth, "ifindex", st->veth_ifindex, "mac",
+			 xh_mac_str(st->veth_mac, vmac, sizeof(vmac)), "peer_ifindex", st->peer_ifindex,
+			 "peer_mac", xh_mac_str(st->peer_mac, pmac, sizeof(pmac)), "mtu", (int)st->mtu,
+			 "ips", ips, "taken", taken, "nic_entries", st->nic_entries,
+			 "keeper", "pid", st->keeper_pid, "start", (json_int_t)st->keeper_start);
+}
+
+int xh_state_save(const struct xh_state *st)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX + 16], path[PATH_MAX + 16];
+	json_auto_t *j = state_json(st);
+	cleanup_free char *text = NULL;
+	int err;
+
+	if (!j || !(text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS)))
+		return -ENOMEM;
+	err = xh_state_dir(st->id, dir, sizeof(dir));
+	if (err)
+		return err;
+	err = xh_mkdir_p(dir, 0700);
+	if (err)
+		return xh_err(err, "create %s: %s", dir, strerror(-err));
+	snprintf(tmp, sizeof(tmp), "%s/.state.json.tmp", dir);
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+	err = xh_write_file(tmp, text, strlen(text), 0600);
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err) {
+		unlink(tmp);
+		return xh_err(err, "write %s: %s", path, strerror(-err));
+	}
+	return 0;
+}
+
+static int copy_name(char *dst, size_t size, const char *src)
+{
+	return xh_snprintf(dst, size, "%s", src) < 0 ? -EINVAL : 0;
+}
+
+static int state_from_json(json_t *j, struct xh_state *st)
+{
+	const char *id, *status, *mode, *nic, *veth, *vmac, *pmac;
+	json_int_t pid_start, netns, host, kstart;
+	json_t *ips, *taken;
+	int version, nic_entries, mtu;
+	json_error_t e;
+
+	memset(st, 0, sizeof(*st));
+	if (json_unpack_ex(j, &e, 0,
+			   "{s:i,s:s,s:s,s:s,s:i,s:I,s:I,s:I,"
+			   "s:{s:s,s:i},"
+			   "s:{s:s,s:i,s:s,s:i,s:s,s:i},"
+			   "s:o,s:o,s:b,s:{s:i,s:I}}",
+			   "version", &version, "id", &id, "status", &status, "mode", &mode, "pid",
+			   &st->pid, "pid_start", &pid_start, "netns_cookie", &netns, "host_cookie", &host,
+			   "nic", "name", &nic, "ifindex", &st->nic_ifindex,
+			   "veth", "name", &veth, "ifindex", &st->veth_ifindex, "mac", &vmac,
+			   "peer_ifindex", &st->peer_ifindex, "peer_mac", &pmac, "mtu", &mtu,
+			   "ips", &ips, "taken", &taken, "nic_entries", &nic_entries,
+			   "keeper", "pid", &st->keeper_pid, "start", &kstart))
+		return xh_err(-EINVAL, "malformed state: %s", e.text);
+	if (version != 1)
+		return xh_err(-EINVAL, "state version %d is not 1", version);
+	if (copy_name(st->id, sizeof(st->id), id) || copy_name(st->status, sizeof(st->status), status) ||
+	    copy_name(st->nic, sizeof(st->nic), nic) || copy_name(st->veth, sizeof(st->veth), veth) ||
+	    mac_parse(vmac, st->veth_mac) || mac_parse(pmac, st->peer_mac))
+		return xh_err(-EINVAL, "malformed state: bad name or MAC");
+	st->mode = !strcmp(mode, "host") ? XH_HOST : XH_POD;
+	st->pid_start = pid_start;
+	st->netns_cookie = netns;
+	st->host_cookie = host;
+	st->keeper_start = kstart;
+	st->mtu = mtu;
+	st->nic_entries = nic_entries;
+	if (!json_is_array(ips) || json_array_size(ips) > XH_CFG_MAX_IPS || !json_is_array(taken) ||
+	    json_array_size(taken) > XH_MAX_TAKEN)
+		return xh_err(-EINVAL, "malformed state: address lists");
+	for (size_t i = 0; i < json_array_size(ips); i++)
+		if (cidr_from_json(json_array_get(ips, i), &st->ips[st->n_ips++]))
+			return xh_err(-EINVAL, "malformed state: ips[%zu]", i);
+	for (size_t i = 0; i < json_array_size(taken); i++) {
+		json_t *t = json_array_get(taken, i);
+		struct xh_taken_addr *ta = &st->taken[st->n_taken++];
+
+		if (cidr_from_json(t, &ta->addr) || json_unpack(t, "{s:i}", "ifindex", &ta->ifindex))
+			return xh_err(-EINVAL, "malformed state: taken[%zu]", i);
+	}
+	return 0;
+}
+
+int xh_state_load(const char *id, struct xh_state *st)
+{
+	char path[PATH_MAX];
+	json_auto_t *j = NULL;
+	json_error_t e;
+	int err = xh_snprintf(path, sizeof(path), XH_RUN_DIR "/%s/state.json", id);
+
+	if (err < 0)
+		return err;
+	j = json_load_file(path, JSON_REJECT_DUPLICATES, &e);
+	if (!j) {
+		if (access(path, F_OK))
+			return -ENOENT;
+		return xh_err(-EINVAL, "%s: %s", path, e.text);
+	}
+	err = state_from_json(j, st);
+	if (err)
+		return xh_err(err, "%s: %s", path, xh_strerror(err));
+	return 0;
+}
+
+int xh_state_remove(const char *id)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 260];
+	struct dirent *e;
+	DIR *d;
+	int err = xh_state_dir(id, dir, sizeof(dir));
+
+	if (err)
+		return err;
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	if (rmdir(dir) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int xh_state_walk(int (*fn)(const struct xh_state *st, void *ctx), void *ctx)
+{
+	char **ids = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	int rc = 0;
+	DIR *d = opendir(XH_RUN_DIR);
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d))) {
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			char **nids = realloc(ids, (cap = cap ? 2 * cap : 16) * sizeof(*ids));
+
+			if (!nids) {
+				rc = -ENOMEM;
+				break;
+			}
+			ids = nids;
+		}
+		if (!(ids[n] = strdup(e->d_name))) {
+			rc = -ENOMEM;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (!rc)
+		qsort(ids, n, sizeof(*ids), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		struct xh_state st;
+
+		if (!rc && !xh_state_load(ids[i], &st))
+			rc = fn(&st, ctx);
+		free(ids[i]);
+	}
+	free(ids);
+	return rc;
+}
+
+int xh_proc_start_time(int pid, uint64_t *start)
+{
+	char path[64], buf[1024];
+	cleanup_fclose FILE *f = NULL;
+	unsigned long long v;
+	char *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	if (!fgets(buf, sizeof(buf), f))
+		return -EIO;
+	/* comm may hold spaces and parentheses: fields restart after the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p)
+		return -EIO;
+	/* field 3 (state) is p+2; starttime is field 22. */
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+		   &v) != 1)
+		return -EIO;
+	*start = v;
+	return 0;
+}
+
+bool xh_state_alive(const struct xh_state *st)
+{
+	uint64_t start;
+
+	return st->pid > 0 && !xh_proc_start_time(st->pid, &start) && start == st->pid_start;
+}
+
+int xh_lock(void)
+{
+	int fd, err = xh_mkdir_p(XH_RUN_DIR, 0700);
+
+	if (err)
+		return err;
+	fd = open(XH_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, LOCK_EX)) {
+		if (errno != EINTR) {
+			err = -errno;
+			close(fd);
+			return err;
+		}
+	}
+	return fd;
+}

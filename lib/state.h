@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * What the hook records per container in /run/xdphook/<id>/state.json:
+ * everything teardown needs to undo setup, written before each step that
+ * creates something (so a failed or killed setup is undone by the same
+ * teardown), plus the init pid and start time that tell whether the
+ * container still lives.
+ */
+#ifndef XDPHOOK_STATE_H
+#define XDPHOOK_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+
+#define XH_RUN_DIR "/run/xdphook"
+#define XH_LOCK_FILE XH_RUN_DIR "/lock"
+#define XH_MAX_TAKEN 16
+
+/* An address the CNI had put on a kernel interface in the container netns,
+ * taken off it at setup (the sandbox owns it alone). */
+struct xh_taken_addr {
+	int ifindex;
+	struct xh_cidr addr;
+};
+
+struct xh_state {
+	char id[XH_OCI_ID_MAX + 1];
+	char status[16];        /* "setting-up", "ready" */
+	enum xh_mode_id mode;
+	int pid;                /* the container's init */
+	uint64_t pid_start;     /* its start time (clock ticks since boot) */
+	uint64_t netns_cookie;  /* the container netns */
+	uint64_t host_cookie;   /* the netns the hook ran in */
+
+	char nic[16];
+	int nic_ifindex;
+
+	char veth[16];          /* host side, xh-<hash> */
+	int veth_ifindex;       /* 0 until created */
+	uint8_t veth_mac[6];
+	int peer_ifindex;       /* xdp0, in the container netns */
+	uint8_t peer_mac[6];
+	unsigned int mtu;
+
+	size_t n_ips;           /* the sandbox's addresses */
+	struct xh_cidr ips[XH_CFG_MAX_IPS];
+	size_t n_taken;
+	struct xh_taken_addr taken[XH_MAX_TAKEN];
+
+	bool nic_entries;       /* entries in the NIC program's maps */
+	int keeper_pid;
+	uint64_t keeper_start;
+};
+
+/* /run/xdphook/<id> */
+int xh_state_dir(const char *id, char *buf, size_t size);
+/* Write atomically (temp file + rename), creating the directory. */
+int xh_state_save(const struct xh_state *st);
+/* -ENOENT when there is none. */
+int xh_state_load(const char *id, struct xh_state *st);
+/* Remove the state directory and all in it. */
+int xh_state_remove(const char *id);
+/* Every recorded container (ids sorted); fn returning non-zero stops. */
+int xh_state_walk(int (*fn)(const struct xh_state *st, void *ctx), void *ctx);
+
+/* Start time of pid (field 22 of /proc/PID/stat). -ESRCH if gone. */
+int xh_proc_start_time(int pid, uint64_t *start);
+/* The recorded init (pid + start time) still runs. */
+bool xh_state_alive(const struct xh_state *st);
+
+/* Exclusive lock over shared state (NIC programs, their maps, state
+ * directories); released by closing the fd. */
+int xh_lock(void);
+
+const char *xh_mac_str(const uint8_t mac[6], char *buf, size_t size);
+
+#endif
