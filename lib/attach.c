@@ -499,7 +499,7 @@ int xh_status_walk(int (*fn)(const struct xh_status *st, void *ctx), void *ctx)
 		n++;
 	}
 	closedir(d);
-	if (!err)
+	if (!err && n)
 		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		char dir[PATH_MAX];

@@ -251,7 +251,7 @@ int xh_state_walk(int (*fn)(const struct xh_state *st, void *ctx), void *ctx)
 		n++;
 	}
 	closedir(d);
-	if (!rc)
+	if (!rc && n)
 		qsort(ids, n, sizeof(*ids), cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		struct xh_state st;
