@@ -68,6 +68,11 @@ struct packet {
 	__u8 vlans;              /* number of VLAN tags stripped by the parser */
 	__u16 vlan_id[PARSE_MAX_VLANS];
 	__u8 frag;               /* enum frag_kind */
+	__u8 frag_proto;         /* fragments only: IPv4 protocol, or the IPv6
+	                          * fragment header's next header (the same in
+	                          * every fragment of a datagram) */
+	__u32 frag_id;           /* fragments only: IPv4 id / IPv6 fragment id,
+	                          * host order */
 	__u16 ip_hdr_len;        /* IPv4 IHL * 4, or IPv6 40 + extension headers
 	                          * (16 bits: an IPv6 chain can exceed 255) */
 	__u16 l3_off;            /* offsets from the start of the frame */
@@ -143,6 +148,10 @@ static __always_inline int parse_iphdr(struct hdr_cursor *c, struct packet *p)
 		p->frag = FRAG_LATER;
 	else if (frag & 0x2000)
 		p->frag = FRAG_FIRST;
+	if (p->frag) {
+		p->frag_proto = iph->protocol;
+		p->frag_id = bpf_ntohs(iph->id);
+	}
 	return iph->protocol;
 }
 
@@ -187,6 +196,8 @@ static __always_inline int parse_ip6hdr(struct hdr_cursor *c, struct packet *p)
 			else if (off & 1)
 				p->frag = FRAG_FIRST;
 			nexthdr = fh->nexthdr;
+			p->frag_proto = nexthdr;
+			p->frag_id = bpf_ntohl(fh->id);
 			/* A later fragment carries data from the middle of the
 			 * packet: nexthdr names the first header of the
 			 * fragmentable part, which is not here. */

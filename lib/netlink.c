@@ -424,7 +424,8 @@ int xh_rtnl_addr_list(struct nl_sock *sk, int ifindex,
 	return w.rc < 0 ? w.rc : 0;
 }
 
-static int route_op(struct nl_sock *sk, const struct xh_prefix *p, int oif, const struct xh_ip *gw, bool add)
+static int route_op(struct nl_sock *sk, const struct xh_prefix *p, int oif, const struct xh_ip *gw,
+		    uint8_t proto, bool add)
 {
 	struct rtnl_route *r = rtnl_route_alloc();
 	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
@@ -442,12 +443,16 @@ static int route_op(struct nl_sock *sk, const struct xh_prefix *p, int oif, cons
 	rtnl_route_set_family(r, af_of(&p->ip));
 	rtnl_route_set_dst(r, dst);
 	rtnl_route_set_table(r, RT_TABLE_MAIN);
-	rtnl_route_set_protocol(r, XH_RTPROT);
+	rtnl_route_set_protocol(r, proto);
 	rtnl_route_set_scope(r, gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
 	rtnl_route_set_type(r, RTN_UNICAST);
 	rtnl_route_nh_set_ifindex(nh, oif);
-	if (via)
+	if (via) {
 		rtnl_route_nh_set_gateway(nh, via);
+		/* The gateway may sit outside every connected prefix (a
+		 * link-local gateway, or a /32 address): trust the device. */
+		rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
+	}
 	rtnl_route_add_nexthop(r, nh); /* r owns nh now */
 	err = add ? rtnl_route_add(sk, r, NLM_F_EXCL) : rtnl_route_delete(sk, r, 0);
 	rtnl_route_put(r);
@@ -460,12 +465,17 @@ static int route_op(struct nl_sock *sk, const struct xh_prefix *p, int oif, cons
 
 int xh_rtnl_route_add(struct nl_sock *sk, const struct xh_prefix *p, int oif, const struct xh_ip *gw)
 {
-	return route_op(sk, p, oif, gw, true);
+	return route_op(sk, p, oif, gw, XH_RTPROT, true);
+}
+
+int xh_rtnl_route_restore(struct nl_sock *sk, const struct xh_route *r)
+{
+	return route_op(sk, &r->dst, r->oif, r->gw.family ? &r->gw : NULL, r->proto, true);
 }
 
 int xh_rtnl_route_del(struct nl_sock *sk, const struct xh_prefix *p, int oif)
 {
-	return route_op(sk, p, oif, NULL, false);
+	return route_op(sk, p, oif, NULL, XH_RTPROT, false);
 }
 
 static int neigh_op(struct nl_sock *sk, int ifindex, const struct xh_ip *ip, const uint8_t *mac)
@@ -504,6 +514,56 @@ int xh_rtnl_neigh_add(struct nl_sock *sk, int ifindex, const struct xh_ip *ip, c
 int xh_rtnl_neigh_del(struct nl_sock *sk, int ifindex, const struct xh_ip *ip)
 {
 	return neigh_op(sk, ifindex, ip, NULL);
+}
+
+struct route_walk {
+	int ifindex;
+	int (*fn)(const struct xh_route *r, void *ctx);
+	void *ctx;
+	int rc;
+};
+
+static void route_walk_one(struct nl_object *obj, void *arg)
+{
+	struct rtnl_route *r = (struct rtnl_route *)obj;
+	struct route_walk *w = arg;
+	struct nl_addr *dst = rtnl_route_get_dst(r), *gw;
+	struct rtnl_nexthop *nh;
+	struct xh_route out = {};
+	int family = rtnl_route_get_family(r);
+
+	if (w->rc || rtnl_route_get_table(r) != RT_TABLE_MAIN || rtnl_route_get_type(r) != RTN_UNICAST ||
+	    rtnl_route_get_protocol(r) == RTPROT_KERNEL || (family != AF_INET && family != AF_INET6))
+		return;
+	if (rtnl_route_get_nnexthops(r) != 1 || !(nh = rtnl_route_nexthop_n(r, 0)) ||
+	    rtnl_route_nh_get_ifindex(nh) != w->ifindex)
+		return;
+	out.oif = w->ifindex;
+	out.proto = rtnl_route_get_protocol(r);
+	out.dst.ip.family = family == AF_INET ? XH_AF_INET : XH_AF_INET6;
+	if (dst && nl_addr_get_len(dst)) {
+		memcpy(out.dst.ip.addr, nl_addr_get_binary_addr(dst), nl_addr_get_len(dst) > 16 ? 16 : nl_addr_get_len(dst));
+		out.dst.len = nl_addr_get_prefixlen(dst);
+	}
+	gw = rtnl_route_nh_get_gateway(nh);
+	if (gw && nl_addr_get_len(gw)) {
+		out.gw.family = out.dst.ip.family;
+		memcpy(out.gw.addr, nl_addr_get_binary_addr(gw), nl_addr_get_len(gw) > 16 ? 16 : nl_addr_get_len(gw));
+	}
+	w->rc = w->fn(&out, w->ctx);
+}
+
+int xh_rtnl_route_list(struct nl_sock *sk, int ifindex,
+		       int (*fn)(const struct xh_route *r, void *ctx), void *ctx)
+{
+	cleanup_nl_cache struct nl_cache *cache = NULL;
+	struct route_walk w = { .ifindex = ifindex, .fn = fn, .ctx = ctx };
+	int err = rtnl_route_alloc_cache(sk, AF_UNSPEC, 0, &cache);
+
+	if (err)
+		return nl_errno(err);
+	nl_cache_foreach(cache, route_walk_one, &w);
+	return w.rc < 0 ? w.rc : 0;
 }
 
 struct default_walk {

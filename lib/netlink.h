@@ -26,8 +26,6 @@ int xh_link_kind(int ifindex, char *kind, size_t size, int *link_ifindex);
  * with a detail saying why and what to do. */
 int xh_link_check_xdp_xmit(int ifindex);
 
-#endif
-
 /* ---- rtnetlink operations for the hook -------------------------------- */
 
 #include <stdbool.h>
@@ -77,9 +75,28 @@ int xh_rtnl_route_del(struct nl_sock *sk, const struct xh_prefix *p, int oif);
 /* Permanent neighbour entry. */
 int xh_rtnl_neigh_add(struct nl_sock *sk, int ifindex, const struct xh_ip *ip, const uint8_t mac[6]);
 int xh_rtnl_neigh_del(struct nl_sock *sk, int ifindex, const struct xh_ip *ip);
+/* A main-table route as far as xdphook needs to put it back or describe
+ * it: destination, gateway (family 0: none), device. */
+struct xh_route {
+	struct xh_prefix dst;
+	struct xh_ip gw;
+	int oif;
+	uint8_t proto;  /* RTPROT_*: who added it */
+};
+
+/* Main-table unicast routes out of ifindex that the kernel did not add by
+ * itself (proto kernel routes come back with their address). */
+int xh_rtnl_route_list(struct nl_sock *sk, int ifindex,
+		       int (*fn)(const struct xh_route *r, void *ctx), void *ctx);
+
+/* Add a route recorded by xh_rtnl_route_list() again, as it was. */
+int xh_rtnl_route_restore(struct nl_sock *sk, const struct xh_route *r);
+
 /* The device of the default route (IPv4, else IPv6). -ENOENT if none. */
 int xh_rtnl_default_dev(struct nl_sock *sk, int *ifindex);
 
 /* Text forms, for messages and state files. */
 int xh_ip_parse(const char *s, struct xh_ip *ip);
 const char *xh_ip_str(const struct xh_ip *ip, char *buf, size_t size);
+
+#endif

@@ -63,7 +63,7 @@ static int cidr_from_json(json_t *j, struct xh_cidr *c)
 static json_t *state_json(const struct xh_state *st)
 {
 	char vmac[18], pmac[18];
-	json_t *ips = json_array(), *taken = json_array();
+	json_t *ips = json_array(), *taken = json_array(), *routes = json_array();
 
 	for (size_t i = 0; i < st->n_ips; i++)
 		json_array_append_new(ips, cidr_json(&st->ips[i]));
@@ -73,10 +73,22 @@ static json_t *state_json(const struct xh_state *st)
 		json_object_set_new(t, "ifindex", json_integer(st->taken[i].ifindex));
 		json_array_append_new(taken, t);
 	}
+	for (size_t i = 0; i < st->n_routes; i++) {
+		const struct xh_route *r = &st->routes[i];
+		struct xh_cidr dst = { .ip = r->dst.ip, .plen = r->dst.len };
+		json_t *o = cidr_json(&dst);
+		char gw[INET6_ADDRSTRLEN];
+
+		json_object_set_new(o, "oif", json_integer(r->oif));
+		json_object_set_new(o, "proto", json_integer(r->proto));
+		if (r->gw.family)
+			json_object_set_new(o, "gw", json_string(xh_ip_str(&r->gw, gw, sizeof(gw))));
+		json_array_append_new(routes, o);
+	}
 	return json_pack("{s:i,s:s,s:s,s:s,s:i,s:I,s:I,s:I,"
 			 "s:{s:s,s:i},"
 			 "s:{s:s,s:i,s:s,s:i,s:s,s:i},"
-			 "s:o,s:o,s:b,s:{s:i,s:I}}",
+			 "s:o,s:o,s:o,s:b,s:{s:i,s:I}}",
 			 "version", 1, "id", st->id, "status", st->status, "mode",
 			 st->mode == XH_HOST ? "host" : "pod", "pid", st->pid, "pid_start",
 			 (json_int_t)st->pid_start, "netns_cookie", (json_int_t)st->netns_cookie,
@@ -85,7 +97,7 @@ static json_t *state_json(const struct xh_state *st)
 			 "veth", "name", st->veth, "ifindex", st->veth_ifindex, "mac",
 			 xh_mac_str(st->veth_mac, vmac, sizeof(vmac)), "peer_ifindex", st->peer_ifindex,
 			 "peer_mac", xh_mac_str(st->peer_mac, pmac, sizeof(pmac)), "mtu", (int)st->mtu,
-			 "ips", ips, "taken", taken, "nic_entries", st->nic_entries,
+			 "ips", ips, "taken", taken, "routes", routes, "nic_entries", st->nic_entries,
 			 "keeper", "pid", st->keeper_pid, "start", (json_int_t)st->keeper_start);
 }
 
@@ -125,7 +137,7 @@ static int state_from_json(json_t *j, struct xh_state *st)
 {
 	const char *id, *status, *mode, *nic, *veth, *vmac, *pmac;
 	json_int_t pid_start, netns, host, kstart;
-	json_t *ips, *taken;
+	json_t *ips, *taken, *routes;
 	int version, nic_entries, mtu;
 	json_error_t e;
 
@@ -134,13 +146,13 @@ static int state_from_json(json_t *j, struct xh_state *st)
 			   "{s:i,s:s,s:s,s:s,s:i,s:I,s:I,s:I,"
 			   "s:{s:s,s:i},"
 			   "s:{s:s,s:i,s:s,s:i,s:s,s:i},"
-			   "s:o,s:o,s:b,s:{s:i,s:I}}",
+			   "s:o,s:o,s:o,s:b,s:{s:i,s:I}}",
 			   "version", &version, "id", &id, "status", &status, "mode", &mode, "pid",
 			   &st->pid, "pid_start", &pid_start, "netns_cookie", &netns, "host_cookie", &host,
 			   "nic", "name", &nic, "ifindex", &st->nic_ifindex,
 			   "veth", "name", &veth, "ifindex", &st->veth_ifindex, "mac", &vmac,
 			   "peer_ifindex", &st->peer_ifindex, "peer_mac", &pmac, "mtu", &mtu,
-			   "ips", &ips, "taken", &taken, "nic_entries", &nic_entries,
+			   "ips", &ips, "taken", &taken, "routes", &routes, "nic_entries", &nic_entries,
 			   "keeper", "pid", &st->keeper_pid, "start", &kstart))
 		return xh_err(-EINVAL, "malformed state: %s", e.text);
 	if (version != 1)
@@ -157,7 +169,8 @@ static int state_from_json(json_t *j, struct xh_state *st)
 	st->mtu = mtu;
 	st->nic_entries = nic_entries;
 	if (!json_is_array(ips) || json_array_size(ips) > XH_CFG_MAX_IPS || !json_is_array(taken) ||
-	    json_array_size(taken) > XH_MAX_TAKEN)
+	    json_array_size(taken) > XH_MAX_TAKEN || !json_is_array(routes) ||
+	    json_array_size(routes) > XH_MAX_ROUTES)
 		return xh_err(-EINVAL, "malformed state: address lists");
 	for (size_t i = 0; i < json_array_size(ips); i++)
 		if (cidr_from_json(json_array_get(ips, i), &st->ips[st->n_ips++]))
@@ -168,6 +181,21 @@ static int state_from_json(json_t *j, struct xh_state *st)
 
 		if (cidr_from_json(t, &ta->addr) || json_unpack(t, "{s:i}", "ifindex", &ta->ifindex))
 			return xh_err(-EINVAL, "malformed state: taken[%zu]", i);
+	}
+	for (size_t i = 0; i < json_array_size(routes); i++) {
+		json_t *o = json_array_get(routes, i);
+		struct xh_route *r = &st->routes[st->n_routes++];
+		struct xh_cidr dst;
+		const char *gw = NULL;
+		int proto;
+
+		if (cidr_from_json(o, &dst) ||
+		    json_unpack(o, "{s:i,s:i,s?s}", "oif", &r->oif, "proto", &proto, "gw", &gw) ||
+		    proto < 0 || proto > 255 || (gw && xh_ip_parse(gw, &r->gw)))
+			return xh_err(-EINVAL, "malformed state: routes[%zu]", i);
+		r->dst.ip = dst.ip;
+		r->dst.len = dst.plen;
+		r->proto = proto;
 	}
 	return 0;
 }

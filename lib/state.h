@@ -13,10 +13,12 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "netlink.h"
 
 #define XH_RUN_DIR "/run/xdphook"
 #define XH_LOCK_FILE XH_RUN_DIR "/lock"
 #define XH_MAX_TAKEN 16
+#define XH_MAX_ROUTES 32
 
 /* An address the CNI had put on a kernel interface in the container netns,
  * taken off it at setup (the sandbox owns it alone). */
@@ -48,6 +50,8 @@ struct xh_state {
 	struct xh_cidr ips[XH_CFG_MAX_IPS];
 	size_t n_taken;
 	struct xh_taken_addr taken[XH_MAX_TAKEN];
+	size_t n_routes;        /* routes that went with the taken addresses */
+	struct xh_route routes[XH_MAX_ROUTES];
 
 	bool nic_entries;       /* entries in the NIC program's maps */
 	int keeper_pid;

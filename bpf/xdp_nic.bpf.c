@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * xdp_nic: ingress of a host NIC, shared by every xdphook container on it
+ * (map layouts: include/xdphook/policy.h). Each frame goes either to one
+ * container's host-side veth xh-... (XDP_REDIRECT through tx_ports) or to
+ * the host kernel (XDP_PASS), which is also where anything we cannot or
+ * need not judge goes: unparseable frames, VLAN-tagged frames (they belong
+ * to a VLAN device on top of the NIC; XDP runs before the kernel strips the
+ * tag in software), non-IP frames, broadcast and multicast.
+ *
+ * Pod mode: the destination address is a pod's (`pods`): rewrite the
+ * Ethernet addresses (the sandbox's MAC, from xh-...'s), forward one hop
+ * (TTL - 1, IPv4 checksum fixed) and redirect. TTL <= 1 goes to the kernel,
+ * which answers with ICMP time exceeded. Later fragments carry the same
+ * destination address, so every fragment is judged on its own.
+ *
+ * Host mode (host_mode[0].ifindex set, one sandbox per NIC, owning the
+ * NIC's addresses and MAC), for unicast frames to one of `nic_addrs`:
+ *
+ *   TCP/UDP to port P:
+ *     P published (publish {proto, P})  -> sandbox, P translated
+ *     P in the sandbox's ephemeral range -> sandbox (its connections)
+ *     publish_all, P neither in the host's ephemeral range nor reserved
+ *                                       -> sandbox
+ *     otherwise                         -> host
+ *   ICMP / ICMPv6:
+ *     echo reply, id in the sandbox range -> sandbox (its pings)
+ *     echo request                        -> sandbox with publish_all
+ *     error (unreachable, too big, time exceeded, parameter problem):
+ *       it quotes a packet that left from the NIC's address, so the
+ *       quoted *source* is the local end: a quoted TCP/UDP source port is
+ *       judged as a destination port above (so an error about a
+ *       published port goes to the sandbox, with the quoted port
+ *       translated back to the sandbox's and every checksum fixed), a
+ *       quoted echo request by its id, a quoted echo reply (we answered a
+ *       ping) and other protocols by publish_all; unparseable -> host
+ *     anything else (ND, MLD, redirects, router discovery) -> host
+ *   other protocols: sandbox with publish_all, else host
+ *   non-first fragments (no L4 header): as the first fragment of their
+ *     datagram, recorded in `frags`; no record (it came first, or was
+ *     evicted) -> host
+ *
+ * Translation and rewriting happen only once the redirect is certain: a
+ * frame that falls back to XDP_PASS reaches the kernel unchanged.
+ */
+#include "parsing.h"
+#include "rewrite.h"
+#include "icmp.h"
+#include "stats.h"
+#include <xdphook/policy.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XH_MAX_PODS);
+	__type(key, struct xh_ip);
+	__type(value, struct xh_pod_dest);
+} pods SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, XH_MAX_PODS);
+	__type(key, __u32);
+	__type(value, __u32);
+} tx_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xh_host_policy);
+} host_mode SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XH_MAX_ADDRS);
+	__type(key, struct xh_ip);
+	__type(value, __u8);
+} nic_addrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XH_MAX_PORTS);
+	__type(key, struct xh_port_key);
+	__type(value, struct xh_port_val);
+} publish SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XH_MAX_PORTS);
+	__type(key, struct xh_port_key);
+	__type(value, __u8);
+} reserve SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XH_MAX_FRAGS);
+	__type(key, struct xh_frag_key);
+	__type(value, struct xh_frag_val);
+} frags SEC(".maps");
+
+/* The destination address of an IP packet as a map key (see rewrite.h on
+ * testing both ip4 and ip6). */
+static __always_inline void dst_key(const struct packet *p, struct xh_ip *k)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	if (p->ip4) {
+		k->family = XH_AF_INET;
+		__builtin_memcpy(k->addr, &p->ip4->daddr, 4);
+	} else if (p->ip6) {
+		k->family = XH_AF_INET6;
+		__builtin_memcpy(k->addr, &p->ip6->daddr, 16);
+	}
+}
+
+/* ---- pod mode ---------------------------------------------------------------- */
+
+/* XDP verdict for a frame to a pod, or -1 when the destination is no pod. */
+static __always_inline int to_pod(struct packet *p)
+{
+	struct xh_pod_dest *pd;
+	struct xh_ip k;
+	int action;
+
+	dst_key(p, &k);
+	pd = bpf_map_lookup_elem(&pods, &k);
+	if (!pd)
+		return -1;
+	if (ip_ttl(p) <= 1)
+		return XDP_PASS;
+	/* Only records the target; nothing is sent before we return. */
+	action = bpf_redirect_map(&tx_ports, pd->ifindex, XDP_PASS);
+	if (action != XDP_REDIRECT)
+		return action;
+	eth_set_macs(p->eth, pd->dst_mac, pd->src_mac);
+	ip_dec_ttl(p);
+	return action;
+}
+
+/* ---- host mode --------------------------------------------------------------- */
+
+static __always_inline int in_range(__u16 v, __u16 lo, __u16 hi)
+{
+	return lo && v >= lo && v <= hi;
+}
+
+/* Does a TCP/UDP frame to local port `port` belong to the sandbox? *xlate is
+ * set to the sandbox's port when it is published under another one. */
+static __always_inline int port_to_sandbox(__u8 proto, __u16 port,
+					   const struct xh_host_policy *hp, __u16 *xlate)
+{
+	struct xh_port_key k = { .proto = proto, .port = port };
+	struct xh_port_val *v;
+
+	*xlate = 0;
+	v = bpf_map_lookup_elem(&publish, &k);
+	if (v) {
+		if (v->port != port)
+			*xlate = v->port;
+		return 1;
+	}
+	if (in_range(port, hp->sandbox_eph_lo, hp->sandbox_eph_hi))
+		return 1;
+	if (!hp->publish_all)
+		return 0;
+	if (in_range(port, hp->host_eph_lo, hp->host_eph_hi))
+		return 0;
+	return bpf_map_lookup_elem(&reserve, &k) == 0;
+}
+
+/*
+ * An ICMP error to the NIC address, whose ICMP header is at l4_off (v6:
+ * ICMPv6). It quotes a packet that left from this address, so the quoted
+ * *source* is the local end: a quoted TCP/UDP source port is judged as the
+ * destination port of an arriving packet (port_to_sandbox), and when it is
+ * a published port the quote gets the sandbox's port back (with the quoted
+ * L4 checksum, if quoted, and the ICMP checksum fixed); a quoted echo
+ * request by its id, a quoted echo reply (we answered a ping) and other
+ * protocols by publish_all. Returns the XDP verdict.
+ *
+ * A global function, verified once on its own rather than inlined into
+ * every path of the outer parse.
+ */
+__attribute__((noinline)) int nic_icmp_error(struct xdp_md *ctx, __u32 l4_off, __u32 v6)
+{
+	void *end = (void *)(long)ctx->data_end;
+	__u8 *icmp = icmp_at(ctx, l4_off);
+	struct xh_host_policy *hp;
+	__u16 xlate = 0;
+	struct quote q;
+	__u32 zero = 0;
+	int sandbox, action;
+
+	hp = bpf_map_lookup_elem(&host_mode, &zero);
+	if (!hp || !hp->ifindex || !icmp)
+		return XDP_PASS;
+	if (parse_quote(icmp, end, v6, &q) < 0)
+		return XDP_PASS;
+	switch (q.proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+		sandbox = port_to_sandbox(q.proto, q.sport, hp, &xlate);
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		if (q.kind == ICMP_K_ECHO_REQUEST)
+			sandbox = in_range(q.echo_id, hp->sandbox_eph_lo, hp->sandbox_eph_hi);
+		else
+			sandbox = q.kind == ICMP_K_ECHO_REPLY && hp->publish_all;
+		break;
+	default:
+		sandbox = hp->publish_all;
+		break;
+	}
+	if (!sandbox)
+		return XDP_PASS;
+	action = bpf_redirect_map(&tx_ports, hp->ifindex, XDP_PASS);
+	if (action == XDP_REDIRECT && xlate && q.l4)
+		l4_set_port(q.l4, end, q.proto, L4_SPORT, xlate, (__u16 *)(icmp + 2));
+	return action;
+}
+
+/* Verdict for an ICMP/ICMPv6 message to the NIC address. */
+static __always_inline int icmp_verdict(struct xdp_md *ctx, struct packet *p,
+					const struct xh_host_policy *hp)
+{
+	void *end = (void *)(long)ctx->data_end;
+	__u8 *icmp = p->l4;
+	int sandbox;
+
+	if (!icmp || (void *)(icmp + XH_ICMP_HLEN) > end)
+		return XDP_PASS;
+	switch (icmp_kind(p->l4_proto, icmp[0])) {
+	case ICMP_K_ECHO_REPLY:
+		/* Replies to the sandbox's pings: it uses ids from its range. */
+		sandbox = in_range(icmp_echo_id(icmp), hp->sandbox_eph_lo, hp->sandbox_eph_hi);
+		break;
+	case ICMP_K_ECHO_REQUEST:
+		sandbox = hp->publish_all;
+		break;
+	case ICMP_K_ERROR:
+		return nic_icmp_error(ctx, p->l4_off, p->ip6 != 0);
+	default:
+		return XDP_PASS; /* ND, MLD, redirects, router discovery */
+	}
+	return sandbox ? bpf_redirect_map(&tx_ports, hp->ifindex, XDP_PASS) : XDP_PASS;
+}
+
+static __always_inline void frag_key(const struct packet *p, struct xh_frag_key *k)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->proto = p->frag_proto;
+	k->id = p->frag_id;
+	if (p->ip4) {
+		k->family = XH_AF_INET;
+		__builtin_memcpy(k->src, &p->ip4->saddr, 4);
+		__builtin_memcpy(k->dst, &p->ip4->daddr, 4);
+	} else if (p->ip6) {
+		k->family = XH_AF_INET6;
+		__builtin_memcpy(k->src, &p->ip6->saddr, 16);
+		__builtin_memcpy(k->dst, &p->ip6->daddr, 16);
+	}
+}
+
+/* A later fragment goes where its first fragment went. */
+static __always_inline int later_fragment(const struct packet *p)
+{
+	struct xh_frag_val *v;
+	struct xh_frag_key k;
+
+	frag_key(p, &k);
+	v = bpf_map_lookup_elem(&frags, &k);
+	if (!v || !v->ifindex)
+		return XDP_PASS;
+	return bpf_redirect_map(&tx_ports, v->ifindex, XDP_PASS);
+}
+
+static __always_inline int to_host_sandbox(struct xdp_md *ctx, struct packet *p)
+{
+	void *end = (void *)(long)ctx->data_end;
+	struct xh_host_policy *hp;
+	struct xh_frag_key fk;
+	struct xh_frag_val fv;
+	struct xh_ip k;
+	__u16 xlate = 0;
+	__u32 zero = 0;
+	int action;
+
+	hp = bpf_map_lookup_elem(&host_mode, &zero);
+	if (!hp || !hp->ifindex)
+		return XDP_PASS;
+	dst_key(p, &k);
+	if (!bpf_map_lookup_elem(&nic_addrs, &k))
+		return XDP_PASS;
+	if (p->frag == FRAG_LATER)
+		return later_fragment(p);
+
+	switch (p->l4_proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+		action = XDP_PASS;
+		/* p->l4 is set for these (the verifier wants to see it). */
+		if (p->l4 && port_to_sandbox(p->l4_proto, p->dport, hp, &xlate))
+			action = bpf_redirect_map(&tx_ports, hp->ifindex, XDP_PASS);
+		if (action == XDP_REDIRECT && xlate && p->l4)
+			l4_set_port(p->l4, end, p->l4_proto, L4_DPORT, xlate, 0);
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		action = icmp_verdict(ctx, p, hp);
+		break;
+	default:
+		action = hp->publish_all ? bpf_redirect_map(&tx_ports, hp->ifindex, XDP_PASS)
+					 : XDP_PASS;
+		break;
+	}
+
+	if (p->frag == FRAG_FIRST) {
+		frag_key(p, &fk);
+		fv.ifindex = action == XDP_REDIRECT ? hp->ifindex : 0;
+		/* Also for the host: a stale record under the same key (ids
+		 * wrap) must not steal this datagram's later fragments. */
+		bpf_map_update_elem(&frags, &fk, &fv, BPF_ANY);
+	}
+	return action;
+}
+
+SEC("xdp")
+int xdphook_nic(struct xdp_md *ctx)
+{
+	struct packet p;
+	int action;
+
+	if (parse_packet(ctx, &p) < 0)
+		return count_verdict(ctx, XDP_PASS);
+	if (p.vlans || (!p.ip4 && !p.ip6) || mac_is_multicast(p.eth->h_dest))
+		return count_verdict(ctx, XDP_PASS);
+
+	action = to_pod(&p);
+	if (action < 0)
+		action = to_host_sandbox(ctx, &p);
+	return count_verdict(ctx, action);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

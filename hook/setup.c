@@ -1,0 +1,621 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Setup as one transaction. The state file is written before every step
+ * that creates something, so whatever fails (or kills us) leaves a record
+ * that hook_teardown() — the one undo path — can follow.
+ */
+#include "hook.h"
+#include "attach.h"
+#include "ethtool.h"
+#include "netlink.h"
+#include "netns.h"
+#include "util.h"
+
+#include <bpf/bpf.h>
+#include <linux/if_link.h>
+#include <netlink/socket.h>
+#include <string.h>
+
+#include "xdp_endpoint.skel.h"
+#include "xdp_nic.skel.h"
+#include "xdp_veth.skel.h"
+
+#define PEER_NAME "xdp0"
+
+/* 64-bit FNV-1a: a stable, well-spread name for the host-side veth. */
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (*s) {
+		h ^= (uint8_t)*s++;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static int save(struct hook *h)
+{
+	int err = xh_state_save(&h->st);
+
+	if (!err)
+		h->owns_state = true;
+	return err;
+}
+
+/* ---- who is already here ------------------------------------------------ */
+
+struct others {
+	const struct hook *h;
+	char busy_id[XH_OCI_ID_MAX + 1]; /* a live container on our netns */
+	char ip_owner[XH_OCI_ID_MAX + 1];
+	char ip_text[64];
+	const struct xh_cidr *ips;
+	size_t n_ips;
+};
+
+static bool same_ip(const struct xh_ip *a, const struct xh_ip *b)
+{
+	return a->family == b->family && !memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+static int find_netns_owner(const struct xh_state *st, void *ctx)
+{
+	struct others *o = ctx;
+
+	if (strcmp(st->id, o->h->st.id) && st->netns_cookie == o->h->st.netns_cookie && xh_state_alive(st)) {
+		snprintf(o->busy_id, sizeof(o->busy_id), "%s", st->id);
+		return 1;
+	}
+	return 0;
+}
+
+static int find_ip_owner(const struct xh_state *st, void *ctx)
+{
+	struct others *o = ctx;
+
+	if (!strcmp(st->id, o->h->st.id) || st->host_cookie != o->h->st.host_cookie)
+		return 0;
+	for (size_t i = 0; i < st->n_ips; i++)
+		for (size_t j = 0; j < o->n_ips; j++)
+			if (same_ip(&st->ips[i].ip, &o->ips[j].ip)) {
+				snprintf(o->ip_owner, sizeof(o->ip_owner), "%s", st->id);
+				xh_ip_str(&o->ips[j].ip, o->ip_text, sizeof(o->ip_text));
+				return 1;
+			}
+	return 0;
+}
+
+/* ---- addressing ------------------------------------------------------------ */
+
+struct cni_addrs {
+	struct hook *h;
+	int skip_ifindex;
+	int err;
+};
+
+/* Record an address the CNI put on a kernel interface: it becomes the
+ * sandbox's, and is taken off the interface (recorded first, so rollback
+ * puts it back). */
+static int collect_cni_addr(int ifindex, const struct xh_prefix *p, void *ctx)
+{
+	struct cni_addrs *c = ctx;
+	struct xh_state *st = &c->h->st;
+	struct xh_cidr cidr = { .ip = p->ip, .plen = p->len, .plen_given = true };
+
+	if (ifindex == c->skip_ifindex)
+		return 0;
+	if (st->n_taken == XH_MAX_TAKEN || st->n_ips == XH_CFG_MAX_IPS)
+		return c->err = xh_err(-E2BIG, "more than %d addresses in the container", XH_MAX_TAKEN);
+	st->taken[st->n_taken++] = (struct xh_taken_addr){ .ifindex = ifindex, .addr = cidr };
+	st->ips[st->n_ips++] = cidr;
+	return 0;
+}
+
+static int record_route(const struct xh_route *r, void *ctx)
+{
+	struct xh_state *st = ctx;
+
+	if (st->n_routes == XH_MAX_ROUTES)
+		return xh_err(-E2BIG, "more than %d routes in the container", XH_MAX_ROUTES);
+	st->routes[st->n_routes++] = *r;
+	return 0;
+}
+
+static int full_len(const struct xh_ip *ip)
+{
+	return ip->family == XH_AF_INET ? 32 : 128;
+}
+
+static int setup_addresses(struct hook *h, struct nl_sock *host, struct nl_sock *ns)
+{
+	struct xh_state *st = &h->st;
+	struct others o = { .h = h };
+	bool v4 = false, v6 = false;
+	int err;
+
+	h->step = "addresses";
+	if (h->cfg.n_ips) {
+		for (size_t i = 0; i < h->cfg.n_ips; i++)
+			st->ips[st->n_ips++] = h->cfg.ips[i];
+	} else {
+		struct cni_addrs c = { .h = h, .skip_ifindex = st->peer_ifindex };
+
+		err = xh_rtnl_addr_list(ns, 0, collect_cni_addr, &c);
+		if (err || c.err)
+			return c.err ? c.err : err;
+		if (!st->n_ips)
+			return xh_err(-EADDRNOTAVAIL, "the container has no address: set io.xdphook.ips "
+						      "or let the CNI configure one");
+	}
+	o.ips = st->ips;
+	o.n_ips = st->n_ips;
+	/* Taking an address takes the routes through it along: record them,
+	 * so rollback can put them back (and the sandbox can be told). */
+	for (size_t i = 0; i < st->n_taken; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < i; j++)
+			seen |= st->taken[j].ifindex == st->taken[i].ifindex;
+		if (!seen && (err = xh_rtnl_route_list(ns, st->taken[i].ifindex, record_route, st)))
+			return err;
+	}
+	if (xh_state_walk(find_ip_owner, &o) > 0)
+		return xh_err(-EADDRINUSE, "address %s already belongs to container %s", o.ip_text, o.ip_owner);
+	err = save(h);
+	if (err)
+		return err;
+
+	/* The sandbox owns its addresses alone (as gVisor does). */
+	for (size_t i = 0; i < st->n_taken; i++) {
+		struct xh_prefix p = { .ip = st->taken[i].addr.ip, .len = st->taken[i].addr.plen };
+
+		err = xh_rtnl_addr_del(ns, st->taken[i].ifindex, &p);
+		if (err && err != -ENOENT)
+			return xh_err(err, "take address off interface %d: %s", st->taken[i].ifindex,
+				      strerror(-err));
+	}
+
+	/* Host side: the pod is reached through xh-..., its MAC is known. */
+	for (size_t i = 0; i < st->n_ips; i++) {
+		struct xh_prefix p = { .ip = st->ips[i].ip, .len = full_len(&st->ips[i].ip) };
+		char ip[64];
+
+		xh_ip_str(&p.ip, ip, sizeof(ip));
+		err = xh_rtnl_route_add(host, &p, st->veth_ifindex, NULL);
+		if (err)
+			return xh_err(err, "route %s via %s: %s", ip, st->veth, strerror(-err));
+		err = xh_rtnl_neigh_add(host, st->veth_ifindex, &p.ip, st->peer_mac);
+		if (err)
+			return xh_err(err, "neighbour %s on %s: %s", ip, st->veth, strerror(-err));
+		v4 |= p.ip.family == XH_AF_INET;
+		v6 |= p.ip.family == XH_AF_INET6;
+	}
+	/* The sandbox's gateway: link-local, answered by the kernel on xh-... */
+	if (v4) {
+		struct xh_prefix gw = { .len = 32 };
+
+		xh_ip_parse(XH_GATEWAY4, &gw.ip);
+		err = xh_rtnl_addr_add(host, st->veth_ifindex, &gw);
+		if (err && err != -EEXIST)
+			return xh_err(err, "gateway " XH_GATEWAY4 " on %s: %s", st->veth, strerror(-err));
+	}
+	if (v6) {
+		struct xh_prefix gw = { .len = 64 };
+
+		xh_ip_parse(XH_GATEWAY6, &gw.ip);
+		err = xh_rtnl_addr_add(host, st->veth_ifindex, &gw);
+		if (err && err != -EEXIST)
+			return xh_err(err, "gateway " XH_GATEWAY6 " on %s: %s", st->veth, strerror(-err));
+	}
+	return 0;
+}
+
+/* ---- programs ---------------------------------------------------------------- */
+
+static void ip_key(const struct xh_ip *ip, struct xh_ip *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->family = ip->family;
+	memcpy(key->addr, ip->addr, ip->family == XH_AF_INET ? 4 : 16);
+}
+
+static int attach_endpoint_here(void *ctx)
+{
+	struct hook *h = ctx;
+	struct xdp_endpoint *skel = xdp_endpoint__open();
+	struct xh_attach_req req = {
+		.prog_name = "xdphook_endpt",
+		.ifindex = h->st.peer_ifindex,
+		.ifname = PEER_NAME,
+		.mode = XH_MODE_NATIVE,
+		.program = "endpoint",
+		.owner = h->st.id,
+	};
+	int err;
+
+	if (!skel)
+		return -errno;
+	req.obj = skel->obj;
+	err = xh_attach(&req);
+	xdp_endpoint__destroy(skel);
+	return err;
+}
+
+struct fastpath_ctx {
+	int map_fd;
+	int err;
+	size_t n;
+};
+
+static int add_fastpath(int map_fd, const struct xh_ip *ip, int plen)
+{
+	struct xh_lpm_key k = { .prefixlen = 8 + plen, .family = ip->family };
+	uint8_t one = 1;
+
+	memcpy(k.addr, ip->addr, sizeof(k.addr));
+	if (bpf_map_update_elem(map_fd, &k, &one, BPF_ANY))
+		return xh_err(-errno, "fastpath map: %s", strerror(errno));
+	return 0;
+}
+
+static int connected_subnet(int ifindex, const struct xh_prefix *p, void *ctx)
+{
+	struct fastpath_ctx *f = ctx;
+	struct xh_ip net = p->ip;
+	int bytes = p->len / 8, bits = p->len % 8;
+
+	(void)ifindex;
+	/* Clear the host bits: the trie stores networks. */
+	if (bits)
+		net.addr[bytes] &= (uint8_t)(0xff << (8 - bits));
+	for (int i = bytes + (bits ? 1 : 0); i < 16; i++)
+		net.addr[i] = 0;
+	f->err = add_fastpath(f->map_fd, &net, p->len);
+	f->n++;
+	return f->err;
+}
+
+struct veth_setup {
+	struct hook *h;
+	struct nl_sock *host;
+};
+
+static int fill_veth_maps(struct bpf_object *obj, void *ctx)
+{
+	struct veth_setup *v = ctx;
+	struct xh_state *st = &v->h->st;
+	struct xh_veth_cfg cfg = { .mode = st->mode, .nic_ifindex = st->nic_ifindex };
+	int cfg_fd = bpf_object__find_map_fd_by_name(obj, "veth_cfg");
+	int ips_fd = bpf_object__find_map_fd_by_name(obj, "src_ips");
+	int fp_fd = bpf_object__find_map_fd_by_name(obj, "fastpath");
+	uint32_t zero = 0;
+	uint8_t one = 1;
+
+	if (cfg_fd < 0 || ips_fd < 0 || fp_fd < 0)
+		return xh_err(-ENOENT, "xdp_veth maps missing");
+	for (size_t i = 0; i < st->n_ips; i++) {
+		struct xh_ip k;
+
+		ip_key(&st->ips[i].ip, &k);
+		if (bpf_map_update_elem(ips_fd, &k, &one, BPF_ANY))
+			return xh_err(-errno, "src_ips map: %s", strerror(errno));
+	}
+	if (st->mode == XH_POD && !v->h->cfg.fastpath_none) {
+		if (v->h->cfg.n_fastpath) {
+			for (size_t i = 0; i < v->h->cfg.n_fastpath; i++) {
+				int err = add_fastpath(fp_fd, &v->h->cfg.fastpath[i].ip, v->h->cfg.fastpath[i].plen);
+
+				if (err)
+					return err;
+			}
+		} else {
+			struct fastpath_ctx f = { .map_fd = fp_fd };
+			int err = xh_rtnl_addr_list(v->host, st->nic_ifindex, connected_subnet, &f);
+
+			if (err || f.err)
+				return f.err ? f.err : err;
+		}
+	}
+	memcpy(cfg.sandbox_mac, st->peer_mac, 6);
+	/* Written last: until veth_cfg is set the program drops everything. */
+	if (bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY))
+		return xh_err(-errno, "veth_cfg map: %s", strerror(errno));
+	return 0;
+}
+
+static int attach_veth(struct hook *h, struct nl_sock *host)
+{
+	struct xdp_veth *skel = xdp_veth__open();
+	struct veth_setup v = { .h = h, .host = host };
+	struct xh_attach_req req = {
+		.prog_name = "xdphook_veth",
+		.ifindex = h->st.veth_ifindex,
+		.ifname = h->st.veth,
+		.mode = XH_MODE_NATIVE,
+		.program = "veth",
+		.owner = h->st.id,
+		.target_ifindex = h->st.nic_ifindex,
+		.target = h->st.nic,
+		.setup = fill_veth_maps,
+		.setup_ctx = &v,
+	};
+	int err;
+
+	if (!skel)
+		return -errno;
+	req.obj = skel->obj;
+	err = xh_attach(&req);
+	xdp_veth__destroy(skel);
+	return err;
+}
+
+/* The NIC program is shared: attach it with the first container. */
+static int ensure_nic_program(struct hook *h)
+{
+	struct xdp_nic *skel;
+	struct xh_attach_req req = {
+		.prog_name = "xdphook_nic",
+		.ifindex = h->st.nic_ifindex,
+		.ifname = h->st.nic,
+		.mode = XH_MODE_AUTO,
+		.program = "nic",
+		.owner = "xdp_hook",
+	};
+	int fd, err;
+
+	fd = xh_pin_open(h->st.host_cookie, h->st.nic_ifindex, "pods");
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	skel = xdp_nic__open();
+	if (!skel)
+		return -errno;
+	req.obj = skel->obj;
+	err = xh_attach(&req);
+	xdp_nic__destroy(skel);
+	if (err == -EEXIST)
+		return xh_err(err, "%s already carries an XDP program of xdp_loader; detach it first", h->st.nic);
+	return err;
+}
+
+static int add_nic_entries(struct hook *h)
+{
+	struct xh_state *st = &h->st;
+	struct xh_pod_dest dest = { .ifindex = st->veth_ifindex };
+	cleanup_close int pods = xh_pin_open(st->host_cookie, st->nic_ifindex, "pods");
+	cleanup_close int tx = xh_pin_open(st->host_cookie, st->nic_ifindex, "tx_ports");
+	uint32_t ifindex = st->veth_ifindex;
+
+	if (pods < 0 || tx < 0)
+		return xh_err(pods < 0 ? pods : tx, "open NIC program maps: %s", strerror(-(pods < 0 ? pods : tx)));
+	memcpy(dest.dst_mac, st->peer_mac, 6);
+	memcpy(dest.src_mac, st->veth_mac, 6);
+	st->nic_entries = true;
+	if (save(h))
+		return -EIO;
+	if (bpf_map_update_elem(tx, &ifindex, &ifindex, BPF_ANY))
+		return xh_err(-errno, "tx_ports map: %s", strerror(errno));
+	for (size_t i = 0; i < st->n_ips; i++) {
+		struct xh_ip k;
+
+		ip_key(&st->ips[i].ip, &k);
+		if (bpf_map_update_elem(pods, &k, &dest, BPF_NOEXIST))
+			return xh_err(-errno, "pods map: %s", strerror(errno));
+	}
+	return 0;
+}
+
+static int setup_programs(struct hook *h, struct nl_sock *host)
+{
+	int err;
+
+	/* xdp0 first: its program is what lets xh-... take redirected frames. */
+	h->step = "endpoint program";
+	err = xh_netns_run(h->netns_fd, attach_endpoint_here, h);
+	if (err)
+		return err;
+	h->step = "veth program";
+	err = attach_veth(h, host);
+	if (err)
+		return err;
+	h->step = "NIC program";
+	err = ensure_nic_program(h);
+	if (!err)
+		err = add_nic_entries(h);
+	return err;
+}
+
+/* ---- the transaction ----------------------------------------------------------- */
+
+static int setup_veth(struct hook *h, struct nl_sock *host, struct nl_sock *ns)
+{
+	struct xh_state *st = &h->st;
+	struct xh_link link;
+	int err;
+
+	h->step = "veth";
+	err = xh_rtnl_veth_add(host, st->veth, PEER_NAME, h->netns_fd, st->mtu);
+	if (err == -EEXIST)
+		return xh_err(err, "%s or %s already exists", st->veth, PEER_NAME);
+	if (err)
+		return err;
+	err = xh_rtnl_link_get(host, 0, st->veth, &link);
+	if (err)
+		return err;
+	st->veth_ifindex = link.ifindex;
+	memcpy(st->veth_mac, link.mac, 6);
+	err = save(h);
+	if (err)
+		return err;
+	err = xh_rtnl_link_get(ns, 0, PEER_NAME, &link);
+	if (err)
+		return xh_err(err, "%s in the container: %s", PEER_NAME, strerror(-err));
+	st->peer_ifindex = link.ifindex;
+	memcpy(st->peer_mac, link.mac, 6);
+	err = save(h);
+	if (!err)
+		err = xh_ethtool_set_tx_csum(st->veth, false);
+	if (!err)
+		err = xh_rtnl_link_up(host, st->veth_ifindex);
+	if (!err)
+		err = xh_rtnl_link_up(ns, st->peer_ifindex);
+	return err;
+}
+
+static int setup_nic(struct hook *h, struct nl_sock *host)
+{
+	struct xh_state *st = &h->st;
+	struct xh_link nic;
+	int ifindex = 0, err;
+
+	h->step = "nic";
+	if (!h->cfg.nic[0]) {
+		err = xh_rtnl_default_dev(host, &ifindex);
+		if (err)
+			return err;
+	}
+	err = xh_rtnl_link_get(host, ifindex, h->cfg.nic, &nic);
+	if (err == -ENODEV)
+		return xh_err(err, "no such device '%s'", h->cfg.nic);
+	if (err)
+		return err;
+	snprintf(st->nic, sizeof(st->nic), "%s", nic.name);
+	st->nic_ifindex = nic.ifindex;
+	st->mtu = nic.mtu < XH_MTU_MAX ? nic.mtu : XH_MTU_MAX;
+	/* Frames redirected out of the NIC are dropped silently if it cannot
+	 * transmit XDP frames: refuse rather than lose the fast path. */
+	err = xh_link_check_xdp_xmit(nic.ifindex);
+	if (err)
+		return xh_err(err, "%s: %s", nic.name, xh_strerror(err));
+	return 0;
+}
+
+/* Never take addresses or routes from the node's own namespace. init may
+ * be unreadable (a VM's init), kthreadd (pid 2) always lives there too. */
+static bool shares_init_netns(uint64_t cookie)
+{
+	for (int pid = 1; pid <= 2; pid++) {
+		cleanup_close int fd = xh_netns_open_pid(pid);
+		uint64_t init_cookie;
+
+		if (fd >= 0 && !xh_netns_cookie_of(fd, &init_cookie))
+			return init_cookie == cookie;
+	}
+	return false;
+}
+
+static int check_not_live(struct hook *h)
+{
+	struct xh_state old;
+	int err;
+
+	h->step = "state";
+	err = xh_state_load(h->st.id, &old);
+	if (err == -ENOENT)
+		return 0;
+	if (!err && xh_state_alive(&old))
+		return xh_err(-EEXIST, "a container with this id is already live (init pid %d)", old.pid);
+	/* Stale (the container is gone, poststop never ran): clear it first. */
+	struct hook stale = { .id = h->id, .st = old, .netns_fd = -1, .lock_fd = h->lock_fd };
+
+	return err ? xh_state_remove(h->st.id) : hook_teardown(&stale);
+}
+
+static int run_setup(struct hook *h, const struct xh_oci_state *oci)
+{
+	struct xh_state *st = &h->st;
+	cleanup_rtnl struct nl_sock *host = NULL;
+	cleanup_rtnl struct nl_sock *ns = NULL;
+	struct others o = { .h = h };
+	int err;
+
+	snprintf(st->id, sizeof(st->id), "%s", oci->id);
+	snprintf(st->status, sizeof(st->status), "setting-up");
+	st->mode = h->cfg.mode;
+	st->pid = oci->pid;
+	snprintf(st->veth, sizeof(st->veth), "xh-%012llx",
+		 (unsigned long long)(fnv1a(oci->id) & 0xffffffffffffull));
+
+	h->step = "netns";
+	err = xh_proc_start_time(oci->pid, &st->pid_start);
+	if (err)
+		return xh_err(err, "container init pid %d: %s", oci->pid,
+			      err == -ESRCH ? "no such process" : strerror(-err));
+	h->netns_fd = xh_netns_open_pid(oci->pid);
+	if (h->netns_fd < 0)
+		return h->netns_fd;
+	err = xh_netns_cookie_of(h->netns_fd, &st->netns_cookie);
+	if (!err)
+		err = xh_netns_cookie(&st->host_cookie);
+	if (err)
+		return err;
+	if (st->netns_cookie == st->host_cookie || shares_init_netns(st->netns_cookie))
+		return xh_err(-EINVAL, "the container shares the host's network namespace (net=host): "
+				       "xdp_hook serves containers with a network namespace of their own");
+	err = xh_rtnl_open(-1, &host);
+	if (!err)
+		err = xh_rtnl_open(h->netns_fd, &ns);
+	if (err)
+		return err;
+
+	err = check_not_live(h);
+	if (err)
+		return err;
+	/* A second container joining a served netns (podman --network
+	 * container:X) is a no-op, like a pod's other containers. */
+	h->step = "state";
+	if (xh_state_walk(find_netns_owner, &o) > 0)
+		return 1;
+
+	err = setup_nic(h, host);
+	if (err)
+		return err;
+	if (st->mode == XH_HOST) {
+		h->step = "mode";
+		return xh_err(-EOPNOTSUPP, "host mode is not available yet");
+	}
+	h->step = "state";
+	err = save(h);
+	if (err)
+		return err;
+	err = setup_veth(h, host, ns);
+	if (!err)
+		err = setup_addresses(h, host, ns);
+	if (!err)
+		err = setup_programs(h, host);
+	if (err)
+		return err;
+	h->step = "state";
+	snprintf(st->status, sizeof(st->status), "ready");
+	return save(h);
+}
+
+int hook_setup(struct hook *h, const struct xh_oci_state *oci)
+{
+	int err;
+
+	h->step = "lock";
+	h->lock_fd = xh_lock();
+	if (h->lock_fd < 0)
+		return hook_fail(h, h->lock_fd);
+	err = run_setup(h, oci);
+	if (err < 0) {
+		const char *step = h->step;
+
+		hook_fail(h, err);
+		/* Undo exactly what this invocation recorded; quietly: the
+		 * line above is the one the runtime shows. */
+		if (h->owns_state) {
+			h->step = step;
+			hook_teardown(h);
+		}
+		close(h->netns_fd);
+		close(h->lock_fd);
+		return 1;
+	}
+	close(h->netns_fd);
+	close(h->lock_fd);
+	return 0;
+}

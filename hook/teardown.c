@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Teardown: undo what the state records, in reverse order of setup. Every
+ * step tolerates its object being gone already (a second poststop, a
+ * failed setup, a deleted netns), keeps going after an error, and reports
+ * the first one.
+ */
+#include "hook.h"
+#include "attach.h"
+#include "netlink.h"
+#include "util.h"
+
+#include <bpf/bpf.h>
+#include <netlink/socket.h>
+#include <string.h>
+
+static void first_error(int *first, int err)
+{
+	if (err && !*first)
+		*first = err;
+}
+
+static bool in_host_netns(const struct xh_state *st)
+{
+	uint64_t cookie;
+
+	return !xh_netns_cookie(&cookie) && cookie == st->host_cookie;
+}
+
+static int remove_nic_entries(const struct xh_state *st)
+{
+	cleanup_close int pods = xh_pin_open(st->host_cookie, st->nic_ifindex, "pods");
+	cleanup_close int tx = xh_pin_open(st->host_cookie, st->nic_ifindex, "tx_ports");
+	uint32_t ifindex = st->veth_ifindex;
+
+	if (pods >= 0) {
+		for (size_t i = 0; i < st->n_ips; i++) {
+			struct xh_pod_dest dest;
+			struct xh_ip k = { .family = st->ips[i].ip.family };
+
+			memcpy(k.addr, st->ips[i].ip.addr, sizeof(k.addr));
+			/* Only our own entry: never another container's. */
+			if (!bpf_map_lookup_elem(pods, &k, &dest) && dest.ifindex == ifindex)
+				bpf_map_delete_elem(pods, &k);
+		}
+	}
+	if (tx >= 0 && ifindex)
+		bpf_map_delete_elem(tx, &ifindex);
+	return 0;
+}
+
+/* Detach and unpin what xdphook attached on (cookie, ifindex). */
+static int detach_or_unpin(const struct xh_state *st, uint64_t cookie, int ifindex)
+{
+	int err = 0;
+
+	if (!ifindex)
+		return 0;
+	if (cookie == st->host_cookie && in_host_netns(st)) {
+		err = xh_detach(ifindex);
+		if (err == -ENOENT)
+			err = 0;
+	}
+	xh_unpin(cookie, ifindex);
+	return err;
+}
+
+static int restore_taken(struct hook *h)
+{
+	cleanup_rtnl struct nl_sock *ns = NULL;
+	int err = xh_rtnl_open(h->netns_fd, &ns);
+
+	if (err)
+		return err;
+	for (size_t i = 0; i < h->st.n_taken; i++) {
+		struct xh_prefix p = { .ip = h->st.taken[i].addr.ip, .len = h->st.taken[i].addr.plen };
+
+		err = xh_rtnl_addr_add(ns, h->st.taken[i].ifindex, &p);
+		if (err && err != -EEXIST && err != -ENODEV)
+			return err;
+	}
+	/* Routes via a gateway last: they need their device's routes back. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < h->st.n_routes; i++) {
+			const struct xh_route *r = &h->st.routes[i];
+
+			if ((r->gw.family != 0) != (pass == 1))
+				continue;
+			err = xh_rtnl_route_restore(ns, r);
+			if (err && err != -EEXIST && err != -ENODEV)
+				return err;
+		}
+	}
+	return 0;
+}
+
+static int delete_veth(const struct xh_state *st)
+{
+	cleanup_rtnl struct nl_sock *host = NULL;
+	struct xh_link link;
+	int err;
+
+	if (!st->veth_ifindex || !in_host_netns(st))
+		return 0;
+	err = xh_rtnl_open(-1, &host);
+	if (err)
+		return err;
+	/* By name and index both: an index may have been reused. */
+	if (xh_rtnl_link_get(host, st->veth_ifindex, NULL, &link) || strcmp(link.name, st->veth))
+		return 0;
+	err = xh_rtnl_link_del(host, st->veth_ifindex);
+	return err == -ENODEV ? 0 : err;
+}
+
+struct nic_users {
+	const struct xh_state *self;
+	int count;
+};
+
+static int count_nic_user(const struct xh_state *st, void *ctx)
+{
+	struct nic_users *u = ctx;
+
+	if (strcmp(st->id, u->self->id) && st->host_cookie == u->self->host_cookie &&
+	    st->nic_ifindex == u->self->nic_ifindex && st->nic_entries)
+		u->count++;
+	return 0;
+}
+
+/* The NIC program goes with its last container (also when this one failed
+ * before adding its entries: a program nobody uses is garbage). */
+static int release_nic(const struct xh_state *st)
+{
+	struct nic_users u = { .self = st };
+	struct xdphook_meta meta;
+	uint32_t key = 0;
+	int err;
+
+	if (!st->nic_ifindex)
+		return 0;
+	err = xh_state_walk(count_nic_user, &u);
+	if (err || u.count)
+		return err;
+	/* Only the hook's own program, never one xdp_loader put there. */
+	{
+		cleanup_close int fd = xh_pin_open(st->host_cookie, st->nic_ifindex, "meta");
+
+		if (fd < 0 || bpf_map_lookup_elem(fd, &key, &meta) || strcmp(meta.owner, "xdp_hook"))
+			return 0;
+	}
+	return detach_or_unpin(st, st->host_cookie, st->nic_ifindex);
+}
+
+int hook_teardown(struct hook *h)
+{
+	struct xh_state *st = &h->st;
+	bool locked_here = false;
+	int first = 0;
+
+	if (h->lock_fd < 0) {
+		h->lock_fd = xh_lock();
+		if (h->lock_fd < 0)
+			return h->lock_fd;
+		locked_here = true;
+	}
+
+	h->step = "teardown: NIC map entries";
+	if (st->nic_entries)
+		first_error(&first, remove_nic_entries(st));
+	h->step = "teardown: veth program";
+	first_error(&first, detach_or_unpin(st, st->host_cookie, st->veth_ifindex));
+	/* xdp0's program goes with the device; its pins stay until removed. */
+	if (st->peer_ifindex)
+		xh_unpin(st->netns_cookie, st->peer_ifindex);
+	if (h->netns_fd >= 0 && st->n_taken) {
+		h->step = "teardown: restore addresses";
+		first_error(&first, restore_taken(h));
+	}
+	h->step = "teardown: veth";
+	first_error(&first, delete_veth(st));
+	h->step = "teardown: NIC program";
+	first_error(&first, release_nic(st));
+	h->step = "teardown: state";
+	first_error(&first, xh_state_remove(st->id));
+
+	if (locked_here) {
+		close(h->lock_fd);
+		h->lock_fd = -1;
+	}
+	return first;
+}

@@ -1,0 +1,91 @@
+# Container helpers for integration tests (sourced after lib.sh): a busybox
+# rootfs, OCI bundles whose hooks run $BUILD/xdp_hook, and runc/crun run
+# inside the test's "host" namespace so the hook's veths, routes and NIC
+# program stay in namespaces the test made.
+HOOK="$BUILD/xdp_hook"
+XH_ROOTFS="$XH_TMP/rootfs"
+XH_RUNC_ROOT="$XH_TMP/runc"
+XH_CRUN_ROOT="$XH_TMP/crun"
+
+rootfs_new() {
+	[ -x /bin/busybox ] || skip "busybox-static is not installed"
+	mkdir -p "$XH_ROOTFS"/{bin,proc,sys,dev,etc,tmp,www}
+	cp /bin/busybox "$XH_ROOTFS/bin/busybox"
+	for c in sh sleep ip cat ls ping httpd nc echo; do ln -sf busybox "$XH_ROOTFS/bin/$c"; done
+	echo "hello from xdphook" >"$XH_ROOTFS/www/index.html"
+}
+
+# bundle_new NAME ANNOTATIONS-JSON [extra jq filter]: $XH_TMP/b-NAME running
+# `sleep 3600` in a new netns, with the hook for createRuntime and poststop.
+bundle_new() {
+	local b="$XH_TMP/b-$1" ann=${2:-'{}'} extra=${3:-.}
+	[ -d "$XH_ROOTFS" ] || rootfs_new
+	mkdir -p "$b"
+	(cd "$b" && runc spec) || fail "runc spec"
+	jq --arg hook "$HOOK" --arg rootfs "$XH_ROOTFS" --argjson ann "$ann" '
+		.process.terminal = false | .process.args = ["sleep", "3600"] |
+		.root = {path: $rootfs, readonly: true} | .annotations = $ann |
+		.hooks = {createRuntime: [{path: $hook, args: ["xdp_hook", "createRuntime"]}],
+			  poststop: [{path: $hook, args: ["xdp_hook", "poststop"]}]}' \
+		"$b/config.json" | jq "$extra" >"$b/config.json.new" || fail "bundle config"
+	mv "$b/config.json.new" "$b/config.json"
+	echo "$b"
+}
+
+# The runtimes, always run in netns "host" with a private state root.
+runc_() { in_ns host runc --root "$XH_RUNC_ROOT" "$@"; }
+# crun 1.8 refuses this machine's hybrid cgroup layout: give it a private
+# cgroup2 mount and no cgroup manager.
+crun_() {
+	in_ns host unshare -m sh -c 'mount --make-rprivate / && mount -t cgroup2 none /sys/fs/cgroup &&
+		exec crun --cgroup-manager=disabled --root "$0" "$@"' "$XH_CRUN_ROOT" "$@"
+}
+
+# ctr_create RUNTIME ID BUNDLE: create (hooks run), registering deletion.
+ctr_create() {
+	local rt=$1 id=$2 b=$3
+	at_exit "${rt}_ delete -f $id"
+	"${rt}_" create --bundle "$b" "$id" </dev/null >"$XH_TMP/$id.out" 2>"$XH_TMP/$id.err"
+}
+ctr_pid() { "${1}_" state "$2" | jq -r .pid; }
+
+# topo_new: netns host (nic0, 10.77.0.1/24, forwarding on) and world (w0,
+# 10.77.0.2/24, routes the pod range 10.77.1.0/24 via host). w0 has GRO on
+# (it receives XDP frames) and TX checksum offload off.
+topo_new() {
+	ns_new host; ns_new world
+	veth_new nic0 host w0 world
+	in_ns host ip addr add 10.77.0.1/24 dev nic0
+	in_ns world ip addr add 10.77.0.2/24 dev w0
+	in_ns host ip route add default via 10.77.0.2
+	in_ns world ip route add 10.77.1.0/24 via 10.77.0.1
+	in_ns host sysctl -qw net.ipv4.ip_forward=1
+	veth_xdp_ready world w0
+	# The fast path leaves traffic whose neighbour is unresolved to the
+	# kernel: resolve world's address now so counts are exact.
+	in_ns host ping -c 1 -W 1 -q 10.77.0.2 >/dev/null || fail "host cannot reach world"
+}
+
+# What the hook left in netns host, bpffs and /run/xdphook (for "nothing
+# left behind" comparisons).
+host_snapshot() {
+	{ in_ns host ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort
+	  in_ns host "$LOADER" -status -json | jq -r '.[] | select(.this_netns) | .pin_dir' | sort
+	  ls -1 /run/xdphook 2>/dev/null | grep -v '^lock$' | sort; }
+}
+
+# podman in netns host with private storage, this build's hook through the
+# hooks.d example (path rewritten), runc underneath.
+XH_PODMAN_DIR="$XH_TMP/podman"
+podman_() {
+	in_ns host podman --root "$XH_PODMAN_DIR/storage" --runroot "$XH_PODMAN_DIR/run" \
+		--storage-driver=vfs --cgroup-manager=cgroupfs --runtime=runc --events-backend=file \
+		--hooks-dir "$XH_PODMAN_DIR/hooks" "$@"
+}
+podman_setup() {
+	command -v podman >/dev/null || skip "podman is not installed"
+	[ -d "$XH_ROOTFS" ] || rootfs_new
+	mkdir -p "$XH_PODMAN_DIR/hooks"
+	jq --arg p "$HOOK" '.hook.path = $p' "$(dirname "$0")/../../examples/hooks.d/xdphook.json" \
+		>"$XH_PODMAN_DIR/hooks/xdphook.json" || fail "hooks.d example"
+}

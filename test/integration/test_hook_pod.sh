@@ -1,0 +1,98 @@
+#!/bin/bash
+# xdp_hook in pod mode with real runc: what setup builds, real traffic
+# through the three programs (the container's own kernel stands in for the
+# sandbox: it owns the pod address on xdp0 while no AF_XDP client holds the
+# endpoint, so frames fall back to it), two containers on one NIC, a
+# container sharing a netns, a taken address, and teardown leaving nothing.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/container.sh"
+command -v runc >/dev/null || skip "runc is not installed"
+
+topo_new
+before=$(host_snapshot)
+C1=xht-$XH_TAG-c1 C2=xht-$XH_TAG-c2
+
+b1=$(bundle_new c1 '{"io.xdphook.ips":"10.77.1.5/32","io.xdphook.nic":"nic0"}')
+ctr_create runc "$C1" "$b1" || fail "runc create c1: $(cat "$XH_TMP/$C1.err")"
+p1=$(ctr_pid runc "$C1")
+c1() { nsenter --net="/proc/$p1/ns/net" "$@"; }
+
+# --- what setup built ---------------------------------------------------------
+st=$(in_ns host "$HOOK" list -json | jq -c --arg id "$C1" '.[] | select(.id == $id)')
+[ -n "$st" ] || fail "xdp_hook list does not show $C1"
+[ "$(jq -r .status <<<"$st")" = ready ] || fail "status: $st"
+[ "$(jq -r .mode <<<"$st")" = pod ] || fail "mode: $st"
+[ "$(jq -c .ips <<<"$st")" = '["10.77.1.5/32"]' ] || fail "ips: $st"
+veth=$(jq -r .veth <<<"$st")
+[[ $veth =~ ^xh-[0-9a-f]{12}$ ]] || fail "veth name '$veth'"
+[ -f "/run/xdphook/$C1/state.json" ] || fail "no state.json"
+
+c1 ip -j link show xdp0 | jq -e '.[0].xdp.prog.name == "xdphook_endpt"' >/dev/null || fail "xdp0 lacks the endpoint program"
+[ "$(c1 ip -j link show xdp0 | jq -r '.[0].mtu')" = 1500 ] || fail "xdp0 MTU"
+[ -z "$(c1 ip -4 -o addr show dev xdp0)" ] || fail "xdp0 carries an IPv4 address"
+in_ns host ip -j link show "$veth" | jq -e '.[0].xdp.prog.name == "xdphook_veth"' >/dev/null || fail "$veth lacks its program"
+in_ns host ip -j link show nic0 | jq -e '.[0].xdp.prog.name == "xdphook_nic"' >/dev/null || fail "nic0 lacks the NIC program"
+in_ns host ethtool -k "$veth" | grep -q '^tx-checksumming: off' || fail "TX checksum offload still on on $veth"
+in_ns host ip route show 10.77.1.5 | grep -q "dev $veth" || fail "no host route to the pod via $veth"
+mac=$(c1 ip -j link show xdp0 | jq -r '.[0].address')
+in_ns host ip neigh show 10.77.1.5 dev "$veth" | grep -q "$mac PERMANENT" || fail "no permanent neighbour for the pod"
+in_ns host ip -4 -o addr show dev "$veth" | grep -q '169.254.1.1/32' || fail "no link-local gateway on $veth"
+
+# --- traffic: world <-> pod through nic0 -> xh- -> xdp0 and back -------------
+# The container's kernel plays the sandbox: the pod address on xdp0, default
+# route via the link-local gateway.
+c1 ip addr add 10.77.1.5/32 dev xdp0
+c1 ip route add default via 169.254.1.1 dev xdp0 onlink
+in_ns world ping -c 5 -i 0.2 -W 1 -q 10.77.1.5 >/dev/null || fail "world cannot ping the pod"
+c1 ping -c 5 -i 0.2 -W 1 -q 10.77.0.2 >/dev/null || fail "the pod cannot ping world"
+st=$(in_ns host "$HOOK" list -json | jq -c --arg id "$C1" '.[] | select(.id == $id)')
+n=$(jq .programs.nic.redirect.packets <<<"$st")
+[ "$n" -ge 10 ] || fail "NIC program redirected $n frames to the pod, want >= 10: $st"
+v=$(jq .programs.veth.redirect.packets <<<"$st")
+[ "$v" -ge 10 ] || fail "veth program fast-pathed $v frames to world, want >= 10: $st"
+e=$(jq .programs.endpoint.pass.packets <<<"$st")
+[ "$e" -ge 10 ] || fail "endpoint saw $e frames, want >= 10: $st"
+
+# --- a second pod on the same NIC gets only its own traffic ---------------------
+b2=$(bundle_new c2 '{"io.xdphook.ips":"10.77.1.6/32","io.xdphook.nic":"nic0"}')
+ctr_create runc "$C2" "$b2" || fail "runc create c2: $(cat "$XH_TMP/$C2.err")"
+p2=$(ctr_pid runc "$C2")
+c2() { nsenter --net="/proc/$p2/ns/net" "$@"; }
+c2 ip addr add 10.77.1.6/32 dev xdp0
+c2 ip route add default via 169.254.1.1 dev xdp0 onlink
+ep() { in_ns host "$HOOK" list -json | jq --arg id "$1" '.[] | select(.id == $id) | .programs.endpoint.pass.packets'; }
+e1=$(ep "$C1") e2=$(ep "$C2")
+in_ns world ping -c 7 -i 0.2 -W 1 -q 10.77.1.6 >/dev/null || fail "world cannot ping pod 2"
+in_ns world ping -c 3 -i 0.2 -W 1 -q 10.77.1.5 >/dev/null || fail "world cannot ping pod 1 next to pod 2"
+d1=$(( $(ep "$C1") - e1 )) d2=$(( $(ep "$C2") - e2 ))
+[ "$d1" -ge 3 ] && [ "$d1" -le 5 ] || fail "pod 1 endpoint saw $d1 frames for 3 pings"
+[ "$d2" -ge 7 ] && [ "$d2" -le 9 ] || fail "pod 2 endpoint saw $d2 frames for 7 pings"
+
+# --- a container joining pod 1's netns is a no-op; a taken address is refused ---
+b3=$(bundle_new c3 '{"io.xdphook.nic":"nic0"}' \
+	"(.linux.namespaces[] | select(.type == \"network\")) += {path: \"/proc/$p1/ns/net\"}")
+ctr_create runc "xht-$XH_TAG-c3" "$b3" || fail "runc create c3 in pod 1's netns: $(cat "$XH_TMP/xht-$XH_TAG-c3.err")"
+[ "$(in_ns host "$HOOK" list -json | jq length)" = 2 ] || fail "the netns sharer was set up"
+runc_ delete -f "xht-$XH_TAG-c3" || fail "delete c3"
+c1 ping -c 2 -i 0.2 -W 1 -q 10.77.0.2 >/dev/null || fail "deleting the netns sharer broke pod 1"
+
+mid=$(host_snapshot)
+b4=$(bundle_new c4 '{"io.xdphook.ips":"10.77.1.5/32","io.xdphook.nic":"nic0"}')
+ctr_create runc "xht-$XH_TAG-c4" "$b4" && fail "a second container with pod 1's address was created"
+grep -q "xdp_hook: xht-$XH_TAG-c4: addresses: address 10.77.1.5 already belongs to container $C1" \
+	"$XH_TMP/xht-$XH_TAG-c4.err" || fail "refusal message: $(cat "$XH_TMP/xht-$XH_TAG-c4.err")"
+runc_ delete -f "xht-$XH_TAG-c4" >/dev/null 2>&1
+[ "$(host_snapshot)" = "$mid" ] || fail "the refused container left: $(diff <(echo "$mid") <(host_snapshot))"
+c1 ping -c 2 -i 0.2 -W 1 -q 10.77.0.2 >/dev/null || fail "the refused container broke pod 1"
+
+# --- teardown: pod 2 first (NIC program stays), then pod 1 (it goes) -----------
+runc_ delete -f "$C2" || fail "delete c2"
+in_ns host ip -j link show nic0 | jq -e '.[0].xdp.prog.name == "xdphook_nic"' >/dev/null || fail "NIC program left with a container still on it"
+c1 ping -c 2 -i 0.2 -W 1 -q 10.77.0.2 >/dev/null || fail "pod 1 lost traffic when pod 2 went"
+runc_ delete -f "$C1" || fail "delete c1"
+[ "$(host_snapshot)" = "$before" ] || fail "teardown left: $(diff <(echo "$before") <(host_snapshot))"
+in_ns host ip -j link show nic0 | jq -e '.[0].xdp == null' >/dev/null || fail "NIC program left after the last container"
+
+# poststop again (runtimes may repeat it): a no-op.
+echo "{\"ociVersion\":\"1.0.2\",\"id\":\"$C1\",\"status\":\"stopped\"}" | in_ns host "$HOOK" poststop || fail "second poststop failed"
+pass
