@@ -16,6 +16,13 @@ xh_cleanup() {
 	for (( i=${#XH_CLEANUP[@]}-1; i>=0; i-- )); do
 		eval "${XH_CLEANUP[$i]}" >/dev/null 2>&1 || true
 	done
+	# Whatever a failed test left pinned for its namespaces, and the state
+	# of its containers (passing tests check they left nothing themselves).
+	for ns in "${XH_NETNS[@]}"; do
+		nsenter --net="/run/netns/$ns" "$LOADER" -status -json 2>/dev/null |
+			jq -r '.[] | select(.this_netns) | .pin_dir' 2>/dev/null | xargs -r rm -rf
+	done
+	rm -rf /run/xdphook/xht-"$XH_TAG"-* 2>/dev/null
 	for ns in "${XH_NETNS[@]}"; do
 		ip netns del "$ns" >/dev/null 2>&1 || true
 	done

@@ -64,6 +64,7 @@ hook_fails "^xdp_hook: $ok_id: config: .*publish" createRuntime \
 # A failure late in setup (the NIC is held by xdp_loader) undoes the veth,
 # the routes and the address taken from the CNI's interface.
 in_ns host "$LOADER" -program pass -device nic0 || fail "loader attach"
+at_exit "in_ns host $LOADER -detach -device nic0"
 before=$(snap)
 hook_fails "^xdp_hook: $ok_id: NIC program: .*xdp_loader" createRuntime \
 	"$(state "$ok_id" '"annotations":{"io.xdphook.nic":"nic0"}')"
