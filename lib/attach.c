@@ -228,6 +228,18 @@ static int read_meta(const char *dir, struct xdphook_meta *meta)
 	return 0;
 }
 
+/* bpffs mounted, and the pin directory of ifindex in the caller's netns. */
+static int local_pin_dir(int ifindex, uint64_t *cookie, char *dir, size_t size)
+{
+	int err = xh_bpffs_ensure();
+
+	if (!err)
+		err = xh_netns_cookie(cookie);
+	if (!err)
+		err = xh_pin_dir(*cookie, ifindex, dir, size);
+	return err;
+}
+
 int xh_attach(const struct xh_attach_req *req)
 {
 	char dir[PATH_MAX], holder[64];
@@ -237,13 +249,7 @@ int xh_attach(const struct xh_attach_req *req)
 	uint64_t cookie;
 	int err;
 
-	err = xh_bpffs_ensure();
-	if (err)
-		return err;
-	err = xh_netns_cookie(&cookie);
-	if (err)
-		return err;
-	err = xh_pin_dir(cookie, req->ifindex, dir, sizeof(dir));
+	err = local_pin_dir(req->ifindex, &cookie, dir, sizeof(dir));
 	if (err)
 		return err;
 	if (!stat(dir, &st)) {
@@ -351,13 +357,7 @@ int xh_detach(int ifindex)
 	uint64_t cookie;
 	int err;
 
-	err = xh_bpffs_ensure();
-	if (err)
-		return err;
-	err = xh_netns_cookie(&cookie);
-	if (err)
-		return err;
-	err = xh_pin_dir(cookie, ifindex, dir, sizeof(dir));
+	err = local_pin_dir(ifindex, &cookie, dir, sizeof(dir));
 	if (err)
 		return err;
 	err = read_meta(dir, &meta);
@@ -457,50 +457,24 @@ static int fill_status(const char *dir, uint64_t my_cookie, struct xh_status *st
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
+
+static bool is_dev_dir(const struct dirent *e)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return !strncmp(e->d_name, "dev-", 4);
 }
 
 int xh_status_walk(int (*fn)(const struct xh_status *st, void *ctx), void *ctx)
 {
 	char **names = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *e;
+	size_t n = 0;
 	uint64_t cookie;
-	int err = 0;
-	DIR *d;
+	int err;
 
 	err = xh_bpffs_ensure();
-	if (err)
-		return err;
-	err = xh_netns_cookie(&cookie);
-	if (err)
-		return err;
-	d = opendir(XH_PIN_BASE);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((e = readdir(d))) {
-		if (strncmp(e->d_name, "dev-", 4))
-			continue;
-		if (n == cap) {
-			char **nn = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof(*names));
-
-			if (!nn) {
-				err = -ENOMEM;
-				break;
-			}
-			names = nn;
-		}
-		if (!(names[n] = strdup(e->d_name))) {
-			err = -ENOMEM;
-			break;
-		}
-		n++;
-	}
-	closedir(d);
-	if (!err && n)
-		qsort(names, n, sizeof(*names), cmp_str);
+	if (!err)
+		err = xh_netns_cookie(&cookie);
+	if (!err)
+		err = xh_dir_list(XH_PIN_BASE, is_dev_dir, &names, &n);
 	for (size_t i = 0; i < n; i++) {
 		char dir[PATH_MAX];
 		struct xh_status st;
@@ -508,8 +482,7 @@ int xh_status_walk(int (*fn)(const struct xh_status *st, void *ctx), void *ctx)
 		if (!err && xh_snprintf(dir, sizeof(dir), XH_PIN_BASE "/%s", names[i]) >= 0 &&
 		    !fill_status(dir, cookie, &st))
 			err = fn(&st, ctx);
-		free(names[i]);
 	}
-	free(names);
+	xh_dir_list_free(names, n);
 	return err;
 }

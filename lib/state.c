@@ -245,50 +245,24 @@ int xh_state_remove(const char *id)
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
+static bool is_state_dir(const struct dirent *e)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return e->d_type == DT_DIR && e->d_name[0] != '.';
 }
 
 int xh_state_walk(int (*fn)(const struct xh_state *st, void *ctx), void *ctx)
 {
 	char **ids = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *e;
-	int rc = 0;
-	DIR *d = opendir(XH_RUN_DIR);
+	size_t n = 0;
+	int rc = xh_dir_list(XH_RUN_DIR, is_state_dir, &ids, &n);
 
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((e = readdir(d))) {
-		if (e->d_type != DT_DIR || e->d_name[0] == '.')
-			continue;
-		if (n == cap) {
-			char **nids = realloc(ids, (cap = cap ? 2 * cap : 16) * sizeof(*ids));
-
-			if (!nids) {
-				rc = -ENOMEM;
-				break;
-			}
-			ids = nids;
-		}
-		if (!(ids[n] = strdup(e->d_name))) {
-			rc = -ENOMEM;
-			break;
-		}
-		n++;
-	}
-	closedir(d);
-	if (!rc && n)
-		qsort(ids, n, sizeof(*ids), cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		struct xh_state st;
 
 		if (!rc && !xh_state_load(ids[i], &st))
 			rc = fn(&st, ctx);
-		free(ids[i]);
 	}
-	free(ids);
+	xh_dir_list_free(ids, n);
 	return rc;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 #include "util.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -145,4 +146,58 @@ uint64_t xh_now_ns(int clock)
 
 	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void xh_dir_list_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+int xh_dir_list(const char *path, bool (*keep)(const struct dirent *e), char ***names, size_t *n)
+{
+	char **list = NULL;
+	size_t len = 0, cap = 0;
+	struct dirent *e;
+	int err = 0;
+	DIR *d = opendir(path);
+
+	*names = NULL;
+	*n = 0;
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d))) {
+		if (!keep(e))
+			continue;
+		if (len == cap) {
+			char **grown = realloc(list, (cap = cap ? 2 * cap : 16) * sizeof(*list));
+
+			if (!grown) {
+				err = -ENOMEM;
+				break;
+			}
+			list = grown;
+		}
+		if (!(list[len] = strdup(e->d_name))) {
+			err = -ENOMEM;
+			break;
+		}
+		len++;
+	}
+	closedir(d);
+	if (err) {
+		xh_dir_list_free(list, len);
+		return err;
+	}
+	if (len)
+		qsort(list, len, sizeof(*list), cmp_str);
+	*names = list;
+	*n = len;
+	return 0;
 }

@@ -55,6 +55,12 @@ int xh_mkdir_p(const char *path, unsigned int mode);
 /* Write/read a whole small file. */
 int xh_write_file(const char *path, const void *buf, size_t len, unsigned int mode);
 
+/* Names in directory path that keep(entry) accepts, sorted. A missing
+ * directory is an empty list. Free with xh_dir_list_free(). */
+struct dirent;
+int xh_dir_list(const char *path, bool (*keep)(const struct dirent *e), char ***names, size_t *n);
+void xh_dir_list_free(char **names, size_t n);
+
 /* Seconds/nanoseconds helpers. */
 uint64_t xh_now_ns(int clock);
 

@@ -11,6 +11,7 @@
  *
  * Exit status: 0 when every test passed (or was skipped), 1 otherwise.
  */
+#include "hook_test.h"
 #include "prog_test.h"
 
 #include <arpa/inet.h>
@@ -227,5 +228,8 @@ int main(void)
 	failed += frames_tests();
 	failed += parser_tests();
 	failed += program_tests();
+	failed += nic_tests();
+	failed += veth_tests();
+	failed += endpoint_tests();
 	return failed ? 1 : 0;
 }
