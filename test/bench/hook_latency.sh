@@ -1,0 +1,53 @@
+#!/bin/bash
+# Wall time of xdp_hook createRuntime / poststop next to the CNI ptp
+# plugin's ADD / DEL, N runs each, same topology, in throw-away namespaces.
+# Prints "name median_ms" lines (and all samples with -v).
+set -u
+: "${BUILD:?}"
+N=${N:-20}
+. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/../integration/container.sh"
+CNI=/usr/lib/cni
+[ -x $CNI/ptp ] || skip "containernetworking-plugins not installed"
+
+topo_new
+ms() { echo $(( ($2 - $1) / 1000 )); }   # ns -> us
+median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f\n", m/1000}'; }
+
+# A fresh "container" netns with a process in it, per run.
+new_ctr() {
+	ns_new "c$1"
+	nsenter --net="/run/netns/$(ns "c$1")" sleep 600 >/dev/null 2>&1 &
+	echo $!
+}
+
+: >"$XH_TMP/create"; : >"$XH_TMP/stop"; : >"$XH_TMP/add"; : >"$XH_TMP/del"
+# A resident container keeps the NIC program loaded, as on a node with
+# running pods: the runs below measure what one more container costs.
+rpid=$(new_ctr resident); at_exit "kill $rpid"
+echo "{\"id\":\"xht-$XH_TAG-res\",\"status\":\"creating\",\"pid\":$rpid,\"annotations\":{\"io.xdphook.ips\":\"10.77.2.250/32\",\"io.xdphook.nic\":\"nic0\"}}" |
+	in_ns host "$HOOK" createRuntime || fail "resident container"
+at_exit "echo '{\"id\":\"xht-$XH_TAG-res\",\"status\":\"stopped\"}' | in_ns host $HOOK poststop"
+for i in $(seq "$N"); do
+	pid=$(new_ctr "h$i"); at_exit "kill $pid"
+	id=xht-$XH_TAG-lat$i
+	st="{\"ociVersion\":\"1.0.2\",\"id\":\"$id\",\"status\":\"creating\",\"pid\":$pid,\"annotations\":{\"io.xdphook.ips\":\"10.77.2.$i/32\",\"io.xdphook.nic\":\"nic0\"}}"
+	t0=$(date +%s%N); echo "$st" | in_ns host "$HOOK" createRuntime || fail "createRuntime $i"; t1=$(date +%s%N)
+	ms "$t0" "$t1" >>"$XH_TMP/create"
+	t0=$(date +%s%N); echo "{\"id\":\"$id\",\"status\":\"stopped\"}" | in_ns host "$HOOK" poststop || fail "poststop $i"; t1=$(date +%s%N)
+	ms "$t0" "$t1" >>"$XH_TMP/stop"
+done
+
+conf='{"cniVersion":"1.0.0","name":"xhbench","type":"ptp","ipMasq":false,"ipam":{"type":"host-local","subnet":"10.78.0.0/16","dataDir":"'$XH_TMP'/ipam"}}'
+for i in $(seq "$N"); do
+	ns_new "p$i"
+	env="CNI_CONTAINERID=xhbench$i CNI_NETNS=/run/netns/$(ns "p$i") CNI_IFNAME=eth0 CNI_PATH=$CNI"
+	t0=$(date +%s%N); echo "$conf" | in_ns host env CNI_COMMAND=ADD $env $CNI/ptp >/dev/null || fail "ptp ADD $i"; t1=$(date +%s%N)
+	ms "$t0" "$t1" >>"$XH_TMP/add"
+	t0=$(date +%s%N); echo "$conf" | in_ns host env CNI_COMMAND=DEL $env $CNI/ptp >/dev/null || fail "ptp DEL $i"; t1=$(date +%s%N)
+	ms "$t0" "$t1" >>"$XH_TMP/del"
+done
+echo "hook_create_ms $(median <"$XH_TMP/create")"
+echo "hook_poststop_ms $(median <"$XH_TMP/stop")"
+echo "cni_ptp_add_ms $(median <"$XH_TMP/add")"
+echo "cni_ptp_del_ms $(median <"$XH_TMP/del")"
