@@ -71,8 +71,11 @@ topo_new() {
 host_snapshot() {
 	{ in_ns host ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort
 	  in_ns host "$LOADER" -status -json | jq -r '.[] | select(.this_netns) | .pin_dir' | sort
-	  ls -1 /run/xdphook 2>/dev/null | grep -v '^lock$' | sort; }
+	  # Only this test's containers: others may run at the same time.
+	  ls -1 /run/xdphook 2>/dev/null | grep -E "^xht-$XH_TAG-|^($(paste -sd'|' "$XH_TMP/ids" 2>/dev/null || true))\$" | sort; }
 }
+# track_id ID: a container id not named xht-$XH_TAG-... (podman's), for host_snapshot.
+track_id() { echo "$1" >>"$XH_TMP/ids"; }
 
 # podman in netns host with private storage, this build's hook through the
 # hooks.d example (path rewritten), runc underneath.

@@ -40,6 +40,7 @@ podman_ run -d --name "xht-$XH_TAG-pm" --network none \
 	--annotation io.xdphook.nic=nic0 --rootfs "$XH_ROOTFS" sleep 3600 >"$XH_TMP/pm.id" 2>"$XH_TMP/pm.err" \
 	|| fail "podman run: $(cat "$XH_TMP/pm.err")"
 id=$(cat "$XH_TMP/pm.id")
+track_id "$id"
 pid=$(podman_ inspect -f '{{.State.Pid}}' "xht-$XH_TAG-pm")
 sandbox_kernel "$pid" 10.77.1.22 || fail "sandbox address"
 in_ns world ping -c 3 -i 0.2 -W 1 -q 10.77.1.22 >/dev/null || fail "world cannot reach the podman pod"
