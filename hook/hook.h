@@ -4,6 +4,7 @@
 #define XDPHOOK_HOOK_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "oci.h"
@@ -19,6 +20,7 @@ struct hook {
 	int netns_fd;              /* the container's netns (setup), else -1 */
 	int lock_fd;               /* held xh_lock(), or -1 */
 	bool owns_state;           /* this invocation wrote the state file */
+	uint8_t nic_mac[6];        /* setup: the NIC's MAC (host mode: xdp0's) */
 };
 
 int hook_fail(struct hook *h, int err);
@@ -29,6 +31,24 @@ int hook_setup(struct hook *h, const struct xh_oci_state *oci);
 /* Undo what st records; idempotent, tolerant of anything already gone.
  * Returns 0 or the first error (after trying every step). */
 int hook_teardown(struct hook *h);
+
+/* setup.c, for host.c: write the state file (this invocation owns it
+ * from then on); refuse addresses another container holds. */
+int hook_save(struct hook *h);
+int hook_check_ips_free(struct hook *h);
+
+/* host.c: the host-mode steps of the setup transaction. */
+struct nl_sock;
+struct bpf_object;
+/* Before anything is created: one host-mode sandbox per NIC; the NIC's
+ * addresses and routes; published, reserved and ephemeral ports. */
+int host_prepare(struct hook *h, struct nl_sock *host);
+/* xdp_veth's publish_rev (called from its map setup). */
+int host_fill_veth_maps(struct hook *h, struct bpf_object *obj);
+/* The NIC program's host-mode maps; host_mode (which turns it on) last. */
+int host_add_nic_policy(struct hook *h);
+/* tc_clone on the NIC's clsact ingress. */
+int host_attach_clone(struct hook *h);
 
 int hook_list(bool json);
 int hook_gc(bool dry_run);

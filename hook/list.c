@@ -5,6 +5,7 @@
 #include "netlink.h"
 #include "util.h"
 
+#include <bpf/bpf.h>
 #include <jansson.h>
 #include <string.h>
 
@@ -32,23 +33,110 @@ static json_t *counters_json(uint64_t cookie, int ifindex)
 	return o;
 }
 
+static json_t *range_str(unsigned int lo, unsigned int hi)
+{
+	return lo == hi ? json_sprintf("%u", lo) : json_sprintf("%u-%u", lo, hi);
+}
+
+/* "8080:80/tcp", "9000-9009:9000-9009/udp" (the config's syntax). */
+static json_t *publish_json(const struct xh_host_state *hs)
+{
+	json_t *a = json_array();
+
+	if (hs->publish_all)
+		json_array_append_new(a, json_string("all"));
+	for (size_t i = 0; i < hs->n_publish; i++) {
+		const struct xh_publish_rule *r = &hs->publish[i];
+		json_auto_t *h = range_str(r->host_lo, r->host_hi);
+		json_auto_t *s = range_str(r->sandbox_lo, r->sandbox_hi);
+
+		json_array_append_new(a, json_sprintf("%s:%s/%s", json_string_value(h), json_string_value(s),
+						      xh_proto_name(r->proto)));
+	}
+	return a;
+}
+
+static json_t *reserve_json(const struct xh_host_state *hs)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < hs->n_reserve; i++) {
+		json_auto_t *p = range_str(hs->reserve[i].lo, hs->reserve[i].hi);
+
+		json_array_append_new(a, json_sprintf("%s/%s", json_string_value(p),
+						      xh_proto_name(hs->reserve[i].proto)));
+	}
+	return a;
+}
+
+/* fd of the map called name that program prog_id uses, or -errno. */
+static int prog_map_fd(uint32_t prog_id, const char *name)
+{
+	cleanup_close int prog = bpf_prog_get_fd_by_id(prog_id);
+	uint32_t ids[8], n = ARRAY_SIZE(ids);
+	struct bpf_prog_info info = { .nr_map_ids = n, .map_ids = (uint64_t)(uintptr_t)ids };
+	uint32_t len = sizeof(info);
+
+	if (prog < 0 || bpf_obj_get_info_by_fd(prog, &info, &len))
+		return -errno;
+	for (uint32_t i = 0; i < info.nr_map_ids && i < n; i++) {
+		struct bpf_map_info mi = {};
+		uint32_t mlen = sizeof(mi);
+		int fd = bpf_map_get_fd_by_id(ids[i]);
+
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &mi, &mlen) && !strcmp(mi.name, name))
+			return fd;
+		if (fd >= 0)
+			close(fd);
+	}
+	return -ENOENT;
+}
+
+/* The tc_clone counters (packets): ARP and ND copies sent to the sandbox. */
+static json_t *clone_json(const struct xh_state *st)
+{
+	static const char *const names[XH_CLONE_STATS] = { "seen", "arp", "nd", "no_target", "fail" };
+	cleanup_close int fd = st->host.tc.prog_id ? prog_map_fd(st->host.tc.prog_id, "clone_stats") : -1;
+	struct xdphook_counter c[XDPHOOK_VERDICTS];
+	json_t *o = json_object();
+
+	/* The same per-CPU layout as the XDP counters, and as many slots. */
+	_Static_assert(XH_CLONE_STATS == XDPHOOK_VERDICTS, "clone_stats and xdphook_stats differ in size");
+	if (fd < 0 || xh_read_counters(fd, c))
+		memset(c, 0, sizeof(c));
+	for (int i = 0; i < XH_CLONE_STATS; i++)
+		json_object_set_new(o, names[i], json_integer((json_int_t)c[i].packets));
+	return o;
+}
+
+static json_t *host_json(const struct xh_state *st)
+{
+	const struct xh_host_state *hs = &st->host;
+
+	return json_pack("{s:o,s:o,s:{s:i,s:i},s:{s:i,s:i},s:o}", "publish", publish_json(hs), "reserve",
+			 reserve_json(hs), "sandbox_ports", "lo", hs->sandbox_eph_lo, "hi", hs->sandbox_eph_hi,
+			 "host_ports", "lo", hs->host_eph_lo, "hi", hs->host_eph_hi, "clone", clone_json(st));
+}
+
 static int add_json(const struct xh_state *st, void *ctx)
 {
 	char mac[18], buf[64];
-	json_t *ips = json_array();
+	json_t *ips = json_array(), *o;
 
 	for (size_t i = 0; i < st->n_ips; i++) {
 		xh_cidr_format(&st->ips[i], buf, sizeof(buf));
 		json_array_append_new(ips, json_string(buf));
 	}
-	json_array_append_new(
-		ctx, json_pack("{s:s,s:s,s:s,s:b,s:i,s:s,s:s,s:i,s:s,s:o,s:{s:o,s:o,s:o}}", "id", st->id, "mode",
-			       st->mode == XH_HOST ? "host" : "pod", "status", st->status, "alive",
-			       xh_state_alive(st), "pid", st->pid, "nic", st->nic, "veth", st->veth, "mtu",
-			       (int)st->mtu, "sandbox_mac", xh_mac_str(st->peer_mac, mac, sizeof(mac)), "ips", ips,
-			       "programs", "nic", counters_json(st->host_cookie, st->nic_ifindex), "veth",
-			       counters_json(st->host_cookie, st->veth_ifindex), "endpoint",
-			       counters_json(st->netns_cookie, st->peer_ifindex)));
+	o = json_pack("{s:s,s:s,s:s,s:b,s:i,s:s,s:s,s:i,s:s,s:o,s:{s:o,s:o,s:o}}", "id", st->id, "mode",
+		      st->mode == XH_HOST ? "host" : "pod", "status", st->status, "alive", xh_state_alive(st), "pid",
+		      st->pid, "nic", st->nic, "veth", st->veth, "mtu", (int)st->mtu, "sandbox_mac",
+		      xh_mac_str(st->peer_mac, mac, sizeof(mac)), "ips", ips, "programs", "nic",
+		      counters_json(st->host_cookie, st->nic_ifindex), "veth",
+		      counters_json(st->host_cookie, st->veth_ifindex), "endpoint",
+		      counters_json(st->netns_cookie, st->peer_ifindex));
+	if (o && st->mode == XH_HOST)
+		json_object_set_new(o, "host", host_json(st));
+	json_array_append_new(ctx, o);
 	return 0;
 }
 

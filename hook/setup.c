@@ -34,7 +34,7 @@ static uint64_t fnv1a(const char *s)
 	return h;
 }
 
-static int save(struct hook *h)
+int hook_save(struct hook *h)
 {
 	int err = xh_state_save(&h->st);
 
@@ -67,6 +67,17 @@ static int find_netns_owner(const struct xh_state *st, void *ctx)
 		snprintf(o->busy_id, sizeof(o->busy_id), "%s", st->id);
 		return 1;
 	}
+	return 0;
+}
+
+static int find_ip_owner(const struct xh_state *st, void *ctx);
+
+int hook_check_ips_free(struct hook *h)
+{
+	struct others o = { .h = h, .ips = h->st.ips, .n_ips = h->st.n_ips };
+
+	if (xh_state_walk(find_ip_owner, &o) > 0)
+		return xh_err(-EADDRINUSE, "address %s already belongs to container %s", o.ip_text, o.ip_owner);
 	return 0;
 }
 
@@ -130,7 +141,6 @@ static int full_len(const struct xh_ip *ip)
 static int setup_addresses(struct hook *h, struct nl_sock *host, struct nl_sock *ns)
 {
 	struct xh_state *st = &h->st;
-	struct others o = { .h = h };
 	bool v4 = false, v6 = false;
 	int err;
 
@@ -148,8 +158,6 @@ static int setup_addresses(struct hook *h, struct nl_sock *host, struct nl_sock 
 			return xh_err(-EADDRNOTAVAIL, "the container has no address: set io.xdphook.ips "
 						      "or let the CNI configure one");
 	}
-	o.ips = st->ips;
-	o.n_ips = st->n_ips;
 	/* Taking an address takes the routes through it along: record them,
 	 * so rollback can put them back (and the sandbox can be told). */
 	for (size_t i = 0; i < st->n_taken; i++) {
@@ -160,9 +168,9 @@ static int setup_addresses(struct hook *h, struct nl_sock *host, struct nl_sock 
 		if (!seen && (err = xh_rtnl_route_list(ns, st->taken[i].ifindex, record_route, st)))
 			return err;
 	}
-	if (xh_state_walk(find_ip_owner, &o) > 0)
-		return xh_err(-EADDRINUSE, "address %s already belongs to container %s", o.ip_text, o.ip_owner);
-	err = save(h);
+	err = hook_check_ips_free(h);
+	if (!err)
+		err = hook_save(h);
 	if (err)
 		return err;
 
@@ -317,6 +325,13 @@ static int fill_veth_maps(struct bpf_object *obj, void *ctx)
 				return f.err ? f.err : err;
 		}
 	}
+	if (st->mode == XH_HOST) {
+		int err = host_fill_veth_maps(v->h, obj);
+
+		if (err)
+			return err;
+	}
+	/* Host mode: xdp0 carries the NIC's MAC, so this is the NIC's too. */
 	memcpy(cfg.sandbox_mac, st->peer_mac, 6);
 	/* Written last: until veth_cfg is set the program drops everything. */
 	if (bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY))
@@ -380,23 +395,16 @@ static int ensure_nic_program(struct hook *h)
 	return err;
 }
 
-static int add_nic_entries(struct hook *h)
+static int add_pod_entries(struct hook *h)
 {
 	struct xh_state *st = &h->st;
 	struct xh_pod_dest dest = { .ifindex = st->veth_ifindex };
 	cleanup_close int pods = xh_pin_open(st->host_cookie, st->nic_ifindex, "pods");
-	cleanup_close int tx = xh_pin_open(st->host_cookie, st->nic_ifindex, "tx_ports");
-	uint32_t ifindex = st->veth_ifindex;
 
-	if (pods < 0 || tx < 0)
-		return xh_err(pods < 0 ? pods : tx, "open NIC program maps: %s", strerror(-(pods < 0 ? pods : tx)));
+	if (pods < 0)
+		return xh_err(pods, "open NIC program map pods: %s", strerror(-pods));
 	memcpy(dest.dst_mac, st->peer_mac, 6);
 	memcpy(dest.src_mac, st->veth_mac, 6);
-	st->nic_entries = true;
-	if (save(h))
-		return -EIO;
-	if (bpf_map_update_elem(tx, &ifindex, &ifindex, BPF_ANY))
-		return xh_err(-errno, "tx_ports map: %s", strerror(errno));
 	for (size_t i = 0; i < st->n_ips; i++) {
 		struct xh_ip k;
 
@@ -405,6 +413,24 @@ static int add_nic_entries(struct hook *h)
 			return xh_err(-errno, "pods map: %s", strerror(errno));
 	}
 	return 0;
+}
+
+static int add_nic_entries(struct hook *h)
+{
+	struct xh_state *st = &h->st;
+	cleanup_close int tx = xh_pin_open(st->host_cookie, st->nic_ifindex, "tx_ports");
+	uint32_t ifindex = st->veth_ifindex;
+
+	if (tx < 0)
+		return xh_err(tx, "open NIC program map tx_ports: %s", strerror(-tx));
+	st->nic_entries = true;
+	if (hook_save(h))
+		return -EIO;
+	/* Before anything points at us: frames for a veth missing here go
+	 * to the kernel unchanged. */
+	if (bpf_map_update_elem(tx, &ifindex, &ifindex, BPF_ANY))
+		return xh_err(-errno, "tx_ports map: %s", strerror(errno));
+	return st->mode == XH_HOST ? host_add_nic_policy(h) : add_pod_entries(h);
 }
 
 static int setup_programs(struct hook *h, struct nl_sock *host)
@@ -424,6 +450,8 @@ static int setup_programs(struct hook *h, struct nl_sock *host)
 	err = ensure_nic_program(h);
 	if (!err)
 		err = add_nic_entries(h);
+	if (!err && h->st.mode == XH_HOST)
+		err = host_attach_clone(h);
 	return err;
 }
 
@@ -446,15 +474,24 @@ static int setup_veth(struct hook *h, struct nl_sock *host, struct nl_sock *ns)
 		return err;
 	st->veth_ifindex = link.ifindex;
 	memcpy(st->veth_mac, link.mac, 6);
-	err = save(h);
+	err = hook_save(h);
 	if (err)
 		return err;
 	err = xh_rtnl_link_get(ns, 0, PEER_NAME, &link);
 	if (err)
 		return xh_err(err, "%s in the container: %s", PEER_NAME, strerror(-err));
+	/* Host mode: the sandbox is the NIC, to the world; set while xdp0 is
+	 * still down. */
+	if (st->mode == XH_HOST) {
+		err = xh_rtnl_link_set_mac(ns, link.ifindex, h->nic_mac);
+		if (!err)
+			err = xh_rtnl_link_get(ns, link.ifindex, NULL, &link);
+		if (err)
+			return xh_err(err, "%s: set the NIC's MAC: %s", PEER_NAME, xh_strerror(err));
+	}
 	st->peer_ifindex = link.ifindex;
 	memcpy(st->peer_mac, link.mac, 6);
-	err = save(h);
+	err = hook_save(h);
 	if (!err)
 		err = xh_ethtool_set_tx_csum(st->veth, false);
 	if (!err)
@@ -483,6 +520,7 @@ static int setup_nic(struct hook *h, struct nl_sock *host)
 		return err;
 	snprintf(st->nic, sizeof(st->nic), "%s", nic.name);
 	st->nic_ifindex = nic.ifindex;
+	memcpy(h->nic_mac, nic.mac, 6);
 	st->mtu = nic.mtu < XH_MTU_MAX ? nic.mtu : XH_MTU_MAX;
 	/* Frames redirected out of the NIC are dropped silently if it cannot
 	 * transmit XDP frames: refuse rather than lose the fast path. */
@@ -570,18 +608,17 @@ static int run_setup(struct hook *h, const struct xh_oci_state *oci)
 		return 1;
 
 	err = setup_nic(h, host);
+	if (!err && st->mode == XH_HOST)
+		err = host_prepare(h, host); /* creates nothing: a refusal leaves nothing */
 	if (err)
 		return err;
-	if (st->mode == XH_HOST) {
-		h->step = "mode";
-		return xh_err(-EOPNOTSUPP, "host mode is not available yet");
-	}
 	h->step = "state";
-	err = save(h);
+	err = hook_save(h);
 	if (err)
 		return err;
 	err = setup_veth(h, host, ns);
-	if (!err)
+	/* Host mode has its addresses from host_prepare(): the NIC's. */
+	if (!err && st->mode == XH_POD)
 		err = setup_addresses(h, host, ns);
 	if (!err)
 		err = setup_programs(h, host);
@@ -589,7 +626,7 @@ static int run_setup(struct hook *h, const struct xh_oci_state *oci)
 		return err;
 	h->step = "state";
 	snprintf(st->status, sizeof(st->status), "ready");
-	return save(h);
+	return hook_save(h);
 }
 
 int hook_setup(struct hook *h, const struct xh_oci_state *oci)

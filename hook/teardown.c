@@ -8,6 +8,7 @@
 #include "hook.h"
 #include "attach.h"
 #include "netlink.h"
+#include "tc.h"
 #include "util.h"
 
 #include <bpf/bpf.h>
@@ -27,23 +28,123 @@ static bool in_host_netns(const struct xh_state *st)
 	return !xh_netns_cookie(&cookie) && cookie == st->host_cookie;
 }
 
-static int remove_nic_entries(const struct xh_state *st)
+static void ip_key(const struct xh_ip *ip, struct xh_ip *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->family = ip->family;
+	memcpy(key->addr, ip->addr, ip->family == XH_AF_INET ? 4 : 16);
+}
+
+/* The NIC is still the device we set up on, in this netns. */
+static bool nic_here(const struct xh_state *st)
+{
+	cleanup_rtnl struct nl_sock *host = NULL;
+	struct xh_link link;
+
+	return st->nic_ifindex && in_host_netns(st) && !xh_rtnl_open(-1, &host) &&
+	       !xh_rtnl_link_get(host, st->nic_ifindex, NULL, &link) && !strcmp(link.name, st->nic);
+}
+
+/* ---- host mode ---------------------------------------------------------------- */
+
+/* Is the NIC program's host-mode policy ours to clear? Clears host_mode
+ * (first: from then on no frame is sent our way) if it points at our veth;
+ * false if it is another sandbox's by now (its maps are left alone). */
+static bool release_host_mode(const struct xh_state *st)
+{
+	cleanup_close int fd = xh_pin_open(st->host_cookie, st->nic_ifindex, "host_mode");
+	struct xh_host_policy pol, none = {};
+	uint32_t zero = 0;
+
+	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &pol))
+		return fd >= 0; /* no program: nothing to clear; a failed read: leave it */
+	if (pol.ifindex && pol.ifindex != (uint32_t)st->veth_ifindex)
+		return false;
+	if (pol.ifindex)
+		bpf_map_update_elem(fd, &zero, &none, BPF_ANY);
+	return true;
+}
+
+static void delete_port_keys(const struct xh_state *st, const char *map, bool publish)
+{
+	cleanup_close int fd = xh_pin_open(st->host_cookie, st->nic_ifindex, map);
+	const struct xh_host_state *hs = &st->host;
+	size_t n = publish ? hs->n_publish : hs->n_reserve;
+
+	if (fd < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		unsigned int lo = publish ? hs->publish[i].host_lo : hs->reserve[i].lo;
+		unsigned int hi = publish ? hs->publish[i].host_hi : hs->reserve[i].hi;
+		uint8_t proto = publish ? hs->publish[i].proto : hs->reserve[i].proto;
+
+		for (unsigned int p = lo; p <= hi; p++) {
+			struct xh_port_key k = { .proto = proto, .port = p };
+
+			bpf_map_delete_elem(fd, &k);
+		}
+	}
+}
+
+static void remove_host_policy(const struct xh_state *st)
+{
+	cleanup_close int addrs = -1;
+
+	if (!release_host_mode(st))
+		return;
+	addrs = xh_pin_open(st->host_cookie, st->nic_ifindex, "nic_addrs");
+	for (size_t i = 0; addrs >= 0 && i < st->n_ips; i++) {
+		struct xh_ip k;
+
+		ip_key(&st->ips[i].ip, &k);
+		bpf_map_delete_elem(addrs, &k);
+	}
+	delete_port_keys(st, "publish", true);
+	delete_port_keys(st, "reserve", false);
+}
+
+/* The ARP/ND clone filter, exactly ours; the clsact qdisc too if we made
+ * it and nobody else's filter is on it. A NIC that is gone took both. */
+static int detach_clone(const struct xh_state *st)
+{
+	const struct xh_host_state *hs = &st->host;
+	int err;
+
+	if (st->mode != XH_HOST || !hs->tc.priority || !nic_here(st))
+		return 0;
+	err = xh_tc_detach_ingress(&hs->tc, "xdphook_clone");
+	if (!err && hs->clsact_created)
+		err = xh_tc_clsact_remove_if_empty(hs->tc.ifindex);
+	return err;
+}
+
+/* ---- both modes ------------------------------------------------------------- */
+
+static void remove_pod_entries(const struct xh_state *st)
 {
 	cleanup_close int pods = xh_pin_open(st->host_cookie, st->nic_ifindex, "pods");
+
+	for (size_t i = 0; pods >= 0 && i < st->n_ips; i++) {
+		struct xh_pod_dest dest;
+		struct xh_ip k;
+
+		ip_key(&st->ips[i].ip, &k);
+		/* Only our own entry: never another container's. */
+		if (!bpf_map_lookup_elem(pods, &k, &dest) && dest.ifindex == (uint32_t)st->veth_ifindex)
+			bpf_map_delete_elem(pods, &k);
+	}
+}
+
+static int remove_nic_entries(const struct xh_state *st)
+{
 	cleanup_close int tx = xh_pin_open(st->host_cookie, st->nic_ifindex, "tx_ports");
 	uint32_t ifindex = st->veth_ifindex;
 
-	if (pods >= 0) {
-		for (size_t i = 0; i < st->n_ips; i++) {
-			struct xh_pod_dest dest;
-			struct xh_ip k = { .family = st->ips[i].ip.family };
-
-			memcpy(k.addr, st->ips[i].ip.addr, sizeof(k.addr));
-			/* Only our own entry: never another container's. */
-			if (!bpf_map_lookup_elem(pods, &k, &dest) && dest.ifindex == ifindex)
-				bpf_map_delete_elem(pods, &k);
-		}
-	}
+	if (st->mode == XH_HOST)
+		remove_host_policy(st);
+	else
+		remove_pod_entries(st);
+	/* Last: nothing points at our veth any more. */
 	if (tx >= 0 && ifindex)
 		bpf_map_delete_elem(tx, &ifindex);
 	return 0;
@@ -167,12 +268,14 @@ int hook_teardown(struct hook *h)
 	h->step = "teardown: NIC map entries";
 	if (st->nic_entries)
 		first_error(&first, remove_nic_entries(st));
+	h->step = "teardown: ARP/ND clone";
+	first_error(&first, detach_clone(st));
 	h->step = "teardown: veth program";
 	first_error(&first, detach_or_unpin(st, st->host_cookie, st->veth_ifindex));
 	/* xdp0's program goes with the device; its pins stay until removed. */
 	if (st->peer_ifindex)
 		xh_unpin(st->netns_cookie, st->peer_ifindex);
-	if (h->netns_fd >= 0 && st->n_taken) {
+	if (h->netns_fd >= 0 && st->mode == XH_POD && st->n_taken) {
 		h->step = "teardown: restore addresses";
 		first_error(&first, restore_taken(h));
 	}

@@ -347,6 +347,21 @@ int xh_rtnl_link_up(struct nl_sock *sk, int ifindex)
 	return err ? nl_errno(err) : 0;
 }
 
+int xh_rtnl_link_set_mac(struct nl_sock *sk, int ifindex, const uint8_t mac[6])
+{
+	cleanup_rtnl_link struct rtnl_link *orig = rtnl_link_alloc();
+	cleanup_rtnl_link struct rtnl_link *change = rtnl_link_alloc();
+	cleanup_nl_addr struct nl_addr *addr = nl_addr_build(AF_LLC, mac, 6);
+	int err;
+
+	if (!orig || !change || !addr)
+		return -ENOMEM;
+	rtnl_link_set_ifindex(orig, ifindex);
+	rtnl_link_set_addr(change, addr);
+	err = rtnl_link_change(sk, orig, change, 0);
+	return err ? nl_errno(err) : 0;
+}
+
 static int addr_op(struct nl_sock *sk, int ifindex, const struct xh_prefix *p, bool add)
 {
 	struct rtnl_addr *a = rtnl_addr_alloc();

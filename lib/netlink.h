@@ -55,6 +55,7 @@ int xh_rtnl_veth_add(struct nl_sock *sk, const char *name, const char *peer, int
 		     unsigned int mtu);
 int xh_rtnl_link_del(struct nl_sock *sk, int ifindex);
 int xh_rtnl_link_up(struct nl_sock *sk, int ifindex);
+int xh_rtnl_link_set_mac(struct nl_sock *sk, int ifindex, const uint8_t mac[6]);
 
 /* An address with its prefix length. */
 struct xh_prefix {

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -60,6 +61,119 @@ static int cidr_from_json(json_t *j, struct xh_cidr *c)
 	return 0;
 }
 
+static json_t *range_json(unsigned int lo, unsigned int hi)
+{
+	return json_pack("[i,i]", (int)lo, (int)hi);
+}
+
+/* A port range [lo, hi], 0 < lo <= hi <= 65535 (lo == hi == 0 allowed
+ * when may_be_empty). */
+static int range_from_json(json_t *j, bool may_be_empty, uint16_t *lo, uint16_t *hi)
+{
+	int l, h;
+
+	if (json_unpack(j, "[i,i]", &l, &h))
+		return -EINVAL;
+	if (may_be_empty && !l && !h) {
+		*lo = *hi = 0;
+		return 0;
+	}
+	if (l < 1 || h < l || h > 65535)
+		return -EINVAL;
+	*lo = l;
+	*hi = h;
+	return 0;
+}
+
+static int proto_from_name(const char *name, uint8_t *proto)
+{
+	if (!strcmp(name, "tcp"))
+		*proto = IPPROTO_TCP;
+	else if (!strcmp(name, "udp"))
+		*proto = IPPROTO_UDP;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static json_t *host_json(const struct xh_host_state *hs)
+{
+	json_t *publish = json_array(), *reserve = json_array();
+
+	for (size_t i = 0; i < hs->n_publish; i++) {
+		const struct xh_publish_rule *r = &hs->publish[i];
+
+		json_array_append_new(publish, json_pack("{s:s,s:o,s:o}", "proto", xh_proto_name(r->proto),
+							 "host", range_json(r->host_lo, r->host_hi), "sandbox",
+							 range_json(r->sandbox_lo, r->sandbox_hi)));
+	}
+	for (size_t i = 0; i < hs->n_reserve; i++)
+		json_array_append_new(reserve, json_pack("{s:s,s:o}", "proto", xh_proto_name(hs->reserve[i].proto),
+							 "ports", range_json(hs->reserve[i].lo, hs->reserve[i].hi)));
+	return json_pack("{s:b,s:o,s:o,s:o,s:o,s:{s:i,s:I,s:I,s:I,s:b}}", "publish_all", hs->publish_all,
+			 "publish", publish, "reserve", reserve, "sandbox_ports",
+			 range_json(hs->sandbox_eph_lo, hs->sandbox_eph_hi), "host_ports",
+			 range_json(hs->host_eph_lo, hs->host_eph_hi), "tc", "ifindex", hs->tc.ifindex, "handle",
+			 (json_int_t)hs->tc.handle, "priority", (json_int_t)hs->tc.priority, "prog_id",
+			 (json_int_t)hs->tc.prog_id, "clsact_created", hs->clsact_created);
+}
+
+static int publish_from_json(json_t *o, struct xh_publish_rule *r)
+{
+	const char *proto;
+	json_t *host, *sandbox;
+
+	if (json_unpack(o, "{s:s,s:o,s:o}", "proto", &proto, "host", &host, "sandbox", &sandbox) ||
+	    proto_from_name(proto, &r->proto) || range_from_json(host, false, &r->host_lo, &r->host_hi) ||
+	    range_from_json(sandbox, false, &r->sandbox_lo, &r->sandbox_hi) ||
+	    r->host_hi - r->host_lo != r->sandbox_hi - r->sandbox_lo)
+		return -EINVAL;
+	return 0;
+}
+
+static int reserve_from_json(json_t *o, struct xh_port_range *r)
+{
+	const char *proto;
+	json_t *ports;
+
+	if (json_unpack(o, "{s:s,s:o}", "proto", &proto, "ports", &ports) || proto_from_name(proto, &r->proto) ||
+	    range_from_json(ports, false, &r->lo, &r->hi))
+		return -EINVAL;
+	return 0;
+}
+
+static int host_from_json(json_t *j, struct xh_host_state *hs)
+{
+	json_t *publish, *reserve, *sandbox, *host;
+	json_int_t handle, priority, prog_id;
+	int publish_all, clsact;
+	json_error_t e;
+
+	if (json_unpack_ex(j, &e, 0, "{s:b,s:o,s:o,s:o,s:o,s:{s:i,s:I,s:I,s:I,s:b}}", "publish_all",
+			   &publish_all, "publish", &publish, "reserve", &reserve, "sandbox_ports", &sandbox,
+			   "host_ports", &host, "tc", "ifindex", &hs->tc.ifindex, "handle", &handle, "priority",
+			   &priority, "prog_id", &prog_id, "clsact_created", &clsact))
+		return xh_err(-EINVAL, "malformed state: host: %s", e.text);
+	if (!json_is_array(publish) || json_array_size(publish) > XH_CFG_MAX_PUBLISH ||
+	    !json_is_array(reserve) || json_array_size(reserve) > XH_MAX_RESERVE ||
+	    handle < 0 || handle > UINT32_MAX || priority < 0 || priority > 0xffff || prog_id < 0 ||
+	    prog_id > UINT32_MAX || range_from_json(sandbox, true, &hs->sandbox_eph_lo, &hs->sandbox_eph_hi) ||
+	    range_from_json(host, true, &hs->host_eph_lo, &hs->host_eph_hi))
+		return xh_err(-EINVAL, "malformed state: host");
+	hs->publish_all = publish_all;
+	hs->clsact_created = clsact;
+	hs->tc.handle = handle;
+	hs->tc.priority = priority;
+	hs->tc.prog_id = prog_id;
+	for (size_t i = 0; i < json_array_size(publish); i++)
+		if (publish_from_json(json_array_get(publish, i), &hs->publish[hs->n_publish++]))
+			return xh_err(-EINVAL, "malformed state: host.publish[%zu]", i);
+	for (size_t i = 0; i < json_array_size(reserve); i++)
+		if (reserve_from_json(json_array_get(reserve, i), &hs->reserve[hs->n_reserve++]))
+			return xh_err(-EINVAL, "malformed state: host.reserve[%zu]", i);
+	return 0;
+}
+
 static json_t *state_json(const struct xh_state *st)
 {
 	char vmac[18], pmac[18];
@@ -85,7 +199,7 @@ static json_t *state_json(const struct xh_state *st)
 			json_object_set_new(o, "gw", json_string(xh_ip_str(&r->gw, gw, sizeof(gw))));
 		json_array_append_new(routes, o);
 	}
-	return json_pack("{s:i,s:s,s:s,s:s,s:i,s:I,s:I,s:I,"
+	json_t *j = json_pack("{s:i,s:s,s:s,s:s,s:i,s:I,s:I,s:I,"
 			 "s:{s:s,s:i},"
 			 "s:{s:s,s:i,s:s,s:i,s:s,s:i},"
 			 "s:o,s:o,s:o,s:b,s:{s:i,s:I}}",
@@ -99,6 +213,10 @@ static json_t *state_json(const struct xh_state *st)
 			 "peer_mac", xh_mac_str(st->peer_mac, pmac, sizeof(pmac)), "mtu", (int)st->mtu,
 			 "ips", ips, "taken", taken, "routes", routes, "nic_entries", st->nic_entries,
 			 "keeper", "pid", st->keeper_pid, "start", (json_int_t)st->keeper_start);
+
+	if (j && st->mode == XH_HOST)
+		json_object_set_new(j, "host", host_json(&st->host));
+	return j;
 }
 
 int xh_state_save(const struct xh_state *st)
@@ -137,7 +255,7 @@ static int state_from_json(json_t *j, struct xh_state *st)
 {
 	const char *id, *status, *mode, *nic, *veth, *vmac, *pmac;
 	json_int_t pid_start, netns, host, kstart;
-	json_t *ips, *taken, *routes;
+	json_t *ips, *taken, *routes, *host_j = NULL;
 	int version, nic_entries, mtu;
 	json_error_t e;
 
@@ -146,14 +264,14 @@ static int state_from_json(json_t *j, struct xh_state *st)
 			   "{s:i,s:s,s:s,s:s,s:i,s:I,s:I,s:I,"
 			   "s:{s:s,s:i},"
 			   "s:{s:s,s:i,s:s,s:i,s:s,s:i},"
-			   "s:o,s:o,s:o,s:b,s:{s:i,s:I}}",
+			   "s:o,s:o,s:o,s:b,s:{s:i,s:I},s?o}",
 			   "version", &version, "id", &id, "status", &status, "mode", &mode, "pid",
 			   &st->pid, "pid_start", &pid_start, "netns_cookie", &netns, "host_cookie", &host,
 			   "nic", "name", &nic, "ifindex", &st->nic_ifindex,
 			   "veth", "name", &veth, "ifindex", &st->veth_ifindex, "mac", &vmac,
 			   "peer_ifindex", &st->peer_ifindex, "peer_mac", &pmac, "mtu", &mtu,
 			   "ips", &ips, "taken", &taken, "routes", &routes, "nic_entries", &nic_entries,
-			   "keeper", "pid", &st->keeper_pid, "start", &kstart))
+			   "keeper", "pid", &st->keeper_pid, "start", &kstart, "host", &host_j))
 		return xh_err(-EINVAL, "malformed state: %s", e.text);
 	if (version != 1)
 		return xh_err(-EINVAL, "state version %d is not 1", version);
@@ -196,6 +314,11 @@ static int state_from_json(json_t *j, struct xh_state *st)
 		r->dst.ip = dst.ip;
 		r->dst.len = dst.plen;
 		r->proto = proto;
+	}
+	if (st->mode == XH_HOST) {
+		if (!host_j)
+			return xh_err(-EINVAL, "malformed state: host mode without \"host\"");
+		return host_from_json(host_j, &st->host);
 	}
 	return 0;
 }

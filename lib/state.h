@@ -14,17 +14,35 @@
 
 #include "config.h"
 #include "netlink.h"
+#include "tc.h"
 
 #define XH_RUN_DIR "/run/xdphook"
 #define XH_LOCK_FILE XH_RUN_DIR "/lock"
 #define XH_MAX_TAKEN 16
 #define XH_MAX_ROUTES 32
+/* reserve entries: the configured ones and the host's own services */
+#define XH_MAX_RESERVE (XH_CFG_MAX_RESERVE + 2)
 
 /* An address the CNI had put on a kernel interface in the container netns,
  * taken off it at setup (the sandbox owns it alone). */
 struct xh_taken_addr {
 	int ifindex;
 	struct xh_cidr addr;
+};
+
+/* Host mode: the policy given to the NIC program (its maps are the one
+ * host-mode sandbox's alone) and the tc filter cloning ARP/ND. Ranges are
+ * inclusive. */
+struct xh_host_state {
+	bool publish_all;
+	size_t n_publish;
+	struct xh_publish_rule publish[XH_CFG_MAX_PUBLISH];
+	size_t n_reserve;
+	struct xh_port_range reserve[XH_MAX_RESERVE];
+	uint16_t sandbox_eph_lo, sandbox_eph_hi; /* the sandbox's ephemeral ports */
+	uint16_t host_eph_lo, host_eph_hi;       /* the host's ip_local_port_range */
+	struct xh_tc_filter tc;  /* on the NIC; priority 0: none (yet) */
+	bool clsact_created;     /* the hook added the NIC's clsact qdisc */
 };
 
 struct xh_state {
@@ -46,14 +64,16 @@ struct xh_state {
 	uint8_t peer_mac[6];
 	unsigned int mtu;
 
-	size_t n_ips;           /* the sandbox's addresses */
+	size_t n_ips;           /* the sandbox's addresses (host mode: the NIC's) */
 	struct xh_cidr ips[XH_CFG_MAX_IPS];
 	size_t n_taken;
 	struct xh_taken_addr taken[XH_MAX_TAKEN];
-	size_t n_routes;        /* routes that went with the taken addresses */
+	size_t n_routes;        /* pod mode: routes that went with the taken
+	                         * addresses; host mode: the NIC's routes */
 	struct xh_route routes[XH_MAX_ROUTES];
 
 	bool nic_entries;       /* entries in the NIC program's maps */
+	struct xh_host_state host; /* mode == XH_HOST only */
 	int keeper_pid;
 	uint64_t keeper_start;
 };

@@ -14,22 +14,24 @@ topo_new
 ms() { echo $(( ($2 - $1) / 1000 )); }   # ns -> us
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f\n", m/1000}'; }
 
-# A fresh "container" netns with a process in it, per run.
+# A fresh "container" netns with a process in it, per run: CTR_PID. (Not in
+# a command substitution: the netns must be registered for cleanup here.)
 new_ctr() {
 	ns_new "c$1"
 	nsenter --net="/run/netns/$(ns "c$1")" sleep 600 >/dev/null 2>&1 &
-	echo $!
+	CTR_PID=$!
+	at_exit "kill $CTR_PID"
 }
 
 : >"$XH_TMP/create"; : >"$XH_TMP/stop"; : >"$XH_TMP/add"; : >"$XH_TMP/del"
 # A resident container keeps the NIC program loaded, as on a node with
 # running pods: the runs below measure what one more container costs.
-rpid=$(new_ctr resident); at_exit "kill $rpid"
+new_ctr resident; rpid=$CTR_PID
 echo "{\"id\":\"xht-$XH_TAG-res\",\"status\":\"creating\",\"pid\":$rpid,\"annotations\":{\"io.xdphook.ips\":\"10.77.2.250/32\",\"io.xdphook.nic\":\"nic0\"}}" |
 	in_ns host "$HOOK" createRuntime || fail "resident container"
 at_exit "echo '{\"id\":\"xht-$XH_TAG-res\",\"status\":\"stopped\"}' | in_ns host $HOOK poststop"
 for i in $(seq "$N"); do
-	pid=$(new_ctr "h$i"); at_exit "kill $pid"
+	new_ctr "h$i"; pid=$CTR_PID
 	id=xht-$XH_TAG-lat$i
 	st="{\"ociVersion\":\"1.0.2\",\"id\":\"$id\",\"status\":\"creating\",\"pid\":$pid,\"annotations\":{\"io.xdphook.ips\":\"10.77.2.$i/32\",\"io.xdphook.nic\":\"nic0\"}}"
 	t0=$(date +%s%N); echo "$st" | in_ns host "$HOOK" createRuntime || fail "createRuntime $i"; t1=$(date +%s%N)
