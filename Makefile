@@ -114,6 +114,77 @@ install: $(TOOLS)
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
 
+# --- AF_XDP endpoint: client library, exec wrapper, example -----------------
+# libxdp_endpoint carries the protocol module (lib/endpoint_proto.c, also in
+# libxdphook.a for the keeper) but nothing else of libxdphook: it needs
+# libc, jansson and libxdp's headers only. Position-independent objects
+# serve both the static and the shared library.
+EP_SRCS     := endpoint/libxdp_endpoint.c lib/endpoint_proto.c
+EP_PIC_OBJS := $(patsubst %.c,$(BUILD)/pic/%.o,$(EP_SRCS))
+EP_LIB_A    := $(BUILD)/libxdp_endpoint.a
+EP_LIB_SO   := $(BUILD)/libxdp_endpoint.so
+EP_SONAME   := libxdp_endpoint.so.1
+EP_PC       := $(BUILD)/xdp_endpoint.pc
+EP_LDLIBS   := $(shell $(PKG_CONFIG) --libs jansson)
+EP_OBJS     := $(BUILD)/obj/endpoint/xdp_endpoint_exec.o $(BUILD)/obj/examples/xdp_echo.o \
+               $(BUILD)/obj/test/harness/ep_client.o
+ENDPOINT    := $(EP_LIB_A) $(EP_LIB_SO) $(EP_PC) $(BUILD)/xdp_endpoint $(BUILD)/xdp_echo
+# Integration helpers: the keeper without the hook, misbehaving clients.
+HARNESS     := $(BUILD)/test/keeper_harness $(BUILD)/test/ep_client
+
+.PHONY: install-endpoint
+all: $(ENDPOINT)
+test-integration: $(ENDPOINT) $(HARNESS)
+install: install-endpoint
+
+$(EP_OBJS): $(wildcard endpoint/*.h)
+$(BUILD)/obj/test/harness/%.o: CFLAGS += -Ihook
+
+$(BUILD)/pic/%.o: %.c $(LIB_HDRS) $(wildcard endpoint/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -c $< -o $@
+
+$(EP_LIB_A): $(EP_PIC_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+# Only xdp_endpoint_* leaves the shared library (version script).
+$(BUILD)/$(EP_SONAME): $(EP_PIC_OBJS) endpoint/libxdp_endpoint.map
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(EP_SONAME) \
+		-Wl,--version-script=endpoint/libxdp_endpoint.map -o $@ $(EP_PIC_OBJS) $(EP_LDLIBS)
+
+$(EP_LIB_SO): $(BUILD)/$(EP_SONAME)
+	ln -sf $(EP_SONAME) $@
+
+$(EP_PC): Makefile
+	@mkdir -p $(dir $@)
+	printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' 'libdir=$${prefix}/lib' '' \
+		'Name: xdp_endpoint' 'Description: Client of the xdphook AF_XDP endpoint' \
+		'Version: 1.0.0' 'Requires.private: libxdp jansson' 'Cflags: -I$${includedir}' \
+		'Libs: -L$${libdir} -lxdp_endpoint' > $@
+
+$(BUILD)/xdp_endpoint: $(BUILD)/obj/endpoint/xdp_endpoint_exec.o $(EP_LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(EP_LDLIBS)
+
+$(BUILD)/xdp_echo: $(BUILD)/obj/examples/xdp_echo.o $(EP_LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(EP_LDLIBS)
+
+$(BUILD)/test/ep_client: $(BUILD)/obj/test/harness/ep_client.o $(EP_LIB_A) | $(BUILD)/test
+	$(CC) $(LDFLAGS) -o $@ $^ $(EP_LDLIBS)
+
+$(BUILD)/test/keeper_harness: $(BUILD)/obj/test/harness/keeper_harness.o \
+		$(BUILD)/obj/hook/keeper.o $(LIB) | $(BUILD)/test
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+install-endpoint: $(ENDPOINT)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 0755 $(BUILD)/xdp_endpoint $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 include/xdp_endpoint.h $(DESTDIR)$(PREFIX)/include/
+	install -m 0644 $(EP_LIB_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0755 $(BUILD)/$(EP_SONAME) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf $(EP_SONAME) $(DESTDIR)$(PREFIX)/lib/libxdp_endpoint.so
+	sed 's|^prefix=.*|prefix=$(PREFIX)|' $(EP_PC) > $(DESTDIR)$(PREFIX)/lib/pkgconfig/xdp_endpoint.pc
+
 $(BUILD)/bpf $(BUILD)/skel $(BUILD)/obj $(BUILD)/test:
 	mkdir -p $@
 

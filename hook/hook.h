@@ -50,6 +50,12 @@ int host_add_nic_policy(struct hook *h);
 /* tc_clone on the NIC's clsact ingress. */
 int host_attach_clone(struct hook *h);
 
+/* Setup's last step (hook/endpoint.c): describe the endpoint and start
+ * the keeper; its pid and start time go into the state. */
+struct xh_ep_desc;
+int hook_endpoint_describe(const struct hook *h, struct xh_ep_desc *d);
+int hook_endpoint_start(struct hook *h);
+
 int hook_list(bool json);
 int hook_gc(bool dry_run);
 

@@ -622,6 +622,8 @@ static int run_setup(struct hook *h, const struct xh_oci_state *oci)
 		err = setup_addresses(h, host, ns);
 	if (!err)
 		err = setup_programs(h, host);
+	if (!err)
+		err = hook_endpoint_start(h);
 	if (err)
 		return err;
 	h->step = "state";

@@ -7,6 +7,7 @@
  */
 #include "hook.h"
 #include "attach.h"
+#include "keeper.h"
 #include "netlink.h"
 #include "tc.h"
 #include "util.h"
@@ -265,6 +266,11 @@ int hook_teardown(struct hook *h)
 		locked_here = true;
 	}
 
+	/* First the keeper: its socket holds the container's netns. */
+	if (st->keeper_pid) {
+		h->step = "teardown: keeper";
+		first_error(&first, keeper_stop(st->keeper_pid, st->keeper_start));
+	}
 	h->step = "teardown: NIC map entries";
 	if (st->nic_entries)
 		first_error(&first, remove_nic_entries(st));

@@ -37,6 +37,17 @@ in_ns host ip route show 10.77.1.5 | grep -q "dev $veth" || fail "no host route 
 mac=$(c1 ip -j link show xdp0 | jq -r '.[0].address')
 in_ns host ip neigh show 10.77.1.5 dev "$veth" | grep -q "$mac PERMANENT" || fail "no permanent neighbour for the pod"
 in_ns host ip -4 -o addr show dev "$veth" | grep -q '169.254.1.1/32' || fail "no link-local gateway on $veth"
+# The keeper runs, detached, listening in the container's netns only.
+kp=$(jq -r .keeper.pid "/run/xdphook/$C1/state.json")
+[ "$kp" -gt 0 ] && kill -0 "$kp" || fail "no keeper process ($kp)"
+c1 ss -xlH | grep -q '@xdphook/endpoint' || fail "the keeper does not listen in the container netns"
+in_ns host ss -xlH | grep -q '@xdphook/endpoint' && fail "the endpoint socket is visible from the host netns"
+# Detached: its own session, stdio on /dev/null (the runtime waits for EOF
+# on the hook's stdout/stderr).
+[ "$(ps -o sid= -p "$kp" | tr -d ' ')" != "$(ps -o sid= -p $$ | tr -d ' ')" ] || fail "the keeper shares our session"
+for fd in 0 1 2; do
+	[ "$(readlink "/proc/$kp/fd/$fd")" = /dev/null ] || fail "keeper fd $fd is $(readlink "/proc/$kp/fd/$fd")"
+done
 
 # --- traffic: world <-> pod through nic0 -> xh- -> xdp0 and back -------------
 # The container's kernel plays the sandbox: the pod address on xdp0, default
@@ -90,6 +101,8 @@ runc_ delete -f "$C2" || fail "delete c2"
 in_ns host ip -j link show nic0 | jq -e '.[0].xdp.prog.name == "xdphook_nic"' >/dev/null || fail "NIC program left with a container still on it"
 c1 ping -c 2 -i 0.2 -W 1 -q 10.77.0.2 >/dev/null || fail "pod 1 lost traffic when pod 2 went"
 runc_ delete -f "$C1" || fail "delete c1"
+# Gone (a zombie at most: reaping it is its new parent's business).
+grep -qs '^State:.*[RSD]' "/proc/$kp/status" && fail "the keeper outlived poststop"
 [ "$(host_snapshot)" = "$before" ] || fail "teardown left: $(diff <(echo "$before") <(host_snapshot))"
 in_ns host ip -j link show nic0 | jq -e '.[0].xdp == null' >/dev/null || fail "NIC program left after the last container"
 

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The endpoint keeper: one detached process per container that owns the
+ * container's AF_XDP endpoint after the hook has exited. It lives in the
+ * container's network namespace, listens on the abstract unix socket
+ * @xdphook/endpoint there, hands one client at a time a fresh unbound
+ * AF_XDP socket with the description of the endpoint, and puts the socket
+ * into xdp0's XSKMAP once the client says it is ready (protocol:
+ * include/xdp_endpoint.h). It removes the entry when the client goes away
+ * and exits on SIGTERM (keeper_stop) or when the container's init exits.
+ */
+#ifndef XDPHOOK_KEEPER_H
+#define XDPHOOK_KEEPER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct xh_ep_desc; /* lib/endpoint_proto.h */
+
+struct keeper_args {
+	const char *id;                 /* container id, for the log */
+	int netns_fd;                   /* the container's netns (the caller keeps it) */
+	int init_pid;                   /* the container's init: the keeper exits with it */
+	uint64_t init_start;            /* its start time (/proc/PID/stat field 22); 0: unchecked */
+	/* The XSKMAP of the endpoint program on xdp0: an fd (duplicated, the
+	 * caller keeps its own), or -1 to open the pin `xsks` of
+	 * (netns_cookie, desc->ifindex). */
+	int xsks_fd;
+	uint64_t netns_cookie;
+	const uint32_t *allowed_uids;   /* SO_PEERCRED uids that may take the endpoint */
+	size_t n_uids;
+	/* What clients get: ifname, ifindex and queue (the XSKMAP key) of
+	 * xdp0, addresses, ..., UMEM and ring sizes. Fill it with
+	 * xh_ep_desc_init() and xh_ep_desc_set_umem(umem_size) first. */
+	const struct xh_ep_desc *desc;
+	const char *log_path;           /* /run/xdphook/<id>/keeper.log (directory created) */
+	const char *socket_name;        /* NULL: XDP_ENDPOINT_SOCKET */
+};
+
+/* Fork the keeper, fully detached (setsid, fds 0-2 on /dev/null, no other
+ * fd of the caller), and return once it listens: its pid and start time
+ * (for keeper_stop and liveness checks). A keeper that cannot start (the
+ * socket name already bound in that netns, no AF_XDP, init gone, ...)
+ * is reported here as a negative errno with an xh_err() detail. */
+int keeper_start(const struct keeper_args *a, int *pid_out, uint64_t *start_out);
+
+/* SIGTERM the keeper (pid, start as keeper_start gave them) and wait for
+ * it to exit; SIGKILL after KEEPER_STOP_TIMEOUT_MS. 0 if it is gone, also
+ * when it was gone before (or the pid now belongs to another process). */
+#define KEEPER_STOP_TIMEOUT_MS 5000
+int keeper_stop(int pid, uint64_t start);
+
+#endif

@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * libxdp_endpoint: take the AF_XDP endpoint xdphook prepared for this
+ * network namespace (pkg-config: xdp_endpoint).
+ *
+ *	struct xdp_endpoint *ep;
+ *	int err = xdp_endpoint_open(NULL, &ep);
+ *	if (err)
+ *		errx(1, "%s", xdp_endpoint_strerror(err));
+ *	... xsk_ring_prod__reserve(xdp_endpoint_fill(ep), ...) and friends
+ *	    from <xdp/xsk.h>, on frames inside xdp_endpoint_umem(ep) ...
+ *	xdp_endpoint_close(ep);
+ *
+ * Errors are negative errnos; xdp_endpoint_strerror() gives the detail of
+ * the last error of the calling thread (what failed and why).
+ *
+ * The endpoint needs no privilege: the keeper created the AF_XDP socket in
+ * this netns and inserts it into xdp0's XSKMAP; the client only registers
+ * its own memory (UMEM, counted against RLIMIT_MEMLOCK without
+ * CAP_IPC_LOCK), maps the rings and binds. Frames reach the socket from the
+ * moment xdp_endpoint_open() returns until xdp_endpoint_close() (or exit),
+ * after which they go to the netns's kernel stack again.
+ *
+ * ---- Protocol ----------------------------------------------------------
+ *
+ * The keeper listens on the abstract unix socket "@xdphook/endpoint"
+ * (SOCK_SEQPACKET) in the container's network namespace: reachable from
+ * any mount namespace of that netns, from no other. One connection holds
+ * the endpoint; while it is open, other connections get an ERROR and are
+ * closed. Every message is one SEQPACKET record:
+ *
+ *	struct xdp_endpoint_msg_hdr (12 bytes, host byte order)
+ *	payload (hdr.len bytes)
+ *
+ * and the whole record is at most XDP_ENDPOINT_MSG_MAX bytes. A record
+ * with a bad magic, version, type, length or payload, or a record that
+ * does not fit, closes the connection. File descriptors the client sends
+ * are closed unread.
+ *
+ *	keeper -> client  DESC   JSON description (below) + SCM_RIGHTS with
+ *	                         one fd: a fresh, unbound AF_XDP socket
+ *	                  or ERROR and close (uid not allowed, busy, ...)
+ *	client            XDP_UMEM_REG, ring sizes, mmap, bind(ifindex, queue)
+ *	client -> keeper  READY  (empty)
+ *	keeper -> client  OK     (empty): the socket is in the XSKMAP
+ *	                  or ERROR and close (e.g. the socket was not bound)
+ *	client            keeps the connection open while it uses the socket;
+ *	                  closing it (or exiting) gives the endpoint back.
+ *
+ * The client has XDP_ENDPOINT_HANDSHAKE_MS from the DESC to send READY.
+ * ERROR carries JSON {"errno": N, "message": "..."} of at most
+ * XDP_ENDPOINT_ERROR_MAX bytes.
+ *
+ * Description (DESC payload, at most XDP_ENDPOINT_DESC_MAX bytes; unknown
+ * keys are ignored, so a newer keeper can add some):
+ *
+ *	{"version": 1,
+ *	 "ifname": "xdp0", "ifindex": 2, "queue": 0,
+ *	 "mac": "02:11:22:33:44:55", "mtu": 1500,
+ *	 "addresses": ["10.1.0.5/24", "fd00::5/64"],
+ *	 "routes": [{"dst": "0.0.0.0/0", "via": "169.254.1.1"},
+ *	            {"dst": "10.1.0.0/24"}],
+ *	 "gateways": [{"ip": "169.254.1.1", "mac": "02:aa:bb:cc:dd:ee"}],
+ *	 "ephemeral": {"lo": 32768, "hi": 60999},
+ *	 "xdp_copy": true,
+ *	 "frame_size": 2048, "umem_size": 2097152,
+ *	 "rings": {"fill": 1024, "completion": 1024, "rx": 1024, "tx": 1024}}
+ *
+ * xdp_copy asks the client to bind with XDP_COPY (the device has no
+ * zero-copy support). Limits: XDP_ENDPOINT_MAX_ADDRS addresses,
+ * XDP_ENDPOINT_MAX_ROUTES routes, XDP_ENDPOINT_MAX_GATEWAYS gateways;
+ * frame_size a power of two 2048..4096; ring sizes powers of two
+ * XDP_ENDPOINT_RING_MIN..XDP_ENDPOINT_RING_MAX; umem_size a multiple of
+ * frame_size up to XDP_ENDPOINT_UMEM_MAX.
+ *
+ * ---- xdp_endpoint -- CMD ARGS... -----------------------------------------
+ *
+ * The exec wrapper opens the endpoint with a memfd-backed UMEM and execs
+ * CMD with three inherited fds, systemd socket-activation style:
+ * LISTEN_FDS=3, LISTEN_FDNAMES=xsk:umem:ctl, LISTEN_PID=<CMD's pid>, fds
+ * 3 (the bound AF_XDP socket), 4 (the UMEM memfd) and 5 (the keeper
+ * connection: keep it open, closing it gives the endpoint back), and
+ * XDP_ENDPOINT_JSON = {"description": <as above>, "umem_size": N,
+ * "frame_size": N, "fds": {"xsk": 3, "umem": 4, "ctl": 5},
+ * "rings": {"fill": {"size": N, "producer": OFF, "consumer": OFF,
+ * "desc": OFF, "flags": OFF, "pgoff": PGOFF}, "completion": ..., "rx": ...,
+ * "tx": ...}}: mmap(fd 4, umem_size) for the UMEM and mmap(fd 3, at pgoff)
+ * each ring of desc + size * entry bytes. xdp_endpoint_from_env() does
+ * all of that.
+ */
+#ifndef XDP_ENDPOINT_H
+#define XDP_ENDPOINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <xdp/xsk.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define XDP_ENDPOINT_SOCKET "xdphook/endpoint" /* abstract: "\0xdphook/endpoint" */
+#define XDP_ENDPOINT_MAGIC 0x45504458u         /* "XDPE" in little endian */
+#define XDP_ENDPOINT_VERSION 1
+
+#define XDP_ENDPOINT_MSG_MAX 32768u    /* one record, header included */
+#define XDP_ENDPOINT_DESC_MAX (XDP_ENDPOINT_MSG_MAX - sizeof(struct xdp_endpoint_msg_hdr))
+#define XDP_ENDPOINT_ERROR_MAX 1024u
+#define XDP_ENDPOINT_HANDSHAKE_MS 10000
+
+#define XDP_ENDPOINT_MAX_ADDRS 16
+#define XDP_ENDPOINT_MAX_ROUTES 32
+#define XDP_ENDPOINT_MAX_GATEWAYS 4
+#define XDP_ENDPOINT_RING_MIN 64u
+#define XDP_ENDPOINT_RING_MAX 16384u
+#define XDP_ENDPOINT_UMEM_MAX (1ull << 30)
+
+enum xdp_endpoint_msg_type {
+	XDP_ENDPOINT_MSG_DESC = 1,  /* keeper -> client: JSON + socket fd */
+	XDP_ENDPOINT_MSG_READY = 2, /* client -> keeper: bound, insert it */
+	XDP_ENDPOINT_MSG_OK = 3,    /* keeper -> client: in the XSKMAP */
+	XDP_ENDPOINT_MSG_ERROR = 4, /* keeper -> client: JSON, then close */
+};
+
+struct xdp_endpoint_msg_hdr {
+	uint32_t magic;   /* XDP_ENDPOINT_MAGIC */
+	uint16_t version; /* XDP_ENDPOINT_VERSION */
+	uint16_t type;    /* enum xdp_endpoint_msg_type */
+	uint32_t len;     /* payload bytes after the header */
+};
+
+/* Addresses in network byte order; IPv4 in the first 4 bytes of 16. */
+struct xdp_endpoint_addr {
+	int family;          /* AF_INET / AF_INET6 */
+	uint8_t addr[16];
+	uint8_t prefix_len;
+};
+
+struct xdp_endpoint_route {
+	int family;          /* AF_INET / AF_INET6 */
+	uint8_t dst[16];
+	uint8_t dst_len;
+	bool has_via;        /* false: on-link */
+	uint8_t via[16];
+};
+
+struct xdp_endpoint_gateway {
+	int family;          /* AF_INET / AF_INET6 */
+	uint8_t addr[16];
+	uint8_t mac[6];
+};
+
+struct xdp_endpoint;
+
+enum xdp_endpoint_flags {
+	/* Back the UMEM with a memfd (xdp_endpoint_umem_fd()), e.g. to hand it
+	 * to another process; default: anonymous memory. */
+	XDP_ENDPOINT_F_MEMFD = 1u << 0,
+};
+
+struct xdp_endpoint_opts {
+	size_t sz;               /* sizeof(struct xdp_endpoint_opts) */
+	const char *socket_name; /* abstract name; NULL: XDP_ENDPOINT_SOCKET */
+	uint64_t umem_size;      /* 0: the description's */
+	uint32_t ring_size;      /* every ring; 0: the description's */
+	unsigned int flags;      /* enum xdp_endpoint_flags */
+	int timeout_ms;          /* the handshake; 0: XDP_ENDPOINT_HANDSHAKE_MS */
+};
+
+/* Connect to the keeper of the caller's network namespace, take the socket,
+ * register the UMEM, map the rings, bind, and wait until the keeper has put
+ * the socket into the XSKMAP. opts may be NULL. The rings start empty: the
+ * caller stocks the fill ring. -ECONNREFUSED: no keeper here; -EBUSY:
+ * another client holds the endpoint; -EACCES: uid not allowed. */
+int xdp_endpoint_open(const struct xdp_endpoint_opts *opts, struct xdp_endpoint **ep);
+
+/* The endpoint an `xdp_endpoint -- CMD` wrapper handed to this process
+ * (LISTEN_FDS, XDP_ENDPOINT_JSON; see above). The LISTEN_* and
+ * XDP_ENDPOINT_JSON variables are removed from the environment and the
+ * fds made close-on-exec. -ENOENT if there is none for this process. */
+int xdp_endpoint_from_env(struct xdp_endpoint **ep);
+
+/* Unmap, close, give the endpoint back. NULL is fine. */
+void xdp_endpoint_close(struct xdp_endpoint *ep);
+
+/* Detail of the last error of this thread, if it was err; else strerror. */
+const char *xdp_endpoint_strerror(int err);
+
+/* The AF_XDP socket (poll it; sendto() to kick TX). */
+int xdp_endpoint_fd(const struct xdp_endpoint *ep);
+struct xsk_ring_prod *xdp_endpoint_fill(struct xdp_endpoint *ep);
+struct xsk_ring_cons *xdp_endpoint_completion(struct xdp_endpoint *ep);
+struct xsk_ring_cons *xdp_endpoint_rx(struct xdp_endpoint *ep);
+struct xsk_ring_prod *xdp_endpoint_tx(struct xdp_endpoint *ep);
+/* The keeper connection: it becomes readable (EOF) when the keeper took
+ * the endpoint back (container teardown); poll it along with the socket. */
+int xdp_endpoint_ctl_fd(const struct xdp_endpoint *ep);
+/* Kick the kernel to transmit what is on the TX ring, when it asks for
+ * that (XDP_USE_NEED_WAKEUP). 0 or a negative errno. */
+int xdp_endpoint_kick_tx(struct xdp_endpoint *ep);
+
+void *xdp_endpoint_umem(const struct xdp_endpoint *ep);
+uint64_t xdp_endpoint_umem_size(const struct xdp_endpoint *ep);
+/* The memfd behind the UMEM, or -1. */
+int xdp_endpoint_umem_fd(const struct xdp_endpoint *ep);
+uint32_t xdp_endpoint_frame_size(const struct xdp_endpoint *ep);
+/* umem_size / frame_size */
+uint32_t xdp_endpoint_frame_count(const struct xdp_endpoint *ep);
+enum xdp_endpoint_ring {
+	XDP_ENDPOINT_RING_FILL,
+	XDP_ENDPOINT_RING_COMPLETION,
+	XDP_ENDPOINT_RING_RX,
+	XDP_ENDPOINT_RING_TX,
+};
+/* Entries of a ring; 0 for an unknown ring. */
+uint32_t xdp_endpoint_ring_size(const struct xdp_endpoint *ep, enum xdp_endpoint_ring ring);
+
+/* The description. */
+const char *xdp_endpoint_ifname(const struct xdp_endpoint *ep);
+int xdp_endpoint_ifindex(const struct xdp_endpoint *ep);
+uint32_t xdp_endpoint_queue(const struct xdp_endpoint *ep);
+const uint8_t *xdp_endpoint_mac(const struct xdp_endpoint *ep); /* 6 bytes */
+unsigned int xdp_endpoint_mtu(const struct xdp_endpoint *ep);
+size_t xdp_endpoint_addr_count(const struct xdp_endpoint *ep);
+const struct xdp_endpoint_addr *xdp_endpoint_addr(const struct xdp_endpoint *ep, size_t i);
+size_t xdp_endpoint_route_count(const struct xdp_endpoint *ep);
+const struct xdp_endpoint_route *xdp_endpoint_route(const struct xdp_endpoint *ep, size_t i);
+size_t xdp_endpoint_gateway_count(const struct xdp_endpoint *ep);
+const struct xdp_endpoint_gateway *xdp_endpoint_gateway(const struct xdp_endpoint *ep, size_t i);
+/* The sandbox's ephemeral port range; 0, 0 if none was given. */
+void xdp_endpoint_ephemeral(const struct xdp_endpoint *ep, uint16_t *lo, uint16_t *hi);
+/* The description as the keeper sent it (JSON text). */
+const char *xdp_endpoint_json(const struct xdp_endpoint *ep);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

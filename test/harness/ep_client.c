@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Test helper: clients of the keeper that misbehave, and small checks.
+ *
+ *   ep_client garbage|oversize|badlen|withfd|early|twice
+ *       connect to @xdphook/endpoint, take the description (and close the
+ *       socket it came with), then send one bad thing:
+ *         garbage   random bytes            oversize  a record > the limit
+ *         badlen    a header lying about its length
+ *         withfd    a READY carrying an fd of ours
+ *         early     READY without binding the socket
+ *         twice     a second DESC-typed record (wrong direction)
+ *       and expect the keeper to close the connection (after an ERROR, or
+ *       not). Prints "closed: <error text or EOF>"; exit 0 when closed.
+ *   ep_client refused
+ *       connect and expect an ERROR first: prints "refused: <text>".
+ *   ep_client hold
+ *       take the endpoint with libxdp_endpoint, print "held", wait for a
+ *       signal.
+ *   ep_client env
+ *       xdp_endpoint_from_env(): print what it found, then wait (up to 10 s)
+ *       for one frame on the RX ring: "frame LEN".
+ *   ep_client udp ADDR PORT TEXT
+ *       send TEXT, expect it back within 2 s: "echo: TEXT".
+ */
+#define _GNU_SOURCE
+#include "endpoint_proto.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+static int fail(const char *what, int err)
+{
+	fprintf(stderr, "ep_client: %s: %s\n", what, xh_ep_strerror(err));
+	return 1;
+}
+
+static int connect_keeper(void)
+{
+	struct sockaddr_un sa;
+	socklen_t len;
+	int fd;
+
+	xh_ep_abstract_addr(XDP_ENDPOINT_SOCKET, &sa, &len);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, len))
+		return -errno;
+	return fd;
+}
+
+/* Wait up to 5 s for the keeper to end the connection; say how. */
+static int expect_close(int fd)
+{
+	char *buf = malloc(XDP_ENDPOINT_MSG_MAX), text[XDP_ENDPOINT_ERROR_MAX] = "EOF";
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	for (int i = 0; i < 10 && buf; i++) {
+		const void *payload;
+		size_t len;
+		uint16_t type;
+		int code, err;
+
+		if (poll(&p, 1, 500) <= 0)
+			continue;
+		err = xh_ep_recv(fd, buf, &type, &payload, &len, NULL, MSG_DONTWAIT);
+		if (err == -EPIPE || err == -ECONNRESET) {
+			printf("closed: %s\n", text);
+			free(buf);
+			return 0;
+		}
+		if (!err && type == XDP_ENDPOINT_MSG_ERROR)
+			xh_ep_error_decode(payload, len, &code, text, sizeof(text));
+	}
+	free(buf);
+	printf("still open\n");
+	return 1;
+}
+
+static int take_desc(int fd, int *xsk)
+{
+	char *buf = malloc(XDP_ENDPOINT_MSG_MAX);
+	const void *payload;
+	size_t len;
+	uint16_t type = 0;
+	int err = buf ? xh_ep_recv(fd, buf, &type, &payload, &len, xsk, 0) : -ENOMEM;
+
+	if (!err && type != XDP_ENDPOINT_MSG_DESC)
+		err = -EPROTO;
+	free(buf);
+	return err;
+}
+
+static int misbehave(const char *how)
+{
+	struct xdp_endpoint_msg_hdr h = { XDP_ENDPOINT_MAGIC, XDP_ENDPOINT_VERSION, 0, 0 };
+	union {
+		struct cmsghdr c;
+		char space[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	static char big[XDP_ENDPOINT_MSG_MAX + 512];
+	struct iovec iov = { .iov_base = &h, .iov_len = sizeof(h) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int fd = connect_keeper(), xsk = -1, err;
+
+	if (fd < 0)
+		return fail("connect", fd);
+	err = take_desc(fd, &xsk);
+	if (err)
+		return fail("description", err);
+	close(xsk);
+	if (!strcmp(how, "garbage")) {
+		if (getrandom(big, 300, 0) != 300)
+			return fail("getrandom", -errno);
+		iov = (struct iovec){ .iov_base = big, .iov_len = 300 };
+	} else if (!strcmp(how, "oversize")) {
+		h.type = XDP_ENDPOINT_MSG_READY;
+		memcpy(big, &h, sizeof(h));
+		iov = (struct iovec){ .iov_base = big, .iov_len = sizeof(big) };
+	} else if (!strcmp(how, "badlen")) {
+		h.type = XDP_ENDPOINT_MSG_READY;
+		h.len = 4096;
+	} else if (!strcmp(how, "withfd")) {
+		int null = open("/dev/null", O_RDONLY);
+
+		h.type = XDP_ENDPOINT_MSG_READY;
+		memset(&ctl, 0, sizeof(ctl));
+		m.msg_control = ctl.space;
+		m.msg_controllen = sizeof(ctl.space);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &null, sizeof(int));
+	} else if (!strcmp(how, "early")) {
+		h.type = XDP_ENDPOINT_MSG_READY;
+	} else if (!strcmp(how, "twice")) {
+		h.type = XDP_ENDPOINT_MSG_DESC;
+	} else {
+		fprintf(stderr, "ep_client: unknown misbehaviour %s\n", how);
+		return 2;
+	}
+	if (sendmsg(fd, &m, MSG_NOSIGNAL) < 0)
+		return fail("send", -errno);
+	return expect_close(fd);
+}
+
+static int refused(void)
+{
+	char *buf = malloc(XDP_ENDPOINT_MSG_MAX), text[XDP_ENDPOINT_ERROR_MAX];
+	const void *payload;
+	size_t len;
+	uint16_t type = 0;
+	int fd = connect_keeper(), xsk = -1, code, err;
+
+	if (fd < 0)
+		return fail("connect", fd);
+	err = buf ? xh_ep_recv(fd, buf, &type, &payload, &len, &xsk, 0) : -ENOMEM;
+	if (!err && type == XDP_ENDPOINT_MSG_ERROR &&
+	    !xh_ep_error_decode(payload, len, &code, text, sizeof(text))) {
+		printf("refused: errno %d: %s\n", code, text);
+		free(buf);
+		return 0;
+	}
+	printf("not refused (type %u, err %d)\n", type, err);
+	free(buf);
+	return 1;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int hold(void)
+{
+	struct xdp_endpoint *ep;
+	int err = xdp_endpoint_open(NULL, &ep);
+
+	if (err)
+		return fail("open", err);
+	printf("held\n");
+	fflush(stdout);
+	while (!stop)
+		pause();
+	xdp_endpoint_close(ep);
+	return 0;
+}
+
+static int env(void)
+{
+	const char *fds = getenv("LISTEN_FDS"), *names = getenv("LISTEN_FDNAMES");
+	char pid[24];
+	struct xdp_endpoint *ep;
+	struct xsk_ring_prod *fill;
+	struct xsk_ring_cons *rx;
+	uint32_t idx;
+	int err;
+
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	printf("LISTEN_FDS=%s LISTEN_FDNAMES=%s LISTEN_PID=%s\n", fds ? fds : "-",
+	       names ? names : "-", getenv("LISTEN_PID") && !strcmp(getenv("LISTEN_PID"), pid)
+					    ? "self" : "other");
+	err = xdp_endpoint_from_env(&ep);
+	if (err)
+		return fail("from_env", err);
+	printf("endpoint %s ifindex %d fd %d umem_fd %d umem %llu frames %u env_left %s\n",
+	       xdp_endpoint_ifname(ep), xdp_endpoint_ifindex(ep), xdp_endpoint_fd(ep),
+	       xdp_endpoint_umem_fd(ep), (unsigned long long)xdp_endpoint_umem_size(ep),
+	       xdp_endpoint_frame_count(ep), getenv("LISTEN_FDS") ? "yes" : "no");
+	fflush(stdout);
+	/* One frame in, proving the rings and the UMEM are mapped right. */
+	fill = xdp_endpoint_fill(ep);
+	rx = xdp_endpoint_rx(ep);
+	if (xsk_ring_prod__reserve(fill, 16, &idx) != 16)
+		return fail("fill ring", -ENOSPC);
+	for (uint32_t i = 0; i < 16; i++)
+		*xsk_ring_prod__fill_addr(fill, idx + i) = (uint64_t)i * xdp_endpoint_frame_size(ep);
+	xsk_ring_prod__submit(fill, 16);
+	for (int i = 0; i < 100; i++) {
+		struct pollfd p = { .fd = xdp_endpoint_fd(ep), .events = POLLIN };
+
+		poll(&p, 1, 100);
+		if (xsk_ring_cons__peek(rx, 1, &idx) == 1) {
+			const struct xdp_desc *d = xsk_ring_cons__rx_desc(rx, idx);
+			const uint8_t *f = xsk_umem__get_data(xdp_endpoint_umem(ep), d->addr);
+
+			printf("frame %u ethertype %02x%02x\n", d->len, f[12], f[13]);
+			xsk_ring_cons__release(rx, 1);
+			xdp_endpoint_close(ep);
+			return 0;
+		}
+	}
+	xdp_endpoint_close(ep);
+	printf("no frame\n");
+	return 1;
+}
+
+static int udp(const char *addr, const char *port, const char *text)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *s4 = (void *)&ss;
+	struct sockaddr_in6 *s6 = (void *)&ss;
+	char buf[512];
+	int fd;
+	ssize_t n;
+	struct timeval tv = { .tv_sec = 2 };
+
+	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)atoi(port));
+	} else if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)atoi(port));
+	} else {
+		return fail(addr, -EINVAL);
+	}
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    connect(fd, (struct sockaddr *)&ss, sizeof(ss)) || send(fd, text, strlen(text), 0) < 0)
+		return fail("udp", -errno);
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	if (n < 0)
+		return fail("udp receive", -errno);
+	buf[n] = '\0';
+	printf("echo: %s\n", buf);
+	return strcmp(buf, text) != 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (argc == 2 && !strcmp(argv[1], "refused"))
+		return refused();
+	if (argc == 2 && !strcmp(argv[1], "hold"))
+		return hold();
+	if (argc == 2 && !strcmp(argv[1], "env"))
+		return env();
+	if (argc == 5 && !strcmp(argv[1], "udp"))
+		return udp(argv[2], argv[3], argv[4]);
+	if (argc == 2)
+		return misbehave(argv[1]);
+	fprintf(stderr, "usage: ep_client garbage|oversize|badlen|withfd|early|twice|refused|hold|env"
+			"|udp ADDR PORT TEXT\n");
+	return 2;
+}
