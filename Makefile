@@ -54,7 +54,7 @@ UNIT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))
 PROG_SRCS := $(filter-out %.bpf.c,$(wildcard test/prog/*.c))
 PROG_BIN  := $(if $(PROG_SRCS),$(BUILD)/test/test_progs)
 
-.PHONY: all test test-unit test-prog test-integration bench demo install clean
+.PHONY: all test test-unit test-prog test-integration bench demo demo-loader install clean
 .SECONDARY:
 .DELETE_ON_ERROR:
 
@@ -104,7 +104,10 @@ test-prog: $(PROG_BIN)
 test-integration: $(TOOLS)
 	@BUILD=$(abspath $(BUILD)) test/integration/run.sh
 
-demo: $(TOOLS)
+demo: all
+	@BUILD=$(BUILD) scripts/demo.sh
+
+demo-loader: $(TOOLS)
 	@BUILD=$(BUILD) scripts/demo-loader.sh
 
 bench: $(TOOLS)
@@ -129,6 +132,9 @@ EP_LDLIBS   := $(shell $(PKG_CONFIG) --libs jansson)
 EP_OBJS     := $(BUILD)/obj/endpoint/xdp_endpoint_exec.o $(BUILD)/obj/examples/xdp_echo.o \
                $(BUILD)/obj/test/harness/ep_client.o
 ENDPOINT    := $(EP_LIB_A) $(EP_LIB_SO) $(EP_PC) $(BUILD)/xdp_endpoint $(BUILD)/xdp_echo
+# xdp_tap: the endpoint bridged to a TAP device (needs libnl-route-3 too).
+EP_OBJS     += $(BUILD)/obj/examples/xdp_tap.o
+ENDPOINT    += $(BUILD)/xdp_tap
 # Integration helpers: the keeper without the hook, misbehaving clients.
 HARNESS     := $(BUILD)/test/keeper_harness $(BUILD)/test/ep_client
 
@@ -167,6 +173,9 @@ $(BUILD)/xdp_endpoint: $(BUILD)/obj/endpoint/xdp_endpoint_exec.o $(EP_LIB_A)
 
 $(BUILD)/xdp_echo: $(BUILD)/obj/examples/xdp_echo.o $(EP_LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(EP_LDLIBS)
+
+$(BUILD)/xdp_tap: $(BUILD)/obj/examples/xdp_tap.o $(EP_LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(EP_LDLIBS) $(shell $(PKG_CONFIG) --libs libnl-route-3.0)
 
 $(BUILD)/test/ep_client: $(BUILD)/obj/test/harness/ep_client.o $(EP_LIB_A) | $(BUILD)/test
 	$(CC) $(LDFLAGS) -o $@ $^ $(EP_LDLIBS)

@@ -1,0 +1,77 @@
+#!/bin/bash
+# The main demo: a busybox container started by runc with xdp_hook in pod
+# mode; xdp_tap bridges its AF_XDP endpoint to a TAP device, so busybox
+# httpd inside serves through NIC -> xh- -> xdp0 -> AF_XDP -> tap0; curl
+# from a "remote" namespace fetches the page. All in throw-away
+# namespaces, removed at the end (also on failure).
+set -eu
+BUILD=$(realpath "${BUILD:-build}")
+tag=$$
+ID=xdpdemo-$tag
+T=$(mktemp -d "/tmp/xdpdemo.XXXXXX")
+ns() { echo "xdpdemo-$tag-$1"; }
+inns() { local n; n=$(ns "$1"); shift; nsenter --net="/run/netns/$n" "$@"; }
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*" >&2; "$@"; }
+cleanup() {
+	[ -n "${TAP:-}" ] && kill "$TAP" 2>/dev/null
+	inns host runc --root "$T/runc" delete -f "$ID" >/dev/null 2>&1 || true
+	for n in host world; do ip netns del "$(ns $n)" 2>/dev/null || true; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+step "A node (netns host: nic0 10.77.0.1/24) and a remote peer (netns world: 10.77.0.2)"
+for n in host world; do ip netns add "$(ns $n)"; inns $n ip link set lo up
+	inns $n sysctl -qw net.ipv6.conf.all.disable_ipv6=1; done
+ip link add nic0 netns "$(ns host)" type veth peer name w0 netns "$(ns world)"
+inns host ip link set nic0 up; inns world ip link set w0 up
+inns host ip addr add 10.77.0.1/24 dev nic0
+inns world ip addr add 10.77.0.2/24 dev w0
+inns host ip route add default via 10.77.0.2
+inns world ip route add 10.77.1.0/24 via 10.77.0.1     # the pod range lives on the node
+inns host sysctl -qw net.ipv4.ip_forward=1
+inns world ethtool -K w0 gro on tx off >/dev/null       # w0 takes XDP frames, sends full checksums
+inns host ping -c 1 -q 10.77.0.2 >/dev/null
+
+step "A busybox bundle whose config.json runs xdp_hook (pod mode, address 10.77.1.5)"
+mkdir -p "$T/rootfs/bin" "$T/rootfs/www" "$T/bundle"
+cp /bin/busybox "$T/rootfs/bin/"; for c in sh httpd; do ln -s busybox "$T/rootfs/bin/$c"; done
+echo "hello from a sandbox behind xdphook" >"$T/rootfs/www/index.html"
+(cd "$T/bundle" && runc spec)
+jq --arg hook "$BUILD/xdp_hook" --arg rootfs "$T/rootfs" '
+	.process.terminal = false | .process.args = ["httpd", "-f", "-p", "80", "-h", "/www"] |
+	.root = {path: $rootfs, readonly: true} |
+	.annotations = {"io.xdphook.ips": "10.77.1.5/32", "io.xdphook.nic": "nic0"} |
+	.hooks = {createRuntime: [{path: $hook, args: ["xdp_hook", "createRuntime"]}],
+		  poststop: [{path: $hook, args: ["xdp_hook", "poststop"]}]}' \
+	"$T/bundle/config.json" >"$T/config.json" && mv "$T/config.json" "$T/bundle/config.json"
+jq -c .hooks "$T/bundle/config.json"
+
+step "runc create: the hook builds the veth, the three programs and the keeper"
+run inns host runc --root "$T/runc" create --bundle "$T/bundle" "$ID" </dev/null >/dev/null
+PID=$(inns host runc --root "$T/runc" state "$ID" | jq -r .pid)
+run inns host "$BUILD/xdp_hook" list
+run nsenter --net="/proc/$PID/ns/net" ip -br link
+
+step "xdp_tap takes the endpoint and gives the container a tap0 with the pod's address"
+nsenter --net="/proc/$PID/ns/net" "$BUILD/xdp_tap" >"$T/tap.out" 2>&1 &
+TAP=$!
+for _ in $(seq 100); do grep -q ready "$T/tap.out" && break; sleep 0.05; done
+cat "$T/tap.out"
+run nsenter --net="/proc/$PID/ns/net" ip -br addr show tap0
+run nsenter --net="/proc/$PID/ns/net" ip route
+
+step "runc start: busybox httpd serves on tap0; curl from world"
+run inns host runc --root "$T/runc" start "$ID"
+for _ in $(seq 100); do nsenter --net="/proc/$PID/ns/net" ss -ltnH | grep -q ':80 ' && break; sleep 0.05; done
+run inns world curl -s --max-time 5 http://10.77.1.5/
+echo "frames each program redirected (NIC -> veth, veth -> NIC, xdp0 -> AF_XDP):"
+run inns host "$BUILD/xdp_hook" list -json |
+	jq --arg id "$ID" '.[] | select(.id == $id) | {id, veth, ips, redirected: (.programs | map_values(.redirect.packets))}'
+
+step "runc delete: poststop removes everything"
+kill "$TAP"; TAP=
+run inns host runc --root "$T/runc" delete -f "$ID"
+run inns host "$BUILD/xdp_hook" list
+run inns host ip -br link
