@@ -245,6 +245,22 @@ static void add_route(struct nl_sock *sk, struct tap *t, int ifindex,
 	rtnl_route_put(rt);
 }
 
+/* The netns's own connections must pick source ports from the sandbox's
+ * range: in host mode the host shares the address and keeps its own range,
+ * and replies to anything else would not come back here. */
+static void set_port_range(const struct xdp_endpoint *ep)
+{
+	uint16_t lo, hi;
+	FILE *f;
+
+	xdp_endpoint_ephemeral(ep, &lo, &hi);
+	if (!lo || !hi)
+		return;
+	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "we");
+	if (!f || fprintf(f, "%u %u\n", lo, hi) < 0 || fclose(f))
+		die("ip_local_port_range %u-%u: %s", lo, hi, strerror(errno));
+}
+
 static void tap_configure(struct tap *t)
 {
 	struct xdp_endpoint *ep = t->ep;
@@ -290,6 +306,7 @@ static void tap_configure(struct tap *t)
 		fprintf(stderr, "xdp_tap: %s: IPv6 is disabled in this network namespace: "
 				"its IPv6 addresses, gateways and routes are left out\n", t->name);
 	nl_socket_free(sk);
+	set_port_range(ep);
 }
 
 /* ---- the rings ------------------------------------------------------------------ */
