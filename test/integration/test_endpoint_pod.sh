@@ -2,7 +2,8 @@
 # The whole pod-mode path with a real sandbox on the endpoint: world talks
 # to xdp_echo inside runc/crun containers through NIC -> xh- -> xdp0 ->
 # AF_XDP and back, over IPv4 and IPv6, without the host kernel forwarding
-# any of it; two containers at once each get only their own traffic.
+# any of it; two containers at once each get only their own traffic; and an
+# unmodified workload (busybox httpd) behind xdp_tap serves a page.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/container.sh"
 command -v runc >/dev/null || skip "runc is not installed"
@@ -21,10 +22,11 @@ in_ns world ip -6 route add fd77:1::/64 via fd77::1
 in_ns host ping -6 -c 1 -W 2 -q fd77::2 >/dev/null || fail "host cannot reach world over IPv6"
 before=$(host_snapshot)
 
-# start_echo NAME: xdp_echo in the container's netns; waits for "ready".
+# start_echo PID: xdp_echo in the container's netns; waits for "ready".
 start_echo() {
 	local pid=$1 out="$XH_TMP/echo-$1"
 	nsenter --net="/proc/$pid/ns/net" "$BUILD/xdp_echo" >"$out" 2>&1 &
+	echo $! >"$XH_TMP/echo-pid-$pid"
 	at_exit "kill $!"
 	for _ in $(seq 100); do grep -q ready "$out" && return 0; sleep 0.05; done
 	fail "xdp_echo did not get ready: $(cat "$out")"
@@ -65,6 +67,23 @@ for rt in runc crun; do
 	in_ns world ping -c 4 -i 0.2 -W 1 -q 10.77.1.6 >/dev/null || fail "$rt: ping the second sandbox"
 	[ "$(( $(endpoint_rx "$C1") - r1 ))" = 0 ] || fail "$rt: sandbox 1 saw sandbox 2's traffic"
 	[ "$(( $(endpoint_rx "$C2") - r2 ))" -ge 4 ] || fail "$rt: sandbox 2 missed its traffic"
+
+	# An unmodified workload: busybox httpd behind xdp_tap (sandbox 2).
+	p2=$(ctr_pid $rt "$C2")
+	kill "$(cat "$XH_TMP/echo-pid-$p2")"
+	nsenter --net="/proc/$p2/ns/net" "$BUILD/xdp_tap" >"$XH_TMP/tap-$rt" 2>&1 &
+	at_exit "kill $!"
+	for _ in $(seq 100); do grep -q ready "$XH_TMP/tap-$rt" && break; sleep 0.05; done
+	grep -q ready "$XH_TMP/tap-$rt" || fail "$rt: xdp_tap: $(cat "$XH_TMP/tap-$rt")"
+	mkdir -p "$XH_TMP/www"; echo "served by $rt through xdp_tap" >"$XH_TMP/www/index.html"
+	nsenter --net="/proc/$p2/ns/net" busybox httpd -f -p 80 -h "$XH_TMP/www" &
+	at_exit "kill $!"
+	for _ in $(seq 60); do [ -n "$(nsenter --net="/proc/$p2/ns/net" ss -Hltn 'sport = :80')" ] && break; sleep 0.05; done
+	f0=$(forwarded | awk '{s += $1} END {print s}')
+	[ "$(in_ns world curl -s --max-time 5 http://10.77.1.6/)" = "served by $rt through xdp_tap" ] ||
+		fail "$rt: curl through xdp_tap"
+	[ "$(( $(forwarded | awk '{s += $1} END {print s}') - f0 ))" = 0 ] || fail "$rt: the host kernel forwarded the HTTP exchange"
+	pkill -f "busybox httpd -f -p 80 -h $XH_TMP/www" 2>/dev/null
 
 	${rt}_ delete -f "$C1" || fail "$rt delete"
 	${rt}_ delete -f "$C2" || fail "$rt delete 2"
