@@ -83,7 +83,7 @@ d1=$(( $(ep "$C1") - e1 )) d2=$(( $(ep "$C2") - e2 ))
 b3=$(bundle_new c3 '{"io.xdphook.nic":"nic0"}' \
 	"(.linux.namespaces[] | select(.type == \"network\")) += {path: \"/proc/$p1/ns/net\"}")
 ctr_create runc "xht-$XH_TAG-c3" "$b3" || fail "runc create c3 in pod 1's netns: $(cat "$XH_TMP/xht-$XH_TAG-c3.err")"
-[ "$(in_ns host "$HOOK" list -json | jq length)" = 2 ] || fail "the netns sharer was set up"
+[ "$(in_ns host "$HOOK" list -json | jq --arg p "xht-$XH_TAG-" '[.[] | select(.id | startswith($p))] | length')" = 2 ] || fail "the netns sharer was set up"
 runc_ delete -f "xht-$XH_TAG-c3" || fail "delete c3"
 c1 ping -c 2 -i 0.2 -W 1 -q 10.77.0.2 >/dev/null || fail "deleting the netns sharer broke pod 1"
 
