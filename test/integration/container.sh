@@ -66,6 +66,21 @@ topo_new() {
 	in_ns host ping -c 1 -W 1 -q 10.77.0.2 >/dev/null || fail "host cannot reach world"
 }
 
+# topo_ipv6: IPv6 on top of topo_new: fd77::1/64 on nic0, fd77::2/64 on w0,
+# the pod range fd77:1::/64 routed via host, forwarding on, no DAD waits.
+topo_ipv6() {
+	for n in host world; do
+		in_ns $n sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 \
+			net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+	done
+	in_ns host sysctl -qw net.ipv6.conf.nic0.disable_ipv6=0 net.ipv6.conf.all.forwarding=1
+	in_ns world sysctl -qw net.ipv6.conf.w0.disable_ipv6=0
+	in_ns host ip -6 addr add fd77::1/64 dev nic0 nodad
+	in_ns world ip -6 addr add fd77::2/64 dev w0 nodad
+	in_ns world ip -6 route add fd77:1::/64 via fd77::1
+	in_ns host ping -6 -c 1 -W 2 -q fd77::2 >/dev/null || fail "host cannot reach world over IPv6"
+}
+
 # What the hook left in netns host, bpffs and /run/xdphook (for "nothing
 # left behind" comparisons).
 host_snapshot() {

@@ -66,6 +66,27 @@ veth_new() {
 # on its peer; a veth that sends must not send partial checksums.
 veth_xdp_ready() { in_ns "$1" ethtool -K "$2" gro on tx off >/dev/null; }
 
+mac_of() { ip -n "$(ns "$1")" -j link show dev "$2" | jq -r '.[0].address'; }
+
+# Bounded polling (~10 s): wait_line FILE REGEX PID -- until FILE has a line
+# matching REGEX, or PID is gone.
+wait_line() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$3" 2>/dev/null || { grep -Eq -- "$2" "$1" 2>/dev/null; return; }
+		sleep 0.05
+	done
+	return 1
+}
+# gone PID: not running (a zombie waiting for its reaper counts as gone).
+gone() { [ ! -e "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+wait_gone() {
+	local i
+	for ((i = 0; i < 200; i++)); do gone "$1" && return 0; sleep 0.05; done
+	return 1
+}
+
 # expect_fail RC REGEX CMD...: CMD must exit with RC and print REGEX on stderr.
 expect_fail() {
 	local want=$1 re=$2 rc; shift 2

@@ -10,16 +10,7 @@ command -v runc >/dev/null || skip "runc is not installed"
 [ -x "$BUILD/xdp_echo" ] || fail "$BUILD/xdp_echo is not built"
 
 topo_new
-for n in host world; do
-	in_ns $n sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 \
-		net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-done
-in_ns host sysctl -qw net.ipv6.conf.nic0.disable_ipv6=0 net.ipv6.conf.all.forwarding=1
-in_ns world sysctl -qw net.ipv6.conf.w0.disable_ipv6=0
-in_ns host ip -6 addr add fd77::1/64 dev nic0 nodad
-in_ns world ip -6 addr add fd77::2/64 dev w0 nodad
-in_ns world ip -6 route add fd77:1::/64 via fd77::1
-in_ns host ping -6 -c 1 -W 2 -q fd77::2 >/dev/null || fail "host cannot reach world over IPv6"
+topo_ipv6
 before=$(host_snapshot)
 
 # start_echo PID: xdp_echo in the container's netns; waits for "ready".
@@ -71,6 +62,9 @@ for rt in runc crun; do
 	# An unmodified workload: busybox httpd behind xdp_tap (sandbox 2).
 	p2=$(ctr_pid $rt "$C2")
 	kill "$(cat "$XH_TMP/echo-pid-$p2")"
+	# The next client may come once the keeper saw this one go.
+	wait_line "/run/xdphook/$C2/keeper.log" "went away" "$(jq -r .keeper.pid "/run/xdphook/$C2/state.json")" ||
+		fail "$rt: the keeper did not see xdp_echo go"
 	nsenter --net="/proc/$p2/ns/net" "$BUILD/xdp_tap" >"$XH_TMP/tap-$rt" 2>&1 &
 	at_exit "kill $!"
 	for _ in $(seq 100); do grep -q ready "$XH_TMP/tap-$rt" && break; sleep 0.05; done

@@ -7,16 +7,7 @@
 command -v runc >/dev/null || skip "runc is not installed"
 
 topo_new
-for n in host world; do
-	in_ns $n sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 \
-		net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-done
-in_ns host sysctl -qw net.ipv6.conf.nic0.disable_ipv6=0 net.ipv6.conf.all.forwarding=1
-in_ns world sysctl -qw net.ipv6.conf.w0.disable_ipv6=0
-in_ns host ip -6 addr add fd77::1/64 dev nic0 nodad
-in_ns world ip -6 addr add fd77::2/64 dev w0 nodad
-in_ns world ip -6 route add fd77:1::/64 via fd77::1
-in_ns host ping -6 -c 1 -W 2 -q fd77::2 >/dev/null || fail "host cannot reach world over IPv6"
+topo_ipv6
 before=$(host_snapshot)
 
 C=xht-$XH_TAG-v6

@@ -32,26 +32,7 @@ in_ns w sysctl -qw "net.ipv6.conf.$PEER.disable_ipv6=0"
 ip -n "$(ns w)" addr add fd00:78::1/64 dev "$PEER" nodad
 ADDR=10.78.0.2
 ADDR6=fd00:78::2
-mac_of() { ip -n "$(ns "$1")" -j link show dev "$2" | grep -o '"address":"[^"]*"' | cut -d'"' -f4; }
 
-# Bounded polling (~10 s): wait_line FILE REGEX PID -- until FILE has a line
-# matching REGEX, or PID is gone.
-wait_line() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		kill -0 "$3" 2>/dev/null || { grep -Eq -- "$2" "$1" 2>/dev/null; return; }
-		sleep 0.05
-	done
-	return 1
-}
-# gone PID: not running (a zombie waiting for its reaper counts as gone).
-gone() { [ ! -e "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
-wait_gone() {
-	local i
-	for ((i = 0; i < 200; i++)); do gone "$1" && return 0; sleep 0.05; done
-	return 1
-}
 
 # start_keeper INIT_PID NAME: keeper for xdp0 in c; KPID, KSTART, KLOG set.
 start_keeper() {

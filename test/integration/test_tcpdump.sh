@@ -19,7 +19,6 @@ veth_new "$A" a "$B" b
 ip -n "$(ns a)" addr add 10.250.0.1/24 dev "$A"
 ip -n "$(ns b)" addr add 10.250.0.2/24 dev "$B"
 
-mac_of() { ip -n "$(ns "$1")" -j link show dev "$2" | grep -o '"address":"[^"]*"' | cut -d'"' -f4; }
 # Captured frames never reach b's kernel, so b would not answer ARP: give a
 # a permanent neighbour entry and the pings go out as they are.
 ip -n "$(ns a)" neigh replace 10.250.0.2 lladdr "$(mac_of b "$B")" dev "$A" nud permanent

@@ -41,20 +41,8 @@ ip -n "$(ns w)" addr add 192.0.2.1/32 dev lo
 in_ns c sysctl -qw net.ipv6.conf.default.disable_ipv6=0
 ADDR=10.79.0.2
 ADDR6=fd00:79::2
-mac_of() { ip -n "$(ns "$1")" -j link show dev "$2" | jq -r '.[0].address'; }
 WMAC=$(mac_of w "$PEER")
 
-# Bounded polling (~10 s): wait_line FILE REGEX PID -- until FILE has a line
-# matching REGEX, or PID is gone.
-wait_line() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		kill -0 "$3" 2>/dev/null || { grep -Eq -- "$2" "$1" 2>/dev/null; return; }
-		sleep 0.05
-	done
-	return 1
-}
 # wait_count FILE REGEX N: until FILE has N lines matching REGEX (~10 s).
 wait_count() {
 	local i
@@ -72,13 +60,6 @@ wait_listen() {
 		kill -0 "$3" 2>/dev/null || return 1
 		sleep 0.05
 	done
-	return 1
-}
-# gone PID: not running (a zombie waiting for its reaper counts as gone).
-gone() { [ ! -e "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
-wait_gone() {
-	local i
-	for ((i = 0; i < 200; i++)); do gone "$1" && return 0; sleep 0.05; done
 	return 1
 }
 ping_ok() {
