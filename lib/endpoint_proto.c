@@ -676,10 +676,20 @@ int xh_ep_msg_decode(const void *buf, size_t n, uint16_t *type, const void **pay
 int xh_ep_error_encode(int err, const char *message, char **out)
 {
 	char cut[XDP_ENDPOINT_ERROR_MAX / 2];
+	size_t n;
 
 	/* Half the limit for the text leaves room for JSON escapes in the
 	 * common case; dump() still refuses anything over the limit. */
 	snprintf(cut, sizeof(cut), "%s", message);
+	/* jansson takes UTF-8 only: never cut inside a character. */
+	n = strlen(cut);
+	if (((unsigned char)message[n] & 0xc0) == 0x80) {
+		while (n && ((unsigned char)cut[n - 1] & 0xc0) == 0x80)
+			n--;
+		if (n)
+			n--; /* its lead byte */
+		cut[n] = '\0';
+	}
 	return dump(json_pack("{s:i,s:s}", "errno", err < 0 ? -err : err, "message", cut),
 		    XDP_ENDPOINT_ERROR_MAX, "error message", out);
 }
