@@ -164,8 +164,7 @@ int hook_endpoint_start(struct hook *h)
 	if (err)
 		return err;
 	strcat(log, "/keeper.log");
-	err = keeper_start(&a, &st->keeper_pid, &st->keeper_start);
-	if (err)
-		return err;
-	return hook_save(h);
+	/* Recorded by the caller's next save, the one that marks the setup
+	 * ready (in memory at once, for a rollback). */
+	return keeper_start(&a, &st->keeper_pid, &st->keeper_start);
 }

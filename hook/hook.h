@@ -43,18 +43,38 @@ struct bpf_object;
 /* Before anything is created: one host-mode sandbox per NIC; the NIC's
  * addresses and routes; published, reserved and ephemeral ports. */
 int host_prepare(struct hook *h, struct nl_sock *host);
-/* xdp_veth's publish_rev (called from its map setup). */
-int host_fill_veth_maps(struct hook *h, struct bpf_object *obj);
+/* The container's entries in xdp_veth's publish_rev. */
+int host_fill_veth_maps(struct hook *h, int publish_rev_fd);
 /* The NIC program's host-mode maps; host_mode (which turns it on) last. */
 int host_add_nic_policy(struct hook *h);
 /* tc_clone on the NIC's clsact ingress. */
 int host_attach_clone(struct hook *h);
 
 /* Setup's last step (hook/endpoint.c): describe the endpoint and start
- * the keeper; its pid and start time go into the state. */
+ * the keeper; its pid and start time go into h->st (the caller saves). */
 struct xh_ep_desc;
 int hook_endpoint_describe(const struct hook *h, struct xh_ep_desc *d);
 int hook_endpoint_start(struct hook *h);
+
+/* veth_prog.c: the xdp_veth program shared by every container of the
+ * hook's netns (see there); callers hold xh_lock(). */
+struct veth_prog {
+	int prog, dev, ips, fastpath, publish_rev;
+};
+#define VETH_PROG_INIT { -1, -1, -1, -1, -1 }
+
+/* Open the pinned program of netns cookie, or load and pin it. */
+int veth_prog_get(uint64_t cookie, struct veth_prog *vp);
+/* Open it if it exists: -ENOENT if not. */
+int veth_prog_open(uint64_t cookie, struct veth_prog *vp);
+void veth_prog_close(struct veth_prog *vp);
+/* Add the container's entries (veth_dev last), keyed by its veth. */
+int veth_prog_fill(struct hook *h, const struct veth_prog *vp);
+/* Delete the entries of st's veth (veth_dev first); missing ones are fine. */
+void veth_prog_forget(const struct xh_state *st, const struct veth_prog *vp);
+/* Unpin the program of netns cookie if no device has entries any more
+ * (dry_run: only tell). 1 if it did (would), else 0. */
+int veth_prog_release(uint64_t cookie, bool dry_run);
 
 int hook_list(bool json);
 int hook_gc(bool dry_run);

@@ -288,18 +288,16 @@ static int clear_map(int fd, const char *name)
 	return 0;
 }
 
-int host_fill_veth_maps(struct hook *h, struct bpf_object *obj)
+int host_fill_veth_maps(struct hook *h, int fd)
 {
 	const struct xh_host_state *hs = &h->st.host;
-	int fd = bpf_object__find_map_fd_by_name(obj, "publish_rev");
 
-	if (fd < 0)
-		return xh_err(-ENOENT, "xdp_veth map publish_rev missing");
 	for (size_t i = 0; i < hs->n_publish; i++) {
 		const struct xh_publish_rule *r = &hs->publish[i];
 
 		for (unsigned int off = 0; off <= (unsigned int)(r->host_hi - r->host_lo); off++) {
-			struct xh_port_key k = { .proto = r->proto, .port = r->sandbox_lo + off };
+			struct xh_veth_port k = { .ifindex = h->st.veth_ifindex,
+						  .port = { .proto = r->proto, .port = r->sandbox_lo + off } };
 			struct xh_port_val v = { .port = r->host_lo + off };
 
 			if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))

@@ -11,14 +11,11 @@
 
 static const char *const verdicts[XDPHOOK_VERDICTS] = { "aborted", "drop", "pass", "tx", "redirect" };
 
-/* Counters of the program pinned for (cookie, ifindex); zeros if none. */
+/* Counters of the program attached at (cookie, ifindex), the device's
+ * own also where the program is shared (xdp_veth); zeros if none. */
 static void counters(uint64_t cookie, int ifindex, struct xdphook_counter c[XDPHOOK_VERDICTS])
 {
-	cleanup_close int fd = ifindex ? xh_pin_open(cookie, ifindex, "xdphook_stats") : -1;
-
-	memset(c, 0, sizeof(*c) * XDPHOOK_VERDICTS);
-	if (fd >= 0)
-		xh_read_counters(fd, c);
+	xh_pin_counters(cookie, ifindex, c);
 }
 
 static json_t *counters_json(uint64_t cookie, int ifindex)
@@ -212,11 +209,37 @@ static int gc_one(const struct xh_state *st, void *ctx)
 	return 0;
 }
 
+/* The shared xdp_veth of this netns, if no container uses it any more
+ * (a setup that died between loading it and adding its entries). */
+static void gc_veth_program(struct gc_ctx *g)
+{
+	uint64_t cookie;
+	int lock, gone;
+
+	if (xh_netns_cookie(&cookie))
+		return;
+	if (g->dry_run) {
+		gone = veth_prog_release(cookie, true);
+	} else {
+		if ((lock = xh_lock()) < 0)
+			return;
+		gone = veth_prog_release(cookie, false);
+		close(lock);
+	}
+	if (gone) {
+		g->found++;
+		printf("%s the shared veth program of netns %llu: no container uses it\n",
+		       g->dry_run ? "would remove" : "removed", (unsigned long long)cookie);
+	}
+}
+
 int hook_gc(bool dry_run)
 {
 	struct gc_ctx g = { .dry_run = dry_run };
 	int err = xh_state_walk(gc_one, &g);
 
+	if (!err)
+		gc_veth_program(&g);
 	if (err) {
 		fprintf(stderr, "xdp_hook: gc: %s\n", xh_strerror(err));
 		return 1;

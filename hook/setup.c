@@ -18,7 +18,6 @@
 
 #include "xdp_endpoint.skel.h"
 #include "xdp_nic.skel.h"
-#include "xdp_veth.skel.h"
 
 #define PEER_NAME "xdp0"
 
@@ -219,57 +218,18 @@ static int setup_addresses(struct hook *h, struct nl_sock *host, struct nl_sock 
 	return 0;
 }
 
-/* ---- programs ---------------------------------------------------------------- */
+/* ---- fast path ----------------------------------------------------------------- */
 
-static void ip_key(const struct xh_ip *ip, struct xh_ip *key)
+static int add_fastpath(struct xh_state *st, const struct xh_ip *net, int plen)
 {
-	memset(key, 0, sizeof(*key));
-	key->family = ip->family;
-	memcpy(key->addr, ip->addr, ip->family == XH_AF_INET ? 4 : 16);
-}
-
-static int attach_endpoint_here(void *ctx)
-{
-	struct hook *h = ctx;
-	struct xdp_endpoint *skel = xdp_endpoint__open();
-	struct xh_attach_req req = {
-		.prog_name = "xdphook_endpt",
-		.ifindex = h->st.peer_ifindex,
-		.ifname = PEER_NAME,
-		.mode = XH_MODE_NATIVE,
-		.program = "endpoint",
-		.owner = h->st.id,
-	};
-	int err;
-
-	if (!skel)
-		return -errno;
-	req.obj = skel->obj;
-	err = xh_attach(&req);
-	xdp_endpoint__destroy(skel);
-	return err;
-}
-
-struct fastpath_ctx {
-	int map_fd;
-	int err;
-	size_t n;
-};
-
-static int add_fastpath(int map_fd, const struct xh_ip *ip, int plen)
-{
-	struct xh_lpm_key k = { .prefixlen = 8 + plen, .family = ip->family };
-	uint8_t one = 1;
-
-	memcpy(k.addr, ip->addr, sizeof(k.addr));
-	if (bpf_map_update_elem(map_fd, &k, &one, BPF_ANY))
-		return xh_err(-errno, "fastpath map: %s", strerror(errno));
+	if (st->n_fastpath == XH_CFG_MAX_FASTPATH)
+		return xh_err(-E2BIG, "more than %d fast-path prefixes", XH_CFG_MAX_FASTPATH);
+	st->fastpath[st->n_fastpath++] = (struct xh_cidr){ .ip = *net, .plen = plen, .plen_given = true };
 	return 0;
 }
 
 static int connected_subnet(int ifindex, const struct xh_prefix *p, void *ctx)
 {
-	struct fastpath_ctx *f = ctx;
 	struct xh_ip net = p->ip;
 	int bytes = p->len / 8, bits = p->len % 8;
 
@@ -279,89 +239,99 @@ static int connected_subnet(int ifindex, const struct xh_prefix *p, void *ctx)
 		net.addr[bytes] &= (uint8_t)(0xff << (8 - bits));
 	for (int i = bytes + (bits ? 1 : 0); i < 16; i++)
 		net.addr[i] = 0;
-	f->err = add_fastpath(f->map_fd, &net, p->len);
-	f->n++;
-	return f->err;
+	return add_fastpath(ctx, &net, p->len);
 }
 
-struct veth_setup {
-	struct hook *h;
-	struct nl_sock *host;
-};
-
-static int fill_veth_maps(struct bpf_object *obj, void *ctx)
+/* Pod mode: the destinations xdp_veth sends straight out of the NIC, fixed
+ * now and recorded with the state (the NIC's addresses may change before
+ * teardown, which must delete exactly what setup added). */
+static int plan_fastpath(struct hook *h, struct nl_sock *host)
 {
-	struct veth_setup *v = ctx;
-	struct xh_state *st = &v->h->st;
-	struct xh_veth_cfg cfg = { .mode = st->mode, .nic_ifindex = st->nic_ifindex };
-	int cfg_fd = bpf_object__find_map_fd_by_name(obj, "veth_cfg");
-	int ips_fd = bpf_object__find_map_fd_by_name(obj, "src_ips");
-	int fp_fd = bpf_object__find_map_fd_by_name(obj, "fastpath");
-	uint32_t zero = 0;
-	uint8_t one = 1;
+	struct xh_state *st = &h->st;
+	int err = 0;
 
-	if (cfg_fd < 0 || ips_fd < 0 || fp_fd < 0)
-		return xh_err(-ENOENT, "xdp_veth maps missing");
-	for (size_t i = 0; i < st->n_ips; i++) {
-		struct xh_ip k;
-
-		ip_key(&st->ips[i].ip, &k);
-		if (bpf_map_update_elem(ips_fd, &k, &one, BPF_ANY))
-			return xh_err(-errno, "src_ips map: %s", strerror(errno));
-	}
-	if (st->mode == XH_POD && !v->h->cfg.fastpath_none) {
-		if (v->h->cfg.n_fastpath) {
-			for (size_t i = 0; i < v->h->cfg.n_fastpath; i++) {
-				int err = add_fastpath(fp_fd, &v->h->cfg.fastpath[i].ip, v->h->cfg.fastpath[i].plen);
-
-				if (err)
-					return err;
-			}
-		} else {
-			struct fastpath_ctx f = { .map_fd = fp_fd };
-			int err = xh_rtnl_addr_list(v->host, st->nic_ifindex, connected_subnet, &f);
-
-			if (err || f.err)
-				return f.err ? f.err : err;
-		}
-	}
-	if (st->mode == XH_HOST) {
-		int err = host_fill_veth_maps(v->h, obj);
-
-		if (err)
-			return err;
-	}
-	/* Host mode: xdp0 carries the NIC's MAC, so this is the NIC's too. */
-	memcpy(cfg.sandbox_mac, st->peer_mac, 6);
-	/* Written last: until veth_cfg is set the program drops everything. */
-	if (bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY))
-		return xh_err(-errno, "veth_cfg map: %s", strerror(errno));
-	return 0;
+	h->step = "fastpath";
+	if (h->cfg.fastpath_none)
+		return 0;
+	if (!h->cfg.n_fastpath)
+		return xh_rtnl_addr_list(host, st->nic_ifindex, connected_subnet, st);
+	for (size_t i = 0; i < h->cfg.n_fastpath && !err; i++)
+		err = add_fastpath(st, &h->cfg.fastpath[i].ip, h->cfg.fastpath[i].plen);
+	return err;
 }
 
-static int attach_veth(struct hook *h, struct nl_sock *host)
+/* ---- programs ---------------------------------------------------------------- */
+
+static void ip_key(const struct xh_ip *ip, struct xh_ip *key)
 {
-	struct xdp_veth *skel = xdp_veth__open();
-	struct veth_setup v = { .h = h, .host = host };
-	struct xh_attach_req req = {
-		.prog_name = "xdphook_veth",
-		.ifindex = h->st.veth_ifindex,
-		.ifname = h->st.veth,
+	memset(key, 0, sizeof(*key));
+	key->family = ip->family;
+	memcpy(key->addr, ip->addr, ip->family == XH_AF_INET ? 4 : 16);
+}
+
+/* xdp0's program: the container's own (its XSKMAP is), attached through a
+ * pinned link like xdp_veth: xdp0 is ours, nobody's program to share the
+ * device with, so libxdp's dispatcher probing would buy nothing. */
+static int attach_endpoint_here(void *ctx)
+{
+	struct hook *h = ctx;
+	struct xdp_endpoint *skel = xdp_endpoint__open_and_load();
+	struct xh_pin_obj pins[3];
+	struct xh_link_req req = {
+		.ifindex = h->st.peer_ifindex,
+		.ifname = PEER_NAME,
 		.mode = XH_MODE_NATIVE,
-		.program = "veth",
+		.program = "endpoint",
 		.owner = h->st.id,
-		.target_ifindex = h->st.nic_ifindex,
-		.target = h->st.nic,
-		.setup = fill_veth_maps,
-		.setup_ctx = &v,
+		.pins = pins,
+		.n_pins = ARRAY_SIZE(pins),
 	};
 	int err;
 
 	if (!skel)
-		return -errno;
-	req.obj = skel->obj;
-	err = xh_attach(&req);
-	xdp_veth__destroy(skel);
+		return xh_err(-errno, "load xdp_endpoint: %s", strerror(errno));
+	req.prog_fd = bpf_program__fd(skel->progs.xdphook_endpt);
+	/* What status, list and the keeper open by name. */
+	pins[0] = (struct xh_pin_obj){ "prog", req.prog_fd };
+	pins[1] = (struct xh_pin_obj){ "xsks", bpf_map__fd(skel->maps.xsks) };
+	pins[2] = (struct xh_pin_obj){ "xdphook_stats", bpf_map__fd(skel->maps.xdphook_stats) };
+	err = xh_attach_link(&req);
+	xdp_endpoint__destroy(skel);
+	return err;
+}
+
+/* xh-...: the namespace's shared xdp_veth (loaded with the first
+ * container), this container's entries in its maps, and a link. */
+static int attach_veth(struct hook *h)
+{
+	struct xh_state *st = &h->st;
+	struct veth_prog vp = VETH_PROG_INIT;
+	struct xh_pin_obj pins[1];
+	struct xh_link_req req = {
+		.ifindex = st->veth_ifindex,
+		.ifname = st->veth,
+		.mode = XH_MODE_NATIVE,
+		.program = "veth",
+		.owner = st->id,
+		.target_ifindex = st->nic_ifindex,
+		.target = st->nic,
+		.pins = pins,
+		.n_pins = ARRAY_SIZE(pins),
+	};
+	int err;
+
+	err = veth_prog_get(st->host_cookie, &vp);
+	/* The entries before the link: the program never sees this device
+	 * unconfigured. */
+	if (!err)
+		err = veth_prog_fill(h, &vp);
+	if (!err) {
+		req.prog_fd = vp.prog;
+		/* So status and list find this device's counters. */
+		pins[0] = (struct xh_pin_obj){ "ifstats", vp.dev };
+		err = xh_attach_link(&req);
+	}
+	veth_prog_close(&vp);
 	return err;
 }
 
@@ -433,7 +403,7 @@ static int add_nic_entries(struct hook *h)
 	return st->mode == XH_HOST ? host_add_nic_policy(h) : add_pod_entries(h);
 }
 
-static int setup_programs(struct hook *h, struct nl_sock *host)
+static int setup_programs(struct hook *h)
 {
 	int err;
 
@@ -443,7 +413,7 @@ static int setup_programs(struct hook *h, struct nl_sock *host)
 	if (err)
 		return err;
 	h->step = "veth program";
-	err = attach_veth(h, host);
+	err = attach_veth(h);
 	if (err)
 		return err;
 	h->step = "NIC program";
@@ -610,6 +580,8 @@ static int run_setup(struct hook *h, const struct xh_oci_state *oci)
 	err = setup_nic(h, host);
 	if (!err && st->mode == XH_HOST)
 		err = host_prepare(h, host); /* creates nothing: a refusal leaves nothing */
+	if (!err && st->mode == XH_POD)
+		err = plan_fastpath(h, host);
 	if (err)
 		return err;
 	h->step = "state";
@@ -621,11 +593,13 @@ static int run_setup(struct hook *h, const struct xh_oci_state *oci)
 	if (!err && st->mode == XH_POD)
 		err = setup_addresses(h, host, ns);
 	if (!err)
-		err = setup_programs(h, host);
+		err = setup_programs(h);
 	if (!err)
 		err = hook_endpoint_start(h);
 	if (err)
 		return err;
+	/* One save records the keeper and readiness: it follows the keeper's
+	 * start as closely as a save of its own would. */
 	h->step = "state";
 	snprintf(st->status, sizeof(st->status), "ready");
 	return hook_save(h);

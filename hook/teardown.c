@@ -167,6 +167,43 @@ static int detach_or_unpin(const struct xh_state *st, uint64_t cookie, int ifind
 	return err;
 }
 
+/* Is the attachment pinned for (cookie, ifindex) ours, or absent? false if
+ * it is another container's: the index was reused after our device went
+ * without a teardown (the pins and entries are that container's now). */
+static bool ours_or_none(const struct xh_state *st, uint64_t cookie, int ifindex)
+{
+	struct xdphook_meta meta;
+	char owner[sizeof(meta.owner)];
+
+	if (xh_pin_meta(cookie, ifindex, &meta))
+		return true;
+	/* As recorded: cut to the field (a 64-character id of podman's
+	 * does not fit whole). */
+	snprintf(owner, sizeof(owner), "%s", st->id);
+	return !strcmp(meta.owner, owner);
+}
+
+/* The veth's link and pins, then its entries in the shared xdp_veth, and
+ * the program itself if this was its last device. Runs after the veth is
+ * deleted where it can be (that detached the program already, without
+ * waiting for anything); else unpinning the link detaches it, before the
+ * entries go. */
+static int release_veth_program(const struct xh_state *st)
+{
+	struct veth_prog vp = VETH_PROG_INIT;
+	int err;
+
+	if (!st->veth_ifindex || !ours_or_none(st, st->host_cookie, st->veth_ifindex))
+		return 0;
+	err = detach_or_unpin(st, st->host_cookie, st->veth_ifindex);
+	if (!veth_prog_open(st->host_cookie, &vp)) {
+		veth_prog_forget(st, &vp);
+		veth_prog_close(&vp);
+	}
+	veth_prog_release(st->host_cookie, false);
+	return err;
+}
+
 static int restore_taken(struct hook *h)
 {
 	cleanup_rtnl struct nl_sock *ns = NULL;
@@ -276,17 +313,21 @@ int hook_teardown(struct hook *h)
 		first_error(&first, remove_nic_entries(st));
 	h->step = "teardown: ARP/ND clone";
 	first_error(&first, detach_clone(st));
-	h->step = "teardown: veth program";
-	first_error(&first, detach_or_unpin(st, st->host_cookie, st->veth_ifindex));
-	/* xdp0's program goes with the device; its pins stay until removed. */
-	if (st->peer_ifindex)
-		xh_unpin(st->netns_cookie, st->peer_ifindex);
 	if (h->netns_fd >= 0 && st->mode == XH_POD && st->n_taken) {
 		h->step = "teardown: restore addresses";
 		first_error(&first, restore_taken(h));
 	}
+	/* The veth before its programs: deleting it detaches both (xdp0
+	 * goes with it) within the one unregistration the kernel does anyway;
+	 * detaching first would add a syscall with RCU waits of its own. */
 	h->step = "teardown: veth";
 	first_error(&first, delete_veth(st));
+	h->step = "teardown: veth program";
+	first_error(&first, release_veth_program(st));
+	/* xdp0's link and pins (the device, if still there, lets go of the
+	 * program when the link goes). */
+	if (st->peer_ifindex && ours_or_none(st, st->netns_cookie, st->peer_ifindex))
+		xh_unpin(st->netns_cookie, st->peer_ifindex);
 	h->step = "teardown: NIC program";
 	first_error(&first, release_nic(st));
 	h->step = "teardown: state";

@@ -177,10 +177,12 @@ static int host_from_json(json_t *j, struct xh_host_state *hs)
 static json_t *state_json(const struct xh_state *st)
 {
 	char vmac[18], pmac[18];
-	json_t *ips = json_array(), *taken = json_array(), *routes = json_array();
+	json_t *ips = json_array(), *taken = json_array(), *routes = json_array(), *fastpath = json_array();
 
 	for (size_t i = 0; i < st->n_ips; i++)
 		json_array_append_new(ips, cidr_json(&st->ips[i]));
+	for (size_t i = 0; i < st->n_fastpath; i++)
+		json_array_append_new(fastpath, cidr_json(&st->fastpath[i]));
 	for (size_t i = 0; i < st->n_taken; i++) {
 		json_t *t = cidr_json(&st->taken[i].addr);
 
@@ -202,7 +204,7 @@ static json_t *state_json(const struct xh_state *st)
 	json_t *j = json_pack("{s:i,s:s,s:s,s:s,s:i,s:I,s:I,s:I,"
 			 "s:{s:s,s:i},"
 			 "s:{s:s,s:i,s:s,s:i,s:s,s:i},"
-			 "s:o,s:o,s:o,s:b,s:{s:i,s:I}}",
+			 "s:o,s:o,s:o,s:o,s:b,s:{s:i,s:I}}",
 			 "version", 1, "id", st->id, "status", st->status, "mode",
 			 st->mode == XH_HOST ? "host" : "pod", "pid", st->pid, "pid_start",
 			 (json_int_t)st->pid_start, "netns_cookie", (json_int_t)st->netns_cookie,
@@ -211,7 +213,8 @@ static json_t *state_json(const struct xh_state *st)
 			 "veth", "name", st->veth, "ifindex", st->veth_ifindex, "mac",
 			 xh_mac_str(st->veth_mac, vmac, sizeof(vmac)), "peer_ifindex", st->peer_ifindex,
 			 "peer_mac", xh_mac_str(st->peer_mac, pmac, sizeof(pmac)), "mtu", (int)st->mtu,
-			 "ips", ips, "taken", taken, "routes", routes, "nic_entries", st->nic_entries,
+			 "ips", ips, "taken", taken, "routes", routes, "fastpath", fastpath,
+			 "nic_entries", st->nic_entries,
 			 "keeper", "pid", st->keeper_pid, "start", (json_int_t)st->keeper_start);
 
 	if (j && st->mode == XH_HOST)
@@ -255,7 +258,7 @@ static int state_from_json(json_t *j, struct xh_state *st)
 {
 	const char *id, *status, *mode, *nic, *veth, *vmac, *pmac;
 	json_int_t pid_start, netns, host, kstart;
-	json_t *ips, *taken, *routes, *host_j = NULL;
+	json_t *ips, *taken, *routes, *fastpath = NULL, *host_j = NULL;
 	int version, nic_entries, mtu;
 	json_error_t e;
 
@@ -264,13 +267,14 @@ static int state_from_json(json_t *j, struct xh_state *st)
 			   "{s:i,s:s,s:s,s:s,s:i,s:I,s:I,s:I,"
 			   "s:{s:s,s:i},"
 			   "s:{s:s,s:i,s:s,s:i,s:s,s:i},"
-			   "s:o,s:o,s:o,s:b,s:{s:i,s:I},s?o}",
+			   "s:o,s:o,s:o,s?o,s:b,s:{s:i,s:I},s?o}",
 			   "version", &version, "id", &id, "status", &status, "mode", &mode, "pid",
 			   &st->pid, "pid_start", &pid_start, "netns_cookie", &netns, "host_cookie", &host,
 			   "nic", "name", &nic, "ifindex", &st->nic_ifindex,
 			   "veth", "name", &veth, "ifindex", &st->veth_ifindex, "mac", &vmac,
 			   "peer_ifindex", &st->peer_ifindex, "peer_mac", &pmac, "mtu", &mtu,
-			   "ips", &ips, "taken", &taken, "routes", &routes, "nic_entries", &nic_entries,
+			   "ips", &ips, "taken", &taken, "routes", &routes, "fastpath", &fastpath,
+			   "nic_entries", &nic_entries,
 			   "keeper", "pid", &st->keeper_pid, "start", &kstart, "host", &host_j))
 		return xh_err(-EINVAL, "malformed state: %s", e.text);
 	if (version != 1)
@@ -293,6 +297,12 @@ static int state_from_json(json_t *j, struct xh_state *st)
 	for (size_t i = 0; i < json_array_size(ips); i++)
 		if (cidr_from_json(json_array_get(ips, i), &st->ips[st->n_ips++]))
 			return xh_err(-EINVAL, "malformed state: ips[%zu]", i);
+	/* Absent in states written before xdp_veth was shared. */
+	if (fastpath && (!json_is_array(fastpath) || json_array_size(fastpath) > XH_CFG_MAX_FASTPATH))
+		return xh_err(-EINVAL, "malformed state: fastpath");
+	for (size_t i = 0; fastpath && i < json_array_size(fastpath); i++)
+		if (cidr_from_json(json_array_get(fastpath, i), &st->fastpath[st->n_fastpath++]))
+			return xh_err(-EINVAL, "malformed state: fastpath[%zu]", i);
 	for (size_t i = 0; i < json_array_size(taken); i++) {
 		json_t *t = json_array_get(taken, i);
 		struct xh_taken_addr *ta = &st->taken[st->n_taken++];

@@ -72,6 +72,11 @@ struct xh_state {
 	                         * addresses; host mode: the NIC's routes */
 	struct xh_route routes[XH_MAX_ROUTES];
 
+	size_t n_fastpath;      /* pod mode: the prefixes xdp_veth fast-paths
+	                         * for this veth (networks, host bits clear),
+	                         * recorded so teardown deletes exactly these */
+	struct xh_cidr fastpath[XH_CFG_MAX_FASTPATH];
+
 	bool nic_entries;       /* entries in the NIC program's maps */
 	struct xh_host_state host; /* mode == XH_HOST only */
 	int keeper_pid;

@@ -143,6 +143,8 @@ static const char *status_state(const struct xh_status *st)
 {
 	if (!st->prog_alive)
 		return "gone";
+	if (st->shared)
+		return "shared"; /* runs on the devices listed with its id */
 	if (!st->this_netns)
 		return "loaded"; /* another netns: cannot query its devices from here */
 	return st->attached ? "attached" : "detached";
@@ -162,7 +164,8 @@ static int print_row(const struct xh_status *st, void *ctx)
 	else
 		snprintf(prog, sizeof(prog), "%s", m->program);
 	printf("%-15s %7u %-8s %-6s %-20s %-12s %7u %-8s", m->ifname, m->ifindex, netns,
-	       xh_xdp_flags_name(m->xdp_flags), prog, m->owner, m->prog_id, status_state(st));
+	       st->shared ? "-" : xh_xdp_flags_name(m->xdp_flags), prog, m->owner, m->prog_id,
+	       status_state(st));
 	for (int v = 0; v < XDPHOOK_VERDICTS; v++)
 		printf(" %10llu", (unsigned long long)st->verdict[v].packets);
 	printf("\n");
@@ -181,7 +184,7 @@ static int add_json(const struct xh_status *st, void *ctx)
 					      "bytes", (json_int_t)st->verdict[v].bytes));
 	o = json_pack("{s:s,s:i,s:I,s:b,s:s,s:s,s:s,s:i,s:s,s:s,s:o}", "device", m->ifname,
 		      "ifindex", (int)m->ifindex, "netns_cookie", (json_int_t)m->netns_cookie,
-		      "this_netns", st->this_netns, "mode", xh_xdp_flags_name(m->xdp_flags),
+		      "this_netns", st->this_netns, "mode", st->shared ? "-" : xh_xdp_flags_name(m->xdp_flags),
 		      "program", m->program, "owner", m->owner, "prog_id", (int)m->prog_id, "state",
 		      status_state(st), "pin_dir", st->pin_dir, "counters", counters);
 	if (!o)

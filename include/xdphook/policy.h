@@ -4,7 +4,8 @@
  * (hook/). One section per program:
  *
  *   bpf/xdp_nic.bpf.c       NIC ingress, one per NIC, shared by its containers
- *   bpf/xdp_veth.bpf.c      host-side veth xh-..., one per container
+ *   bpf/xdp_veth.bpf.c      host-side veth xh-..., one per network namespace,
+ *                           shared by every container's xh-... there
  *   bpf/xdp_endpoint.bpf.c  xdp0 inside the container
  *   bpf/tc_clone.bpf.c      NIC clsact ingress, host mode only
  *
@@ -14,13 +15,15 @@
  *     memset the key before filling it; the programs do the same);
  *   - map names are kernel object names (at most 15 characters).
  *
- * Besides these maps every XDP program keeps the per-verdict counters
- * `xdphook_stats` (include/xdphook/stats.h).
+ * Besides these maps every XDP program keeps per-verdict counters
+ * (include/xdphook/stats.h): `xdphook_stats`, or, for xdp_veth, which
+ * serves many devices, per device in veth_dev.
  */
 #ifndef XDPHOOK_POLICY_H
 #define XDPHOOK_POLICY_H
 
 #include <linux/types.h>
+#include <xdphook/stats.h>
 
 #define XH_ETH_ALEN 6
 
@@ -37,9 +40,14 @@
 
 /* Map sizes (max_entries), so user space knows what fits. */
 #define XH_MAX_PODS 4096      /* pods, tx_ports: containers per NIC */
-#define XH_MAX_PORTS 1024     /* publish, reserve, publish_rev */
-#define XH_MAX_ADDRS 64       /* nic_addrs, src_ips */
-#define XH_MAX_PREFIXES 256   /* fastpath */
+#define XH_MAX_PORTS 1024     /* publish, reserve; publish_rev per sandbox */
+#define XH_MAX_ADDRS 64       /* nic_addrs */
+/* xdp_veth serves every container of a network namespace: its maps hold
+ * all of them (allocated as used, BPF_F_NO_PREALLOC). */
+#define XH_MAX_VETHS 4096                    /* veth_dev: containers */
+#define XH_MAX_SRC_IPS (XH_MAX_VETHS * 4)    /* src_ips, all containers */
+#define XH_MAX_PREFIXES (XH_MAX_VETHS * 8)   /* fastpath, all containers */
+#define XH_MAX_REV_PORTS (XH_MAX_PORTS * 16) /* publish_rev: 16 host-mode sandboxes */
 #define XH_MAX_FRAGS 8192     /* frags: datagrams being reassembled at once */
 #define XH_MAX_QUEUES 64      /* xsks: RX queues of xdp0 */
 
@@ -54,17 +62,6 @@ struct xh_ip {
 	__u8 pad[3];
 	__u8 addr[16];
 };
-
-/* LPM trie key: prefixlen counts bits from `family` on, so a /24 IPv4
- * prefix has prefixlen 8 + 24 and a /64 IPv6 prefix 8 + 64 (the family
- * byte always matches exactly). Lookups use 8 + 32 or 8 + 128. */
-struct xh_lpm_key {
-	__u32 prefixlen;
-	__u8 family;                 /* enum xh_family */
-	__u8 addr[16];
-} __attribute__((packed));
-
-#define XH_LPM_PREFIX(family_bits) (8 + (family_bits))
 
 /* ---- NIC ingress program (xdp_nic), one per NIC, shared ------------------ *
  *
@@ -151,24 +148,41 @@ struct xh_frag_val {
 	__u32 ifindex;               /* sandbox's xh-...; 0: to the host */
 };
 
-/* ---- host-side veth program (xdp_veth), one per container --------------- *
+/* ---- host-side veth program (xdp_veth), one per network namespace ------ *
+ *
+ * One program serves every container's xh-... in the hook's network
+ * namespace: loaded (and verified, the expensive part) once, pinned with
+ * its maps under /sys/fs/bpf/xdphook/v1/shared-<netns cookie>-veth/, and
+ * attached to each xh-... through a bpf_link pinned in that device's own
+ * directory dev-<netns cookie>-<ifindex>/ (with meta, and veth_dev pinned
+ * as "ifstats" for the counters). Everything is keyed by the device a
+ * frame arrived on, ctx->ingress_ifindex:
  *
  * Maps:
- *   veth_cfg     ARRAY[1] struct xh_veth_cfg
- *   src_ips      HASH struct xh_ip -> __u8 (value unused, 1)
- *   fastpath     LPM_TRIE struct xh_lpm_key -> __u8 (value unused, 1)  (pod)
- *   publish_rev  HASH struct xh_port_key -> struct xh_port_val        (host)
+ *   veth_dev     PERCPU_HASH __u32 ifindex -> struct xh_veth_dev
+ *   src_ips      HASH struct xh_veth_ip -> __u8 (value unused, 1)
+ *   fastpath     LPM_TRIE struct xh_veth_lpm_key -> __u8 (unused)   (pod)
+ *   publish_rev  HASH struct xh_veth_port -> struct xh_port_val    (host)
  *
+ * veth_dev: a device's counters and configuration in one entry, so a
+ * frame costs one hash lookup for both (two cost about 25 ns more per
+ * frame); the configuration is written to every CPU's copy. Key 0, created
+ * with the program, has a zero configuration and counts the frames of
+ * devices without an entry (all dropped).
  * src_ips: the sandbox's own addresses (pod mode: the pod's; host mode: the
  * NIC's). Frames from other sources are dropped; IPv6 link-local sources are
  * allowed from the sandbox's MAC, and :: for ICMPv6 only (DAD, MLD).
  * fastpath: destinations sent straight out of the NIC in pod mode after a
  * bpf_fib_lookup(); everything else goes to the kernel.
  * publish_rev: {proto, sandbox port} -> host port, the reverse of publish.
+ *
+ * A device's entries are written before the program is attached to it
+ * (veth_dev last) and deleted after it is detached (veth_dev first); the
+ * program goes with the last device (no veth_dev entry but key 0 left).
  */
 
-/* veth_cfg (ARRAY, one entry). A missing or zero entry drops everything:
- * the source cannot be checked before the hook configured it. */
+/* A device's configuration. An unknown mode (0: no configuration) has
+ * everything dropped: the source cannot be checked. */
 struct xh_veth_cfg {
 	__u32 mode;                  /* enum xh_mode_id */
 	__u32 nic_ifindex;           /* where the fast path leaves */
@@ -176,6 +190,39 @@ struct xh_veth_cfg {
 	                                * mode: the NIC's MAC, which the sandbox
 	                                * took over) */
 	__u8 pad[2];
+};
+
+/* veth_dev value (per CPU). stats first: the layout every per-device
+ * counter map shares (include/xdphook/stats.h). */
+struct xh_veth_dev {
+	struct xdphook_ifcounters stats;
+	struct xh_veth_cfg cfg;
+};
+
+/* src_ips key: an address of the sandbox behind device ifindex. */
+struct xh_veth_ip {
+	__u32 ifindex;
+	struct xh_ip ip;
+};
+
+/* fastpath key: the device's ifindex is the leading 32 bits of the key
+ * data, so every device has a trie of its own. prefixlen counts bits from
+ * ifindex on: a /24 IPv4 prefix of device 7 has prefixlen 32 + 8 + 24 (the
+ * ifindex and the family always match exactly); lookups use 32 + 8 + 32 or
+ * 32 + 8 + 128. */
+struct xh_veth_lpm_key {
+	__u32 prefixlen;
+	__u32 ifindex;
+	__u8 family;                 /* enum xh_family */
+	__u8 addr[16];
+} __attribute__((packed));
+
+#define XH_VETH_LPM_PREFIX(family_bits) (32 + 8 + (family_bits))
+
+/* publish_rev key: {proto, sandbox port} of the sandbox behind ifindex. */
+struct xh_veth_port {
+	__u32 ifindex;
+	struct xh_port_key port;
 };
 
 /* ---- the container-side endpoint (xdp_endpoint) -------------------------- *

@@ -14,6 +14,21 @@ struct xdphook_counter {
 	__u64 bytes;
 };
 
+/* A program shared by several devices (xdp_veth serves every container's
+ * xh-... of a network namespace) counts per device instead, in a
+ * PERCPU_HASH keyed by the ingress ifindex (__u32) whose value starts with
+ * struct xdphook_ifcounters; more per-device data may follow (xdp_veth
+ * keeps the device's configuration there, so a frame costs one lookup).
+ * User space creates a device's entry before attaching the program there
+ * and deletes it after detaching; key 0 takes frames from a device without
+ * an entry (should stay at zero). Each device's pin directory, and the
+ * shared program's own, pin that map as "ifstats": readers take the entry
+ * of meta.ifindex (the sum of all in the shared program's directory), the
+ * per-CPU values round_up(value_size, 8) bytes apart. */
+struct xdphook_ifcounters {
+	struct xdphook_counter verdict[XDPHOOK_VERDICTS];
+};
+
 /* Pinned next to each program ("meta"): what user space needs to describe
  * the attachment without any other state. Written once at attach. */
 #define XDPHOOK_NAME_LEN 16
@@ -22,6 +37,11 @@ struct xdphook_counter {
 enum xdphook_attach {
 	XDPHOOK_ATTACH_LIBXDP = 1, /* libxdp: dispatcher or single program */
 	XDPHOOK_ATTACH_LINK = 2,   /* pinned bpf_link */
+	XDPHOOK_ATTACH_NETLINK = 3, /* plain netlink attach (kernels without XDP
+	                             * links), detached like a libxdp one */
+	XDPHOOK_ATTACH_SHARED = 4, /* not attached itself: a program shared by
+	                            * several devices, each of which has its own
+	                            * directory (ifindex 0, ifname "(shared)") */
 };
 
 struct xdphook_meta {

@@ -21,6 +21,9 @@ new_ctr() {
 	nsenter --net="/run/netns/$(ns "c$1")" sleep 600 >/dev/null 2>&1 &
 	CTR_PID=$!
 	at_exit "kill $CTR_PID"
+	# Until nsenter has entered it, the pid is in our netns, which the
+	# hook refuses (net=host).
+	while [ "$(readlink "/proc/$CTR_PID/ns/net")" = "$(readlink /proc/self/ns/net)" ]; do sleep 0.01; done
 }
 
 : >"$XH_TMP/create"; : >"$XH_TMP/stop"; : >"$XH_TMP/add"; : >"$XH_TMP/del"

@@ -79,6 +79,21 @@ d1=$(( $(ep "$C1") - e1 )) d2=$(( $(ep "$C2") - e2 ))
 [ "$d1" -ge 3 ] && [ "$d1" -le 5 ] || fail "pod 1 endpoint saw $d1 frames for 3 pings"
 [ "$d2" -ge 7 ] && [ "$d2" -le 9 ] || fail "pod 2 endpoint saw $d2 frames for 7 pings"
 
+# One xdp_veth for both: the same program on both veths, loaded and pinned
+# once for the namespace; each veth still counts its own frames.
+veth2=$(in_ns host "$HOOK" list -json | jq -r --arg id "$C2" '.[] | select(.id == $id) | .veth')
+vp1=$(in_ns host ip -j link show "$veth" | jq '.[0].xdp.prog.id')
+vp2=$(in_ns host ip -j link show "$veth2" | jq '.[0].xdp.prog.id')
+[ "$vp1" = "$vp2" ] || fail "the pods' veths run different programs ($vp1, $vp2): xdp_veth is not shared"
+shared=$(in_ns host "$LOADER" -status -json | jq -c '[.[] | select(.this_netns and .state == "shared")]')
+[ "$(jq length <<<"$shared")" = 1 ] && [ "$(jq '.[0].prog_id' <<<"$shared")" = "$vp1" ] ||
+	fail "status does not show the one shared veth program $vp1: $shared"
+fp() { in_ns host "$HOOK" list -json | jq --arg id "$1" '.[] | select(.id == $id) | .programs.veth.redirect.packets'; }
+f1=$(fp "$C1") f2=$(fp "$C2")
+c2 ping -c 4 -i 0.2 -W 1 -q 10.77.0.2 >/dev/null || fail "pod 2 cannot ping world"
+[ "$(( $(fp "$C2") - f2 ))" -ge 4 ] || fail "pod 2's veth counters missed its fast-path frames"
+[ "$(( $(fp "$C1") - f1 ))" = 0 ] || fail "pod 1's veth counters took pod 2's frames"
+
 # --- a container joining pod 1's netns is a no-op; a taken address is refused ---
 b3=$(bundle_new c3 '{"io.xdphook.nic":"nic0"}' \
 	"(.linux.namespaces[] | select(.type == \"network\")) += {path: \"/proc/$p1/ns/net\"}")
@@ -96,9 +111,27 @@ runc_ delete -f "xht-$XH_TAG-c4" >/dev/null 2>&1
 [ "$(host_snapshot)" = "$mid" ] || fail "the refused container left: $(diff <(echo "$mid") <(host_snapshot))"
 c1 ping -c 2 -i 0.2 -W 1 -q 10.77.0.2 >/dev/null || fail "the refused container broke pod 1"
 
-# --- teardown: pod 2 first (NIC program stays), then pod 1 (it goes) -----------
+# --- teardown: pod 2 first (NIC and veth programs stay), then pod 1 (they go) ---
+i1=$(jq .veth.ifindex "/run/xdphook/$C1/state.json") i2=$(jq .veth.ifindex "/run/xdphook/$C2/state.json")
+sdir=$(jq -r '.[0].pin_dir' <<<"$shared")
+# devices_in MAP: the veths (ifindexes) with entries in a map of the shared program.
+devices_in() {
+	bpftool -j map dump pinned "$sdir/$1" |
+		jq -c '[.[] | .formatted.key | if type == "object" then .ifindex else . end] | unique'
+}
+# (veth_dev's 0 is the catch-all for devices without an entry.)
+[ "$(devices_in veth_dev)" = "[0,$i1,$i2]" ] || fail "shared veth_dev holds $(devices_in veth_dev), want [0,$i1,$i2]"
+for m in src_ips fastpath; do
+	[ "$(devices_in $m)" = "[$i1,$i2]" ] || fail "shared $m holds entries of $(devices_in $m), want [$i1,$i2]"
+done
 runc_ delete -f "$C2" || fail "delete c2"
+# Pod 2's entries left the shared maps, pod 1's are all there.
+[ "$(devices_in veth_dev)" = "[0,$i1]" ] || fail "after pod 2 went, shared veth_dev holds $(devices_in veth_dev)"
+for m in src_ips fastpath; do
+	[ "$(devices_in $m)" = "[$i1]" ] || fail "after pod 2 went, shared $m holds entries of $(devices_in $m)"
+done
 in_ns host ip -j link show nic0 | jq -e '.[0].xdp.prog.name == "xdphook_nic"' >/dev/null || fail "NIC program left with a container still on it"
+[ "$(in_ns host ip -j link show "$veth" | jq '.[0].xdp.prog.id')" = "$vp1" ] || fail "pod 1 lost the shared veth program when pod 2 went"
 c1 ping -c 2 -i 0.2 -W 1 -q 10.77.0.2 >/dev/null || fail "pod 1 lost traffic when pod 2 went"
 runc_ delete -f "$C1" || fail "delete c1"
 # Gone (a zombie at most: reaping it is its new parent's business).

@@ -43,6 +43,40 @@ void tally_expect(const struct bpf_map *stats, const struct tally *t)
 	}
 }
 
+void tally_expect_dev(const struct bpf_map *map, size_t value_size, uint32_t ifindex, const struct tally *t)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	size_t stride = (value_size + 7) & ~(size_t)7; /* per-CPU values are 8-byte aligned */
+	struct xdphook_counter got[XDPHOOK_VERDICTS] = { 0 };
+	uint8_t *percpu;
+	int cpu, v;
+
+	assert_true(ncpu > 0);
+	assert_true(value_size >= sizeof(struct xdphook_ifcounters));
+	percpu = calloc((size_t)ncpu, stride);
+	assert_non_null(percpu);
+	if (bpf_map__lookup_elem(map, &ifindex, sizeof(ifindex), percpu, stride * ncpu, 0) == 0) {
+		for (cpu = 0; cpu < ncpu; cpu++) {
+			struct xdphook_ifcounters c;
+
+			memcpy(&c, percpu + cpu * stride, sizeof(c));
+			for (v = 0; v < XDPHOOK_VERDICTS; v++) {
+				got[v].packets += c.verdict[v].packets;
+				got[v].bytes += c.verdict[v].bytes;
+			}
+		}
+	}
+	free(percpu);
+	for (v = 0; v < XDPHOOK_VERDICTS; v++) {
+		if (got[v].packets != t->by_verdict[v].packets || got[v].bytes != t->by_verdict[v].bytes)
+			fail_msg("device %u, verdict %d: counted %llu packets / %llu bytes, ran %llu / %llu",
+				 ifindex, v, (unsigned long long)got[v].packets,
+				 (unsigned long long)got[v].bytes,
+				 (unsigned long long)t->by_verdict[v].packets,
+				 (unsigned long long)t->by_verdict[v].bytes);
+	}
+}
+
 static void dump(const char *label, const uint8_t *p, size_t len, const uint8_t *other,
 		 size_t other_len)
 {

@@ -32,6 +32,10 @@ void tally_add(struct tally *t, uint32_t verdict, size_t len);
 
 /* xdphook_stats of an XDP program must equal the tally, verdict by verdict. */
 void tally_expect(const struct bpf_map *stats, const struct tally *t);
+/* The same for device ifindex's entry (ifindex 0: the catch-all) of a
+ * shared program's per-device map, whose values of value_size bytes start
+ * with struct xdphook_ifcounters; a missing entry counts as zeros. */
+void tally_expect_dev(const struct bpf_map *map, size_t value_size, uint32_t ifindex, const struct tally *t);
 
 /*
  * Run `in` through an XDP program and check the verdict and the frame it
