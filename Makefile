@@ -235,3 +235,30 @@ $(FUZZ_DIR)/fuzz_%: test/fuzz/fuzz_%.c $(FUZZ_SRCS) $(LIB_HDRS)
 
 test-fuzz: $(FUZZ_BINS)
 	@FUZZ_TIME=$(FUZZ_TIME) test/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_NAMES)
+
+# --- benchmark (make bench): traffic generator and the consumers it measures --
+# xdp_gen is a tool of its own (also used by the integration tests); the
+# helpers live in build/bench/, next to the results.
+BENCH_TOOLS := $(BUILD)/xdp_gen $(BUILD)/bench/ep_count $(BUILD)/bench/ep_blast \
+               $(BUILD)/bench/udp_count
+all: $(BUILD)/xdp_gen
+bench: $(BENCH_TOOLS) $(ENDPOINT)
+test-integration: $(BUILD)/xdp_gen
+
+$(BUILD)/bpf/xdp_gen.bpf.o: bench/xdp_gen.h
+$(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard bench/*.c)): $(wildcard bench/*.h)
+
+$(BUILD)/xdp_gen: $(BUILD)/obj/bench/xdp_gen.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bench/ep_count: $(BUILD)/obj/bench/ep_count.o $(EP_LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bench/ep_blast: $(BUILD)/obj/bench/ep_blast.o $(EP_LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(EP_LDLIBS)
+
+$(BUILD)/bench/udp_count: $(BUILD)/obj/bench/udp_count.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * ep_count: count the frames an AF_XDP socket receives (bench helper).
+ *
+ *   ep_count [-c CPU] [-t MS] [-d SECONDS]            the xdphook endpoint of
+ *                                                     this netns (libxdp_endpoint)
+ *   ep_count -i DEV [-q QUEUE] [-c CPU] [-t MS] [-d SECONDS]
+ *                                                     a socket of its own on DEV,
+ *                                                     with the capture program
+ *
+ * Both ways use the same UMEM and ring sizes and the same receive loop, so
+ * the only difference the benchmark sees is the path in front of the socket
+ * (NIC -> veth -> xdp0 vs the NIC itself). Prints the progress lines of
+ * bench.h: frames received and frames the kernel dropped for want of room.
+ * Busy-polls: the CPU it is pinned to is the consumer's alone.
+ */
+#include "bench.h"
+
+#include <getopt.h>
+#include <linux/if_xdp.h>
+#include <net/if.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+#include <xdp/xsk.h>
+#include <xdp_endpoint.h>
+
+#include "xdp_capture.skel.h"
+
+#define FRAME_SIZE 2048u
+#define NFRAMES 1024u             /* 2 MiB of UMEM, the endpoint's default */
+#define RING_SIZE (2 * NFRAMES)   /* a fill ring of twice the frames never runs short,
+                                   * see lib/xsk.c */
+#define BATCH 64u
+
+struct counter {
+	struct xsk_ring_prod *fill;
+	struct xsk_ring_cons *rx;
+	int fd;
+	uint32_t frame_size, nframes;
+	uint64_t frames;
+};
+
+/* A socket of our own on DEV (the direct case). */
+struct direct {
+	void *area;
+	struct xsk_umem *umem;
+	struct xsk_socket *xsk;
+	struct xsk_ring_prod fill;
+	struct xsk_ring_cons comp, rx;
+	struct xdp_capture *skel;
+};
+
+static uint64_t dropped(void *ctx)
+{
+	struct counter *c = ctx;
+	struct xdp_statistics st = { 0 };
+	socklen_t len = sizeof(st);
+
+	if (getsockopt(c->fd, SOL_XDP, XDP_STATISTICS, &st, &len))
+		return 0;
+	return st.rx_dropped + st.rx_ring_full;
+}
+
+static void give(struct counter *c, const uint64_t *addrs, uint32_t n)
+{
+	uint32_t idx;
+
+	/* Never short: the fill ring has room for twice the frames. */
+	if (!n || xsk_ring_prod__reserve(c->fill, n, &idx) != n)
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		*xsk_ring_prod__fill_addr(c->fill, idx + i) = addrs[i];
+	xsk_ring_prod__submit(c->fill, n);
+}
+
+static void run(struct counter *c, long interval_ms, double seconds)
+{
+	struct bench_ticker t;
+	uint64_t addrs[BATCH];
+
+	for (uint32_t i = 0; i < c->nframes;) {
+		uint32_t n = 0;
+
+		while (n < BATCH && i < c->nframes)
+			addrs[n++] = (uint64_t)i++ * c->frame_size;
+		give(c, addrs, n);
+	}
+	bench_ticker_start(&t, interval_ms, seconds);
+	do {
+		uint32_t idx, n = xsk_ring_cons__peek(c->rx, BATCH, &idx);
+
+		/* Nothing written to the rings while they are empty: a store
+		 * on every spin would keep their cache lines bouncing between
+		 * us and the kernel's producer. */
+		if (n) {
+			for (uint32_t i = 0; i < n; i++)
+				addrs[i] = xsk_ring_cons__rx_desc(c->rx, idx + i)->addr;
+			xsk_ring_cons__release(c->rx, n);
+			give(c, addrs, n);
+			c->frames += n;
+		}
+		/* Only drivers in zero-copy mode ask for this. */
+		if (xsk_ring_prod__needs_wakeup(c->fill))
+			recvfrom(c->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+	} while (bench_tick(&t, c->frames, dropped, c));
+}
+
+static int open_direct(const char *dev, uint32_t queue, struct direct *d, struct counter *c)
+{
+	struct xsk_umem_config ucfg = { .fill_size = RING_SIZE, .comp_size = BATCH,
+					.frame_size = FRAME_SIZE };
+	/* No XDP_COPY/XDP_ZEROCOPY: zero-copy where the driver has it, like
+	 * xdp_loader -program tcpdump. */
+	struct xsk_socket_config scfg = { .rx_size = RING_SIZE,
+					  .libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+					  .bind_flags = XDP_USE_NEED_WAKEUP };
+	int ifindex = (int)if_nametoindex(dev), fd, err;
+
+	if (!ifindex)
+		return -ENODEV;
+	d->area = mmap(NULL, (size_t)NFRAMES * FRAME_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (d->area == MAP_FAILED)
+		return -errno;
+	err = xsk_umem__create(&d->umem, d->area, (uint64_t)NFRAMES * FRAME_SIZE, &d->fill, &d->comp, &ucfg);
+	if (!err)
+		err = xsk_socket__create(&d->xsk, dev, queue, d->umem, &d->rx, NULL, &scfg);
+	if (err)
+		return err;
+	d->skel = xdp_capture__open_and_load();
+	if (!d->skel)
+		return -errno;
+	fd = xsk_socket__fd(d->xsk);
+	if (bpf_map__update_elem(d->skel->maps.xdphook_xsks, &queue, sizeof(queue), &fd, sizeof(fd), 0))
+		return -errno;
+	/* An unpinned link: gone with the process. */
+	d->skel->links.xdphook_capture = bpf_program__attach_xdp(d->skel->progs.xdphook_capture, ifindex);
+	if (!d->skel->links.xdphook_capture)
+		return -errno;
+	*c = (struct counter){ .fill = &d->fill, .rx = &d->rx, .fd = fd, .frame_size = FRAME_SIZE,
+			       .nframes = NFRAMES };
+	return 0;
+}
+
+static void close_direct(struct direct *d)
+{
+	xdp_capture__destroy(d->skel);
+	if (d->xsk)
+		xsk_socket__delete(d->xsk);
+	if (d->umem)
+		xsk_umem__delete(d->umem);
+	if (d->area && d->area != MAP_FAILED)
+		munmap(d->area, (size_t)NFRAMES * FRAME_SIZE);
+}
+
+static int usage(void)
+{
+	fputs("usage: ep_count [-i DEV [-q QUEUE]] [-c CPU] [-t INTERVAL-MS] [-d SECONDS]\n", stderr);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	struct direct d = { 0 };
+	struct counter c;
+	struct xdp_endpoint *ep = NULL;
+	const char *dev = NULL;
+	long queue = 0, cpu = -1, interval_ms = 1000, seconds = 0, v;
+	int opt, err;
+
+	while ((opt = getopt(argc, argv, "i:q:c:t:d:")) != -1) {
+		v = opt == 'i' ? 0 : bench_num(optarg);
+		if (v < 0)
+			return usage();
+		switch (opt) {
+		case 'i': dev = optarg; break;
+		case 'q': queue = v; break;
+		case 'c': cpu = v; break;
+		case 't': interval_ms = v ? v : 1; break;
+		case 'd': seconds = v; break;
+		default: return usage();
+		}
+	}
+	if (optind != argc)
+		return usage();
+	bench_signals();
+	err = bench_pin((int)cpu);
+	if (err) {
+		fprintf(stderr, "ep_count: pin to CPU %ld: %s\n", cpu, strerror(-err));
+		return 1;
+	}
+	if (dev) {
+		err = open_direct(dev, (uint32_t)queue, &d, &c);
+		if (err) {
+			fprintf(stderr, "ep_count: %s: AF_XDP socket on queue %ld: %s\n", dev, queue, strerror(-err));
+			close_direct(&d);
+			return 1;
+		}
+	} else {
+		struct xdp_endpoint_opts o = { .sz = sizeof(o), .umem_size = (uint64_t)NFRAMES * FRAME_SIZE,
+					       .ring_size = RING_SIZE };
+
+		err = xdp_endpoint_open(&o, &ep);
+		if (err) {
+			fprintf(stderr, "ep_count: endpoint: %s\n", xdp_endpoint_strerror(err));
+			return 1;
+		}
+		c = (struct counter){ .fill = xdp_endpoint_fill(ep), .rx = xdp_endpoint_rx(ep),
+				      .fd = xdp_endpoint_fd(ep), .frame_size = xdp_endpoint_frame_size(ep),
+				      .nframes = xdp_endpoint_frame_count(ep) };
+	}
+	run(&c, interval_ms, (double)seconds);
+	if (dev)
+		close_direct(&d);
+	xdp_endpoint_close(ep);
+	return 0;
+}

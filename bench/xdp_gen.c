@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * xdp_gen: a UDP traffic generator on XDP live frames.
+ *
+ *   xdp_gen -i DEV -m DST-MAC -S SRC-IP -D DST-IP [options]
+ *
+ * BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES runs our XDP program
+ * `repeat` times on frames from a kernel page pool, as if they had arrived
+ * on DEV, and carries out the verdict for real: XDP_TX sends each frame out
+ * of DEV, i.e. a veth's frames land on its peer. No socket, no skb: one
+ * CPU makes millions of frames a second. The peer must be able to receive
+ * XDP frames (an XDP program, or GRO on it), or the kernel drops them.
+ *
+ * The program writes the whole header into every frame (the pages are
+ * recycled, see bpf/xdp_gen.bpf.c); this side only builds the templates.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <ifaddrs.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <netinet/ether.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "util.h"
+#include "xdp_gen.h"
+#include "xdp_gen.skel.h"
+
+#define CHUNK_MAX 8192u /* frames per syscall when not rate limited (a few ms) */
+
+static const uint32_t imix_len[XDP_GEN_SIZES] = { 64, 576, 1500 };
+
+struct opts {
+	const char *dev;
+	uint64_t count;       /* 0: no limit */
+	uint64_t rate;        /* pps, 0: as fast as possible */
+	double duration;      /* seconds, 0: no limit */
+	uint32_t size;        /* frame length without FCS; 0: IMIX */
+	int family;
+	uint8_t src_mac[6], dst_mac[6];
+	bool src_mac_set, dst_mac_set, src_ip_set, dst_ip_set;
+	uint8_t src_ip[16], dst_ip[16];
+	uint32_t sport_lo, sport_hi, dport_lo, dport_hi;
+	int cpu;              /* -1: not pinned */
+	bool quiet;
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: xdp_gen -i DEV -m DST-MAC -S SRC-IP -D DST-IP [-M SRC-MAC]\n"
+	      "               [-n COUNT] [-r PPS] [-d SECONDS] [-s BYTES|imix]\n"
+	      "               [-p DPORT[-DPORT]] [-P SPORT[-SPORT]] [-c CPU] [-q]\n"
+	      "  sends UDP frames out of DEV (IPv4 or IPv6, as the addresses are) until\n"
+	      "  COUNT frames or SECONDS (or SIGINT); -s is the frame length without FCS\n"
+	      "  (default 64; imix: 64/576/1500 bytes 7:4:1); -r paces by batches\n",
+	      f);
+}
+
+static int fail(const char *what, int err)
+{
+	fprintf(stderr, "xdp_gen: %s: %s\n", what, xh_strerror(err));
+	return 1;
+}
+
+/* ---- options ------------------------------------------------------------ */
+
+static int parse_range(const char *s, uint32_t *lo, uint32_t *hi)
+{
+	char buf[32], *dash;
+	int err;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	dash = strchr(buf, '-');
+	if (dash)
+		*dash = '\0';
+	err = xh_parse_u32(buf, 65535, lo);
+	if (!err)
+		err = dash ? xh_parse_u32(dash + 1, 65535, hi) : (*hi = *lo, 0);
+	if (!err && *hi < *lo)
+		err = -EINVAL;
+	return err;
+}
+
+static int parse_ip(const char *s, int *family, uint8_t *addr)
+{
+	int f = strchr(s, ':') ? AF_INET6 : AF_INET;
+
+	if (inet_pton(f, s, addr) != 1)
+		return -EINVAL;
+	if (*family && *family != f)
+		return xh_err(-EINVAL, "source and destination are not of one address family");
+	*family = f;
+	return 0;
+}
+
+static int parse_mac(const char *s, uint8_t *mac)
+{
+	struct ether_addr *e = ether_aton(s);
+
+	if (!e)
+		return -EINVAL;
+	memcpy(mac, e, 6);
+	return 0;
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	uint32_t u32;
+	int c, err = 0;
+
+	*o = (struct opts){ .size = 64, .sport_lo = 9, .sport_hi = 9, .dport_lo = 9,
+			    .dport_hi = 9, .cpu = -1 };
+	while ((c = getopt_long(argc, argv, "i:n:r:d:s:m:M:S:D:p:P:c:qh", longopts, NULL)) != -1) {
+		char *end;
+
+		switch (c) {
+		case 'i': o->dev = optarg; break;
+		case 'n': err = xh_parse_u64(optarg, &o->count); break;
+		case 'r': err = xh_parse_u64(optarg, &o->rate); break;
+		case 'd':
+			o->duration = strtod(optarg, &end);
+			err = *end || o->duration <= 0 ? -EINVAL : 0;
+			break;
+		case 's':
+			if (!strcmp(optarg, "imix"))
+				o->size = 0;
+			else if (!(err = xh_parse_u32(optarg, 4000, &u32)))
+				o->size = u32;
+			break;
+		case 'm': err = parse_mac(optarg, o->dst_mac); o->dst_mac_set = true; break;
+		case 'M': err = parse_mac(optarg, o->src_mac); o->src_mac_set = true; break;
+		case 'S': err = parse_ip(optarg, &o->family, o->src_ip); o->src_ip_set = true; break;
+		case 'D': err = parse_ip(optarg, &o->family, o->dst_ip); o->dst_ip_set = true; break;
+		case 'p': err = parse_range(optarg, &o->dport_lo, &o->dport_hi); break;
+		case 'P': err = parse_range(optarg, &o->sport_lo, &o->sport_hi); break;
+		case 'c': err = xh_parse_u32(optarg, CPU_SETSIZE - 1, &u32); o->cpu = (int)u32; break;
+		case 'q': o->quiet = true; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -EINVAL;
+		}
+		if (err) {
+			fprintf(stderr, "xdp_gen: -%c %s: %s\n", c, optarg, xh_strerror(err));
+			return err;
+		}
+	}
+	if (optind != argc || !o->dev || !o->dst_mac_set || !o->src_ip_set || !o->dst_ip_set) {
+		usage(stderr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- frames --------------------------------------------------------------- */
+
+static uint32_t sum16(const void *data, size_t len, uint32_t sum)
+{
+	const uint8_t *p = data;
+
+	for (; len > 1; p += 2, len -= 2)
+		sum += (uint32_t)p[0] << 8 | p[1];
+	if (len)
+		sum += (uint32_t)p[0] << 8;
+	return sum;
+}
+
+static uint32_t fold16(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+/* Headers for a frame of len bytes: ports 0, UDP checksum 0, the payload
+ * zeros (so it adds nothing to the sums). */
+static void build_tmpl(const struct opts *o, uint32_t len, struct xdp_gen_tmpl *t)
+{
+	uint8_t *p = t->hdr, *ip = p + 14, *udp;
+	uint32_t ulen, pseudo;
+
+	memset(t, 0, sizeof(*t));
+	t->len = len;
+	memcpy(p, o->dst_mac, 6);
+	memcpy(p + 6, o->src_mac, 6);
+	if (o->family == AF_INET) {
+		udp = ip + 20;
+		ulen = len - 34;
+		put16(p + 12, 0x0800);
+		ip[0] = 0x45;
+		put16(ip + 2, (uint16_t)(len - 14));
+		put16(ip + 6, 0x4000); /* DF: the id may stay 0 */
+		ip[8] = 64;
+		ip[9] = 17;
+		memcpy(ip + 12, o->src_ip, 4);
+		memcpy(ip + 16, o->dst_ip, 4);
+		put16(ip + 10, (uint16_t)~fold16(sum16(ip, 20, 0)));
+		pseudo = sum16(ip + 12, 8, 17 + ulen);
+	} else {
+		udp = ip + 40;
+		ulen = len - 54;
+		put16(p + 12, 0x86dd);
+		ip[0] = 0x60;
+		put16(ip + 4, (uint16_t)ulen);
+		ip[6] = 17;
+		ip[7] = 64;
+		memcpy(ip + 8, o->src_ip, 16);
+		memcpy(ip + 24, o->dst_ip, 16);
+		pseudo = sum16(ip + 8, 32, 17 + ulen);
+	}
+	put16(udp + 4, (uint16_t)ulen);
+	t->csum_base = fold16(sum16(udp, 8, pseudo));
+}
+
+static int dev_mac_mtu(const char *dev, uint8_t *mac, int *mtu)
+{
+	struct ifreq ifr = { 0 };
+	cleanup_close int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (strlen(dev) >= sizeof(ifr.ifr_name))
+		return -ENAMETOOLONG;
+	strcpy(ifr.ifr_name, dev);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
+		return -errno;
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	if (ioctl(fd, SIOCGIFMTU, &ifr))
+		return -errno;
+	*mtu = ifr.ifr_mtu;
+	return 0;
+}
+
+/* Frames the device could not pass on (a veth counts its peer's full
+ * ring here); best effort, 0 if unknown. */
+static uint64_t dev_tx_dropped(const char *dev)
+{
+	struct ifaddrs *ifa, *i;
+	uint64_t n = 0;
+
+	if (getifaddrs(&ifa))
+		return 0;
+	for (i = ifa; i; i = i->ifa_next)
+		if (i->ifa_addr && i->ifa_addr->sa_family == AF_PACKET && i->ifa_data &&
+		    !strcmp(i->ifa_name, dev))
+			n = ((struct rtnl_link_stats *)i->ifa_data)->tx_dropped;
+	freeifaddrs(ifa);
+	return n;
+}
+
+/* ---- sending ---------------------------------------------------------------- */
+
+static uint64_t now_ns(void)
+{
+	return xh_now_ns(CLOCK_MONOTONIC);
+}
+
+static void sleep_until(uint64_t ns)
+{
+	struct timespec ts = { .tv_sec = ns / 1000000000ull, .tv_nsec = ns % 1000000000ull };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+/* A signal arriving during BPF_PROG_TEST_RUN aborts it with -EINTR without
+ * saying how many frames went: SIGINT/SIGTERM stay blocked and are looked
+ * for between runs. */
+static bool stop_requested(const sigset_t *sigs)
+{
+	struct timespec zero = { 0 };
+
+	return sigtimedwait(sigs, NULL, &zero) > 0;
+}
+
+static int send_frames(int prog_fd, int ifindex, const struct opts *o, uint32_t max_len,
+		       const sigset_t *sigs, uint64_t *sent, uint64_t *elapsed_ns)
+{
+	static uint8_t frame[4096]; /* the template page: zeros, the program writes headers */
+	struct xdp_md ctx = { .data_end = max_len, .ingress_ifindex = (uint32_t)ifindex };
+	uint64_t start = now_ns(), deadline = o->duration ? start + (uint64_t)(o->duration * 1e9) : 0;
+	/* Paced: about half a millisecond of frames per run. */
+	uint64_t chunk = o->rate ? o->rate / 2000 : CHUNK_MAX;
+
+	if (chunk < 1)
+		chunk = 1;
+	if (chunk > CHUNK_MAX)
+		chunk = CHUNK_MAX;
+	*sent = 0;
+	while ((!o->count || *sent < o->count) && !stop_requested(sigs)) {
+		uint64_t n = chunk, t = now_ns();
+		LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame, .data_size_in = max_len,
+			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+
+		if (deadline && t >= deadline)
+			break;
+		if (o->rate) {
+			uint64_t due = start + (uint64_t)((double)*sent * 1e9 / (double)o->rate);
+
+			if (due > t)
+				sleep_until(due);
+		}
+		if (o->count && o->count - *sent < n)
+			n = o->count - *sent;
+		run.repeat = (uint32_t)n;
+		if (bpf_prog_test_run_opts(prog_fd, &run))
+			return xh_err(-errno, "BPF_PROG_TEST_RUN (live frames): %s", strerror(errno));
+		*sent += n;
+	}
+	*elapsed_ns = now_ns() - start;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct xdp_gen *skel;
+	struct bpf_link *lo_link;
+	struct xdp_gen_cfg *cfg;
+	struct opts o;
+	sigset_t sigs;
+	uint64_t sent = 0, elapsed = 0, dropped;
+	uint32_t max_len = 0;
+	uint8_t dev_mac[6];
+	int ifindex, mtu = 0, err;
+
+	if (parse_opts(argc, argv, &o))
+		return 2;
+	ifindex = (int)if_nametoindex(o.dev);
+	if (!ifindex)
+		return fail(o.dev, -ENODEV);
+	err = dev_mac_mtu(o.dev, dev_mac, &mtu);
+	if (err)
+		return fail(o.dev, err);
+	if (!o.src_mac_set)
+		memcpy(o.src_mac, dev_mac, 6);
+	if (o.size && (o.size < XDP_GEN_MIN_LEN || o.size > (uint32_t)mtu + 14)) {
+		fprintf(stderr, "xdp_gen: -s %u: must be %u..%d (%s MTU %d + 14)\n", o.size,
+			XDP_GEN_MIN_LEN, mtu + 14, o.dev, mtu);
+		return 2;
+	}
+	if (!o.size && imix_len[XDP_GEN_SIZES - 1] > (uint32_t)mtu + 14) {
+		fprintf(stderr, "xdp_gen: -s imix: %s MTU %d is below 1486\n", o.dev, mtu);
+		return 2;
+	}
+	if (o.cpu >= 0) {
+		cpu_set_t set;
+
+		/* The whole receive path of a veth peer runs in softirq on
+		 * this CPU too: pin, so that it is one known CPU. */
+		CPU_ZERO(&set);
+		CPU_SET(o.cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set))
+			return fail("pin to CPU", -errno);
+	}
+	/* Pacing sleeps are short: ask for timer precision. */
+	prctl(PR_SET_TIMERSLACK, 1000UL);
+
+	skel = xdp_gen__open();
+	if (!skel)
+		return fail("open BPF program", -errno);
+	cfg = (struct xdp_gen_cfg *)&skel->rodata->cfg;
+	cfg->ntmpl = o.size ? 1 : XDP_GEN_SIZES;
+	for (uint32_t i = 0; i < cfg->ntmpl; i++) {
+		uint32_t len = o.size ? o.size : imix_len[i];
+
+		build_tmpl(&o, len, &cfg->tmpl[i]);
+		if (len > max_len)
+			max_len = len;
+	}
+	cfg->max_len = max_len;
+	cfg->ifindex = (uint32_t)ifindex;
+	cfg->udp_off = o.family == AF_INET ? 34 : 54;
+	cfg->sport_lo = o.sport_lo;
+	cfg->sport_n = o.sport_hi - o.sport_lo + 1;
+	cfg->dport_lo = o.dport_lo;
+	cfg->dport_n = o.dport_hi - o.dport_lo + 1;
+	err = xdp_gen__load(skel);
+	if (err) {
+		xdp_gen__destroy(skel);
+		return fail("load BPF program", err);
+	}
+
+	/* Each test run with repeat > 1 adds the program to the kernel's XDP
+	 * dispatcher and removes it after, two synchronize_rcu() that cost
+	 * 10-30 ms a run. Attached (in generic mode) to lo, it stays in the
+	 * dispatcher and runs cost microseconds; on lo it passes everything.
+	 * Best effort: without it, throughput and pacing suffer. */
+	lo_link = bpf_program__attach_xdp(skel->progs.xdp_gen, (int)if_nametoindex("lo"));
+	if (!lo_link && !o.quiet)
+		fprintf(stderr, "xdp_gen: warning: cannot attach to lo (%s): each batch costs milliseconds\n",
+			strerror(errno));
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	dropped = dev_tx_dropped(o.dev);
+	err = send_frames(bpf_program__fd(skel->progs.xdp_gen), ifindex, &o, max_len, &sigs, &sent,
+			  &elapsed);
+	dropped = dev_tx_dropped(o.dev) - dropped;
+	bpf_link__destroy(lo_link);
+	xdp_gen__destroy(skel);
+	if (err)
+		return fail(o.dev, err);
+	if (!o.quiet) {
+		printf("xdp_gen: %s: sent %llu frames in %.6f s: %.0f pps", o.dev,
+		       (unsigned long long)sent, (double)elapsed / 1e9,
+		       elapsed ? (double)sent * 1e9 / (double)elapsed : 0.0);
+		if (dropped)
+			printf(", %llu dropped by %s", (unsigned long long)dropped, o.dev);
+		printf("\n");
+	}
+	return 0;
+}

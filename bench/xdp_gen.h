@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * xdp_gen: layouts shared by the generator (bench/xdp_gen.c) and its XDP
+ * program (bpf/xdp_gen.bpf.c).
+ *
+ * User space builds each frame's first XDP_GEN_HDR bytes (Ethernet, IP and
+ * UDP headers, then payload zeros) once, with both ports 0 and the UDP
+ * checksum left out; the program copies them into every frame and adds
+ * the ports, so only the ports and the UDP checksum are computed per frame.
+ */
+#ifndef XDPHOOK_BENCH_XDP_GEN_H
+#define XDPHOOK_BENCH_XDP_GEN_H
+
+#include <linux/types.h>
+
+#define XDP_GEN_HDR 64       /* copied per frame: eth + IPv6 + UDP is 62 */
+#define XDP_GEN_MIN_LEN 64   /* shortest frame (without FCS) */
+#define XDP_GEN_SIZES 3      /* IMIX: 64, 576, 1500 bytes, 7:4:1 */
+
+struct xdp_gen_tmpl {
+	__u8 hdr[XDP_GEN_HDR];
+	/* Ones' complement sum (not folded) of the UDP pseudo header, UDP
+	 * header and payload with both ports 0: add the ports, fold, invert. */
+	__u32 csum_base;
+	__u32 len;           /* frame length, without FCS */
+};
+
+struct xdp_gen_cfg {
+	struct xdp_gen_tmpl tmpl[XDP_GEN_SIZES];
+	__u32 ntmpl;         /* 1, or XDP_GEN_SIZES for IMIX */
+	__u32 max_len;       /* the frame the kernel hands in: the longest template */
+	__u32 ifindex;       /* the device frames are sent from */
+	__u32 udp_off;       /* offset of the UDP header: 34 (IPv4) or 54 (IPv6) */
+	__u32 sport_lo, sport_n; /* ports lo .. lo + n - 1, host order */
+	__u32 dport_lo, dport_n;
+};
+
+/* Per CPU: where the port and size sequences are. */
+struct xdp_gen_state {
+	__u32 sport_i, dport_i, size_i;
+};
+
+#endif
