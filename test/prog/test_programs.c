@@ -8,6 +8,7 @@
  * must end at exactly what the test ran.
  */
 #include "prog_test.h"
+#include "hook_test.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -24,36 +25,6 @@
 #include "xdp_capture.skel.h"
 
 #define LOOPBACK_IFINDEX 1
-
-/* What a test ran, per verdict, to compare with the program's counters. */
-struct tally {
-	struct xdphook_counter by_verdict[XDPHOOK_VERDICTS];
-};
-
-static void tally_add(struct tally *t, uint32_t verdict, size_t len)
-{
-	assert_true(verdict < XDPHOOK_VERDICTS);
-	t->by_verdict[verdict].packets++;
-	t->by_verdict[verdict].bytes += len;
-}
-
-/* The program's counters must equal the tally, verdict by verdict. */
-static void expect_stats(const struct bpf_map *stats, const struct tally *t)
-{
-	struct xdphook_counter got[XDPHOOK_VERDICTS];
-	int v;
-
-	stats_read(stats, got);
-	for (v = 0; v < XDPHOOK_VERDICTS; v++) {
-		if (got[v].packets != t->by_verdict[v].packets ||
-		    got[v].bytes != t->by_verdict[v].bytes)
-			fail_msg("verdict %d: counted %llu packets / %llu bytes, ran %llu / %llu",
-				 v, (unsigned long long)got[v].packets,
-				 (unsigned long long)got[v].bytes,
-				 (unsigned long long)t->by_verdict[v].packets,
-				 (unsigned long long)t->by_verdict[v].bytes);
-	}
-}
 
 /* Run every catalogue frame, whole, expecting `want`. */
 static void run_catalog(int prog_fd, const struct xdp_md *ctx, uint32_t want,
@@ -111,7 +82,7 @@ static void test_pass(void **state)
 
 	run_catalog(fd, NULL, XDP_PASS, &t);
 	run_catalog_truncated(fd, XDP_PASS, &t);
-	expect_stats(skel->maps.xdphook_stats, &t);
+	tally_expect(skel->maps.xdphook_stats, &t);
 	assert_true(t.by_verdict[XDP_PASS].packets > catalog_len);
 	xdp_pass__destroy(skel);
 }
@@ -130,7 +101,7 @@ static void test_drop(void **state)
 
 	run_catalog(fd, NULL, XDP_DROP, &t);
 	run_catalog_truncated(fd, XDP_DROP, &t);
-	expect_stats(skel->maps.xdphook_stats, &t);
+	tally_expect(skel->maps.xdphook_stats, &t);
 	assert_true(t.by_verdict[XDP_DROP].packets > catalog_len);
 	xdp_drop__destroy(skel);
 }
@@ -162,7 +133,7 @@ static void test_redirect(void **state)
 	assert_int_equal(bpf_map__delete_elem(skel->maps.xdphook_tx, &slot, sizeof(slot), 0), 0);
 	run_catalog(fd, NULL, XDP_PASS, &t);
 
-	expect_stats(skel->maps.xdphook_stats, &t);
+	tally_expect(skel->maps.xdphook_stats, &t);
 	assert_int_equal(t.by_verdict[XDP_REDIRECT].packets, catalog_len);
 	assert_int_equal(t.by_verdict[XDP_PASS].packets, 2 * catalog_len);
 	xdp_redirect__destroy(skel);
@@ -218,7 +189,7 @@ static void test_capture_empty(void **state)
 	run_other_queue(fd, &f, &lo_q1, "queue 1 of lo", &t);
 	run_other_queue(fd, &f, &q1, "queue 1 without a device", &t);
 
-	expect_stats(skel->maps.xdphook_stats, &t);
+	tally_expect(skel->maps.xdphook_stats, &t);
 	xdp_capture__destroy(skel);
 }
 
