@@ -28,6 +28,10 @@ ifeq ($(SANITIZE),1)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS  += -fsanitize=address,undefined
 endif
+# Fault injection points in the hook (hook/fault.h), for tests only.
+ifeq ($(TEST_FAULTS),1)
+CFLAGS   += -DXH_TEST_FAULTS
+endif
 
 ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
@@ -94,6 +98,20 @@ $(BUILD)/test/test_progs: $(PROG_SRCS) $(wildcard test/prog/*.h) $(TBPF_SKELS) $
 
 test: test-unit test-prog test-integration
 	@echo "all test suites passed"
+
+# test_faults.sh's hook: the hook objects compiled again with the fault
+# points on, linked with the normal library (`make TEST_FAULTS=1` builds
+# every tool with them instead).
+FAULT_HOOK := $(BUILD)/faults/xdp_hook
+FAULT_OBJS := $(patsubst $(BUILD)/obj/%,$(BUILD)/faults/obj/%,$(HOOK_OBJS))
+test-integration: $(FAULT_HOOK)
+
+$(BUILD)/faults/obj/%.o: %.c $(LIB_HDRS) $(BPF_SKELS) $(wildcard hook/*.h) | $(BUILD)/obj
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DXH_TEST_FAULTS -c $< -o $@
+
+$(FAULT_HOOK): $(FAULT_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 test-unit: $(UNIT_BINS)
 	@test/run-unit.sh $(UNIT_BINS)
@@ -240,12 +258,14 @@ test-fuzz: $(FUZZ_BINS)
 # xdp_gen is a tool of its own (also used by the integration tests); the
 # helpers live in build/bench/, next to the results.
 BENCH_TOOLS := $(BUILD)/xdp_gen $(BUILD)/bench/ep_count $(BUILD)/bench/ep_blast \
-               $(BUILD)/bench/udp_count
+               $(BUILD)/bench/udp_count $(BUILD)/bench/napi_set
 all: $(BUILD)/xdp_gen
 bench: $(BENCH_TOOLS) $(ENDPOINT)
 test-integration: $(BUILD)/xdp_gen
 
 $(BUILD)/bpf/xdp_gen.bpf.o: bench/xdp_gen.h
+# test/prog/test_malformed.c runs the generator's malformed frames.
+$(BUILD)/test/test_progs: bench/xdp_gen.h bench/xdp_gen_kinds.h
 $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard bench/*.c)): $(wildcard bench/*.h)
 
 $(BUILD)/xdp_gen: $(BUILD)/obj/bench/xdp_gen.o $(LIB)
@@ -259,6 +279,25 @@ $(BUILD)/bench/ep_blast: $(BUILD)/obj/bench/ep_blast.o $(EP_LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(EP_LDLIBS)
 
+$(BUILD)/bench/napi_set: $(BUILD)/obj/bench/napi_set.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/bench/udp_count: $(BUILD)/obj/bench/udp_count.o
 	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+# --- load tests: soak, concurrency, churn under load --------------------------
+# test_soak.sh, test_parallel.sh, test_churn.sh run in `make test` (the soak
+# with 50 cycles); `make soak` runs the soak alone with SOAK_CYCLES (300),
+# outside run.sh's 300 s limit. rusage_wrap stands in the bundles' hook path
+# and logs the hook's peak RSS on every invocation.
+SOAK_CYCLES ?= 300
+.PHONY: soak
+test-integration: $(BUILD)/test/rusage_wrap
+soak: $(TOOLS) $(ENDPOINT) $(HARNESS) $(BUILD)/test/rusage_wrap
+	@SOAK_CYCLES=$(SOAK_CYCLES) BUILD=$(abspath $(BUILD)) \
+		timeout --kill-after=10 3600 bash test/integration/test_soak.sh
+
+$(BUILD)/test/rusage_wrap: $(BUILD)/obj/test/harness/rusage_wrap.o | $(BUILD)/test
 	$(CC) $(LDFLAGS) -o $@ $^

@@ -2,9 +2,9 @@
 /*
  * ep_count: count the frames an AF_XDP socket receives (bench helper).
  *
- *   ep_count [-c CPU] [-t MS] [-d SECONDS]            the xdphook endpoint of
+ *   ep_count [-b] [-w] [-c CPU] [-t MS] [-d SECONDS]  the xdphook endpoint of
  *                                                     this netns (libxdp_endpoint)
- *   ep_count -i DEV [-q QUEUE] [-c CPU] [-t MS] [-d SECONDS]
+ *   ep_count -i DEV [-q QUEUE] [-b] [-w] [-c CPU] [-t MS] [-d SECONDS]
  *                                                     a socket of its own on DEV,
  *                                                     with the capture program
  *
@@ -12,13 +12,21 @@
  * the only difference the benchmark sees is the path in front of the socket
  * (NIC -> veth -> xdp0 vs the NIC itself). Prints the progress lines of
  * bench.h: frames received and frames the kernel dropped for want of room.
- * Busy-polls: the CPU it is pinned to is the consumer's alone.
+ * Busy-polls: the CPU it is pinned to is the consumer's alone. -b also
+ * turns on preferred busy polling of the socket's queue (SO_PREFER_BUSY_POLL,
+ * SO_BUSY_POLL, SO_BUSY_POLL_BUDGET): with napi_defer_hard_irqs and
+ * gro_flush_timeout on the device, its receive NAPI runs in our recvfrom()
+ * calls, on our CPU, instead of in softirq on the sender's; on veths it
+ * cannot (Linux 6.18: their XDP frames carry no NAPI id, see the message
+ * at the end). -w sleeps in poll() while the RX ring is empty, for sharing
+ * the CPU with a threaded NAPI (test/bench/datapath.sh NAPI_THREADED=xdp0).
  */
 #include "bench.h"
 
 #include <getopt.h>
 #include <linux/if_xdp.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -41,6 +49,8 @@ struct counter {
 	int fd;
 	uint32_t frame_size, nframes;
 	uint64_t frames;
+	bool busy_poll;   /* drive the device's NAPI from recvfrom() (-b) */
+	bool wait;        /* sleep in poll() while the ring is empty (-w) */
 };
 
 /* A socket of our own on DEV (the direct case). */
@@ -95,6 +105,11 @@ static void run(struct counter *c, long interval_ms, double seconds)
 		/* Nothing written to the rings while they are empty: a store
 		 * on every spin would keep their cache lines bouncing between
 		 * us and the kernel's producer. */
+		if (!n && c->wait) {
+			struct pollfd p = { .fd = c->fd, .events = POLLIN };
+
+			poll(&p, 1, 100);
+		}
 		if (n) {
 			for (uint32_t i = 0; i < n; i++)
 				addrs[i] = xsk_ring_cons__rx_desc(c->rx, idx + i)->addr;
@@ -102,10 +117,37 @@ static void run(struct counter *c, long interval_ms, double seconds)
 			give(c, addrs, n);
 			c->frames += n;
 		}
-		/* Only drivers in zero-copy mode ask for this. */
-		if (xsk_ring_prod__needs_wakeup(c->fill))
+		/* Busy polling: this call runs the receive NAPI of the
+		 * socket's queue here, on our CPU. Otherwise only drivers in
+		 * zero-copy mode ask for it. */
+		if (c->busy_poll || xsk_ring_prod__needs_wakeup(c->fill))
 			recvfrom(c->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 	} while (bench_tick(&t, c->frames, dropped, c));
+	/* The NAPI the socket is tied to (set by its first frame): 0 means
+	 * busy polling never ran (on Linux 6.18 a veth's XDP frames carry
+	 * no NAPI id, so it cannot). */
+	if (c->busy_poll) {
+		unsigned int id = 0;
+		socklen_t len = sizeof(id);
+
+		getsockopt(c->fd, SOL_SOCKET, SO_INCOMING_NAPI_ID, &id, &len);
+		fprintf(stderr, "ep_count: busy polling: the socket's NAPI id is %u%s\n", id,
+			id ? "" : " (never polled)");
+	}
+}
+
+/* Preferred busy polling (the device's NAPI runs in our recvfrom() calls
+ * rather than in softirq on whichever CPU scheduled it); takes effect with
+ * napi_defer_hard_irqs and gro_flush_timeout set on the device. */
+static int busy_poll_on(int fd)
+{
+	int one = 1, usecs = 20, budget = BATCH;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &one, sizeof(one)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &usecs, sizeof(usecs)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &budget, sizeof(budget)))
+		return -errno;
+	return 0;
 }
 
 static int open_direct(const char *dev, uint32_t queue, struct direct *d, struct counter *c)
@@ -140,8 +182,11 @@ static int open_direct(const char *dev, uint32_t queue, struct direct *d, struct
 	d->skel->links.xdphook_capture = bpf_program__attach_xdp(d->skel->progs.xdphook_capture, ifindex);
 	if (!d->skel->links.xdphook_capture)
 		return -errno;
-	*c = (struct counter){ .fill = &d->fill, .rx = &d->rx, .fd = fd, .frame_size = FRAME_SIZE,
-			       .nframes = NFRAMES };
+	c->fill = &d->fill;
+	c->rx = &d->rx;
+	c->fd = fd;
+	c->frame_size = FRAME_SIZE;
+	c->nframes = NFRAMES;
 	return 0;
 }
 
@@ -158,21 +203,22 @@ static void close_direct(struct direct *d)
 
 static int usage(void)
 {
-	fputs("usage: ep_count [-i DEV [-q QUEUE]] [-c CPU] [-t INTERVAL-MS] [-d SECONDS]\n", stderr);
+	fputs("usage: ep_count [-i DEV [-q QUEUE]] [-b] [-w] [-c CPU] [-t INTERVAL-MS] [-d SECONDS]\n", stderr);
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
 	struct direct d = { 0 };
-	struct counter c;
+	struct counter c = { 0 };
 	struct xdp_endpoint *ep = NULL;
 	const char *dev = NULL;
 	long queue = 0, cpu = -1, interval_ms = 1000, seconds = 0, v;
+	bool busy = false;
 	int opt, err;
 
-	while ((opt = getopt(argc, argv, "i:q:c:t:d:")) != -1) {
-		v = opt == 'i' ? 0 : bench_num(optarg);
+	while ((opt = getopt(argc, argv, "i:q:c:t:d:bw")) != -1) {
+		v = opt == 'i' || opt == 'b' || opt == 'w' ? 0 : bench_num(optarg);
 		if (v < 0)
 			return usage();
 		switch (opt) {
@@ -181,6 +227,8 @@ int main(int argc, char **argv)
 		case 'c': cpu = v; break;
 		case 't': interval_ms = v ? v : 1; break;
 		case 'd': seconds = v; break;
+		case 'b': busy = true; break;
+		case 'w': c.wait = true; break;
 		default: return usage();
 		}
 	}
@@ -208,9 +256,22 @@ int main(int argc, char **argv)
 			fprintf(stderr, "ep_count: endpoint: %s\n", xdp_endpoint_strerror(err));
 			return 1;
 		}
-		c = (struct counter){ .fill = xdp_endpoint_fill(ep), .rx = xdp_endpoint_rx(ep),
-				      .fd = xdp_endpoint_fd(ep), .frame_size = xdp_endpoint_frame_size(ep),
-				      .nframes = xdp_endpoint_frame_count(ep) };
+		c.fill = xdp_endpoint_fill(ep);
+		c.rx = xdp_endpoint_rx(ep);
+		c.fd = xdp_endpoint_fd(ep);
+		c.frame_size = xdp_endpoint_frame_size(ep);
+		c.nframes = xdp_endpoint_frame_count(ep);
+	}
+	if (busy) {
+		err = busy_poll_on(c.fd);
+		if (err) {
+			fprintf(stderr, "ep_count: busy polling: %s\n", strerror(-err));
+			if (dev)
+				close_direct(&d);
+			xdp_endpoint_close(ep);
+			return 1;
+		}
+		c.busy_poll = true;
 	}
 	run(&c, interval_ms, (double)seconds);
 	if (dev)

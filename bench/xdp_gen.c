@@ -3,6 +3,7 @@
  * xdp_gen: a UDP traffic generator on XDP live frames.
  *
  *   xdp_gen -i DEV -m DST-MAC -S SRC-IP -D DST-IP [options]
+ *   xdp_gen -i DEV -m DST-MAC -k KINDS -S SRC-IP -D DST-IP [-S .. -D ..] [options]
  *
  * BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES runs our XDP program
  * `repeat` times on frames from a kernel page pool, as if they had arrived
@@ -13,6 +14,11 @@
  *
  * The program writes the whole header into every frame (the pages are
  * recycled, see bpf/xdp_gen.bpf.c); this side only builds the templates.
+ *
+ * -k sends malformed frames instead (bench/xdp_gen_kinds.h): the kinds
+ * named, or all kinds of the groups named ("malformed": every kind), one
+ * frame of each kind in turn; -S/-D then take an IPv4 and an IPv6 pair
+ * for the kinds that need them. Frames sent per kind are printed.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -37,6 +43,7 @@
 
 #include "util.h"
 #include "xdp_gen.h"
+#include "xdp_gen_kinds.h"
 #include "xdp_gen.skel.h"
 
 #define CHUNK_MAX 8192u /* frames per syscall when not rate limited (a few ms) */
@@ -51,8 +58,14 @@ struct opts {
 	uint32_t size;        /* frame length without FCS; 0: IMIX */
 	int family;
 	uint8_t src_mac[6], dst_mac[6];
-	bool src_mac_set, dst_mac_set, src_ip_set, dst_ip_set;
-	uint8_t src_ip[16], dst_ip[16];
+	bool src_mac_set, dst_mac_set;
+	uint8_t src_ip[16], dst_ip[16]; /* of family */
+	/* -S/-D as given: one of each family at most */
+	bool s4, d4, s6, d6;
+	uint8_t src4[4], dst4[4], src6[16], dst6[16];
+	/* -k: the kinds (indexes into xdp_gen_kinds) */
+	size_t nkinds;
+	uint32_t kinds[XDP_GEN_KINDS_MAX];
 	uint32_t sport_lo, sport_hi, dport_lo, dport_hi;
 	int cpu;              /* -1: not pinned */
 	bool quiet;
@@ -63,9 +76,14 @@ static void usage(FILE *f)
 	fputs("usage: xdp_gen -i DEV -m DST-MAC -S SRC-IP -D DST-IP [-M SRC-MAC]\n"
 	      "               [-n COUNT] [-r PPS] [-d SECONDS] [-s BYTES|imix]\n"
 	      "               [-p DPORT[-DPORT]] [-P SPORT[-SPORT]] [-c CPU] [-q]\n"
+	      "       xdp_gen -i DEV -m DST-MAC -k KIND|GROUP|malformed[,...] -S SRC -D DST\n"
+	      "               [-S SRC6 -D DST6] [-n COUNT] [-r PPS] [-d SECONDS] ...\n"
+	      "       xdp_gen -k list\n"
 	      "  sends UDP frames out of DEV (IPv4 or IPv6, as the addresses are) until\n"
 	      "  COUNT frames or SECONDS (or SIGINT); -s is the frame length without FCS\n"
-	      "  (default 64; imix: 64/576/1500 bytes 7:4:1); -r paces by batches\n",
+	      "  (default 64; imix: 64/576/1500 bytes 7:4:1); -r paces by batches.\n"
+	      "  -k sends malformed frames of the kinds named, one of each in turn\n"
+	      "  (-k list: the kinds and their groups); -S/-D once per address family.\n",
 	      f);
 }
 
@@ -96,16 +114,70 @@ static int parse_range(const char *s, uint32_t *lo, uint32_t *hi)
 	return err;
 }
 
-static int parse_ip(const char *s, int *family, uint8_t *addr)
+/* An address into the IPv4 or IPv6 slot; each slot once. */
+static int parse_ip(const char *s, bool *set4, uint8_t *a4, bool *set6, uint8_t *a6)
 {
-	int f = strchr(s, ':') ? AF_INET6 : AF_INET;
+	bool v6 = strchr(s, ':') != NULL;
+	bool *set = v6 ? set6 : set4;
 
-	if (inet_pton(f, s, addr) != 1)
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, s, v6 ? a6 : a4) != 1)
 		return -EINVAL;
-	if (*family && *family != f)
-		return xh_err(-EINVAL, "source and destination are not of one address family");
-	*family = f;
+	if (*set)
+		return xh_err(-EINVAL, "an %s address was given already", v6 ? "IPv6" : "IPv4");
+	*set = true;
 	return 0;
+}
+
+static void list_kinds(void)
+{
+	for (size_t i = 0; i < XDP_GEN_NKINDS; i++) {
+		const struct xdp_gen_kind *k = &xdp_gen_kinds[i];
+		uint8_t buf[XDP_GEN_RAW_MAX];
+		struct xdp_gen_addrs a = { 0 };
+
+		printf("%-14s %-10s %s %3u bytes  %s\n", k->name, k->group,
+		       k->family == 4 ? "IPv4" : k->family == 6 ? "IPv6" : "  - ",
+		       xdp_gen_kind_build(k, &a, buf), k->what);
+	}
+}
+
+static int add_kind(struct opts *o, uint32_t i)
+{
+	for (size_t j = 0; j < o->nkinds; j++)
+		if (o->kinds[j] == i)
+			return 0;
+	if (o->nkinds == XDP_GEN_KINDS_MAX)
+		return xh_err(-E2BIG, "more than %d kinds", XDP_GEN_KINDS_MAX);
+	o->kinds[o->nkinds++] = i;
+	return 0;
+}
+
+/* KIND|GROUP|malformed, comma separated. */
+static int parse_kinds(const char *s, struct opts *o)
+{
+	char buf[512], *save = NULL, *name;
+
+	if (strlen(s) >= sizeof(buf))
+		return xh_err(-EINVAL, "list too long");
+	strcpy(buf, s);
+	for (name = strtok_r(buf, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		bool found = false;
+
+		for (uint32_t i = 0; i < XDP_GEN_NKINDS; i++) {
+			const struct xdp_gen_kind *k = &xdp_gen_kinds[i];
+			int err;
+
+			if (strcmp(name, "malformed") && strcmp(name, k->name) &&
+			    strcmp(name, k->group))
+				continue;
+			found = true;
+			if ((err = add_kind(o, i)))
+				return err;
+		}
+		if (!found)
+			return xh_err(-EINVAL, "no kind or group '%s' (xdp_gen -k list)", name);
+	}
+	return o->nkinds ? 0 : xh_err(-EINVAL, "no kinds");
 }
 
 static int parse_mac(const char *s, uint8_t *mac)
@@ -115,6 +187,29 @@ static int parse_mac(const char *s, uint8_t *mac)
 	if (!e)
 		return -EINVAL;
 	memcpy(mac, e, 6);
+	return 0;
+}
+
+/* -k: every kind has the addresses of its family; -s does not apply. */
+static int check_kind_addrs(const struct opts *o, bool size_set)
+{
+	if (size_set) {
+		fprintf(stderr, "xdp_gen: -s does not go with -k (each kind has its own length)\n");
+		return -EINVAL;
+	}
+	if (o->s4 != o->d4 || o->s6 != o->d6) {
+		fprintf(stderr, "xdp_gen: -k: give -S and -D in pairs of one address family\n");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < o->nkinds; i++) {
+		const struct xdp_gen_kind *k = &xdp_gen_kinds[o->kinds[i]];
+
+		if ((k->family == 4 && !o->s4) || (k->family == 6 && !o->s6)) {
+			fprintf(stderr, "xdp_gen: -k %s: needs IPv%d addresses (-S and -D)\n",
+				k->name, k->family);
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 
@@ -129,7 +224,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 	*o = (struct opts){ .size = 64, .sport_lo = 9, .sport_hi = 9, .dport_lo = 9,
 			    .dport_hi = 9, .cpu = -1 };
-	while ((c = getopt_long(argc, argv, "i:n:r:d:s:m:M:S:D:p:P:c:qh", longopts, NULL)) != -1) {
+	bool size_set = false;
+
+	while ((c = getopt_long(argc, argv, "i:n:r:d:s:m:M:S:D:p:P:c:k:qh", longopts, NULL)) != -1) {
 		char *end;
 
 		switch (c) {
@@ -141,6 +238,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			err = *end || o->duration <= 0 ? -EINVAL : 0;
 			break;
 		case 's':
+			size_set = true;
 			if (!strcmp(optarg, "imix"))
 				o->size = 0;
 			else if (!(err = xh_parse_u32(optarg, 4000, &u32)))
@@ -148,8 +246,15 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'm': err = parse_mac(optarg, o->dst_mac); o->dst_mac_set = true; break;
 		case 'M': err = parse_mac(optarg, o->src_mac); o->src_mac_set = true; break;
-		case 'S': err = parse_ip(optarg, &o->family, o->src_ip); o->src_ip_set = true; break;
-		case 'D': err = parse_ip(optarg, &o->family, o->dst_ip); o->dst_ip_set = true; break;
+		case 'S': err = parse_ip(optarg, &o->s4, o->src4, &o->s6, o->src6); break;
+		case 'D': err = parse_ip(optarg, &o->d4, o->dst4, &o->d6, o->dst6); break;
+		case 'k':
+			if (!strcmp(optarg, "list")) {
+				list_kinds();
+				exit(0);
+			}
+			err = parse_kinds(optarg, o);
+			break;
 		case 'p': err = parse_range(optarg, &o->dport_lo, &o->dport_hi); break;
 		case 'P': err = parse_range(optarg, &o->sport_lo, &o->sport_hi); break;
 		case 'c': err = xh_parse_u32(optarg, CPU_SETSIZE - 1, &u32); o->cpu = (int)u32; break;
@@ -162,10 +267,23 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			return err;
 		}
 	}
-	if (optind != argc || !o->dev || !o->dst_mac_set || !o->src_ip_set || !o->dst_ip_set) {
+	if (optind != argc || !o->dev || !o->dst_mac_set) {
 		usage(stderr);
 		return -EINVAL;
 	}
+	if (o->nkinds)
+		return check_kind_addrs(o, size_set);
+	if ((o->s4 || o->d4) && (o->s6 || o->d6)) {
+		fprintf(stderr, "xdp_gen: source and destination are not of one address family\n");
+		return -EINVAL;
+	}
+	if (!((o->s4 && o->d4) || (o->s6 && o->d6))) {
+		usage(stderr);
+		return -EINVAL;
+	}
+	o->family = o->s4 ? AF_INET : AF_INET6;
+	memcpy(o->src_ip, o->s4 ? o->src4 : o->src6, o->s4 ? 4 : 16);
+	memcpy(o->dst_ip, o->s4 ? o->dst4 : o->dst6, o->s4 ? 4 : 16);
 	return 0;
 }
 
@@ -343,6 +461,8 @@ int main(int argc, char **argv)
 	struct opts o;
 	sigset_t sigs;
 	uint64_t sent = 0, elapsed = 0, dropped;
+	uint64_t kind_sent[XDP_GEN_KINDS_MAX] = { 0 };
+	uint32_t kind_len[XDP_GEN_KINDS_MAX] = { 0 };
 	uint32_t max_len = 0;
 	uint8_t dev_mac[6];
 	int ifindex, mtu = 0, err;
@@ -357,12 +477,14 @@ int main(int argc, char **argv)
 		return fail(o.dev, err);
 	if (!o.src_mac_set)
 		memcpy(o.src_mac, dev_mac, 6);
-	if (o.size && (o.size < XDP_GEN_MIN_LEN || o.size > (uint32_t)mtu + 14)) {
+	if (o.nkinds)
+		; /* each kind has its length, at most XDP_GEN_RAW_MAX */
+	else if (o.size && (o.size < XDP_GEN_MIN_LEN || o.size > (uint32_t)mtu + 14)) {
 		fprintf(stderr, "xdp_gen: -s %u: must be %u..%d (%s MTU %d + 14)\n", o.size,
 			XDP_GEN_MIN_LEN, mtu + 14, o.dev, mtu);
 		return 2;
 	}
-	if (!o.size && imix_len[XDP_GEN_SIZES - 1] > (uint32_t)mtu + 14) {
+	if (!o.nkinds && !o.size && imix_len[XDP_GEN_SIZES - 1] > (uint32_t)mtu + 14) {
 		fprintf(stderr, "xdp_gen: -s imix: %s MTU %d is below 1486\n", o.dev, mtu);
 		return 2;
 	}
@@ -390,6 +512,22 @@ int main(int argc, char **argv)
 		build_tmpl(&o, len, &cfg->tmpl[i]);
 		if (len > max_len)
 			max_len = len;
+	}
+	if (o.nkinds) {
+		struct xdp_gen_addrs a = { .sport = (uint16_t)o.sport_lo,
+					   .dport = (uint16_t)o.dport_lo };
+
+		memcpy(a.dst_mac, o.dst_mac, 6);
+		memcpy(a.src_mac, o.src_mac, 6);
+		memcpy(a.src4, o.src4, 4);
+		memcpy(a.dst4, o.dst4, 4);
+		memcpy(a.src6, o.src6, 16);
+		memcpy(a.dst6, o.dst6, 16);
+		for (size_t i = 0; i < o.nkinds; i++)
+			kind_len[i] = cfg->raw[i].len =
+				xdp_gen_kind_build(&xdp_gen_kinds[o.kinds[i]], &a, cfg->raw[i].data);
+		cfg->nraw = (uint32_t)o.nkinds;
+		max_len = XDP_GEN_RAW_MAX;
 	}
 	cfg->max_len = max_len;
 	cfg->ifindex = (uint32_t)ifindex;
@@ -423,6 +561,8 @@ int main(int argc, char **argv)
 			  &elapsed);
 	dropped = dev_tx_dropped(o.dev) - dropped;
 	bpf_link__destroy(lo_link);
+	for (size_t i = 0; i < o.nkinds; i++)
+		kind_sent[i] = skel->bss->raw_sent[i];
 	xdp_gen__destroy(skel);
 	if (err)
 		return fail(o.dev, err);
@@ -433,6 +573,10 @@ int main(int argc, char **argv)
 		if (dropped)
 			printf(", %llu dropped by %s", (unsigned long long)dropped, o.dev);
 		printf("\n");
+		for (size_t i = 0; i < o.nkinds; i++)
+			printf("xdp_gen: kind %s: %llu frames of %u bytes\n",
+			       xdp_gen_kinds[o.kinds[i]].name, (unsigned long long)kind_sent[i],
+			       kind_len[i]);
 	}
 	return 0;
 }

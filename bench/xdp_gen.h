@@ -25,6 +25,18 @@ struct xdp_gen_tmpl {
 	__u32 len;           /* frame length, without FCS */
 };
 
+/* Malformed frame kinds (xdp_gen -k, bench/xdp_gen_kinds.h): whole
+ * frames of up to XDP_GEN_RAW_MAX bytes, sent in turn, as they are. */
+#define XDP_GEN_RAW_MAX 128
+#define XDP_GEN_RAW_MIN 14   /* the kernel's shortest XDP frame: Ethernet */
+#define XDP_GEN_KINDS_MAX 32
+
+struct xdp_gen_raw {
+	__u8 data[XDP_GEN_RAW_MAX];
+	__u32 len;
+	__u32 pad;
+};
+
 struct xdp_gen_cfg {
 	struct xdp_gen_tmpl tmpl[XDP_GEN_SIZES];
 	__u32 ntmpl;         /* 1, or XDP_GEN_SIZES for IMIX */
@@ -33,9 +45,12 @@ struct xdp_gen_cfg {
 	__u32 udp_off;       /* offset of the UDP header: 34 (IPv4) or 54 (IPv6) */
 	__u32 sport_lo, sport_n; /* ports lo .. lo + n - 1, host order */
 	__u32 dport_lo, dport_n;
+	__u32 nraw;          /* > 0: send raw[0 .. nraw - 1] in turn, nothing else */
+	/* 8-byte aligned: the program copies them in 8-byte words */
+	struct xdp_gen_raw raw[XDP_GEN_KINDS_MAX] __attribute__((aligned(8)));
 };
 
-/* Per CPU: where the port and size sequences are. */
+/* Where the port and size sequences are (the program's .bss). */
 struct xdp_gen_state {
 	__u32 sport_i, dport_i, size_i;
 };

@@ -18,16 +18,19 @@
 
 const volatile struct xdp_gen_cfg cfg;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct xdp_gen_state);
-} xdp_gen_state SEC(".maps");
+/* Where the port and size sequences are. Global, not per CPU: one
+ * generator process runs the program, one run at a time, so the sequences
+ * stay exact when it moves between CPUs (per-CPU copies would restart). */
+struct xdp_gen_state gen_state;
 
 struct udp_ports {
 	__be16 source, dest, len, check;
 };
+
+/* Raw mode: the next kind, and frames sent per kind (read by user space
+ * after the run); global for the same reason. */
+__u32 raw_next;
+__u64 raw_sent[XDP_GEN_KINDS_MAX];
 
 /* The next value of a cycle 0 .. n-1 (no division in the fast path). */
 static __always_inline __u32 next_in(__u32 *i, __u32 n)
@@ -38,12 +41,35 @@ static __always_inline __u32 next_in(__u32 *i, __u32 n)
 	return v;
 }
 
+/* One malformed frame of the next kind: its bytes copied whole (the frame
+ * comes in XDP_GEN_RAW_MAX long), then cut to its length (at least the
+ * 14 bytes the kernel insists on). */
+static __always_inline int send_raw(struct xdp_md *ctx)
+{
+	__u32 t = next_in(&raw_next, cfg.nraw);
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u64 *dst = data;
+	int i;
+
+	if (t >= XDP_GEN_KINDS_MAX || data + XDP_GEN_RAW_MAX > data_end)
+		return XDP_ABORTED;
+#pragma unroll
+	for (i = 0; i < XDP_GEN_RAW_MAX / 8; i++)
+		dst[i] = ((const volatile __u64 *)cfg.raw[t].data)[i];
+	if (cfg.raw[t].len < XDP_GEN_RAW_MAX &&
+	    bpf_xdp_adjust_tail(ctx, (int)cfg.raw[t].len - XDP_GEN_RAW_MAX))
+		return XDP_ABORTED;
+	raw_sent[t]++;
+	return XDP_TX;
+}
+
 SEC("xdp")
 int xdp_gen(struct xdp_md *ctx)
 {
-	struct xdp_gen_state *st;
+	struct xdp_gen_state *st = &gen_state;
 	struct udp_ports *udp;
-	__u32 zero = 0, t = 0, sport, dport, sum;
+	__u32 t = 0, sport, dport, sum;
 	__u64 *dst;
 	void *data, *data_end;
 	int i;
@@ -52,9 +78,8 @@ int xdp_gen(struct xdp_md *ctx)
 	 * real traffic there goes on untouched. */
 	if (ctx->ingress_ifindex != cfg.ifindex)
 		return XDP_PASS;
-	st = bpf_map_lookup_elem(&xdp_gen_state, &zero);
-	if (!st)
-		return XDP_ABORTED;
+	if (cfg.nraw)
+		return send_raw(ctx);
 
 	/* IMIX 7:4:1. The kernel restores the frame's full length before
 	 * each run, so shrinking is all it takes. */

@@ -10,6 +10,8 @@
 #include "oci.h"
 #include "state.h"
 
+struct veth_prog;
+
 /* One invocation. Every failure prints exactly one line,
  * `xdp_hook: <id>: <step>: <reason>`, through hook_fail(). */
 struct hook {
@@ -18,18 +20,28 @@ struct hook {
 	struct xh_config cfg;
 	struct xh_state st;
 	int netns_fd;              /* the container's netns (setup), else -1 */
-	int lock_fd;               /* held xh_lock(), or -1 */
+	int lock_fd;               /* held xh_lock() (the global lock), or -1 */
+	int ctr_lock;              /* held xh_state_lock() of st.id, or -1 */
 	bool owns_state;           /* this invocation wrote the state file */
+	bool report;               /* teardown: one stderr line per anomaly found */
 	uint8_t nic_mac[6];        /* setup: the NIC's MAC (host mode: xdp0's) */
+	struct veth_prog *vp;      /* setup: the shared xdp_veth being taken */
 };
+#define HOOK_INIT { .netns_fd = -1, .lock_fd = -1, .ctr_lock = -1 }
 
 int hook_fail(struct hook *h, int err);
+/* Run fn under the global lock (h->lock_fd while it runs), released on
+ * every path. */
+int hook_locked(struct hook *h, int (*fn)(struct hook *h));
 
 /* Setup as one transaction: on failure everything done so far is undone
  * (through hook_teardown) and the error printed. Returns an exit code. */
 int hook_setup(struct hook *h, const struct xh_oci_state *oci);
 /* Undo what st records; idempotent, tolerant of anything already gone.
- * Returns 0 or the first error (after trying every step). */
+ * Takes the container's lock unless h->ctr_lock holds it already (then
+ * reloads the state: what the caller loaded may be older), the global one
+ * around what is shared; called without the global lock. Returns 0 or the
+ * first error (after trying every step). */
 int hook_teardown(struct hook *h);
 
 /* setup.c, for host.c: write the state file (this invocation owns it
@@ -40,9 +52,11 @@ int hook_check_ips_free(struct hook *h);
 /* host.c: the host-mode steps of the setup transaction. */
 struct nl_sock;
 struct bpf_object;
-/* Before anything is created: one host-mode sandbox per NIC; the NIC's
- * addresses and routes; published, reserved and ephemeral ports. */
+/* Before the claim, reading only: the NIC's addresses and routes;
+ * published, reserved and ephemeral ports. */
 int host_prepare(struct hook *h, struct nl_sock *host);
+/* In the claim (global lock held): one host-mode sandbox per NIC. */
+int host_check_slot(struct hook *h);
 /* The container's entries in xdp_veth's publish_rev. */
 int host_fill_veth_maps(struct hook *h, int publish_rev_fd);
 /* The NIC program's host-mode maps; host_mode (which turns it on) last. */
@@ -78,6 +92,10 @@ int veth_prog_release(uint64_t cookie, bool dry_run);
 
 int hook_list(bool json);
 int hook_gc(bool dry_run);
+/* After a setup or teardown of self_id: tear down what other containers
+ * of this netns left (init gone; skipping any whose lock is held), one
+ * stderr line each; never fails. */
+void hook_gc_side(const char *self_id);
 
 
 #endif

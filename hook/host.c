@@ -24,6 +24,7 @@
  */
 #include "hook.h"
 #include "attach.h"
+#include "fault.h"
 #include "netlink.h"
 #include "tc.h"
 #include "util.h"
@@ -74,7 +75,7 @@ static int find_host_owner(const struct xh_state *st, void *ctx)
 	return 1;
 }
 
-static int check_slot(struct hook *h)
+int host_check_slot(struct hook *h)
 {
 	struct slot s = { .self = &h->st };
 	int rc = xh_state_walk(find_host_owner, &s);
@@ -122,10 +123,8 @@ static int take_nic_addressing(struct hook *h, struct nl_sock *host)
 		return err;
 	if (!st->n_ips)
 		return xh_err(-EADDRNOTAVAIL, "%s has no global address for the sandbox to take", st->nic);
-	err = xh_rtnl_route_list(host, st->nic_ifindex, take_nic_route, st);
-	if (err)
-		return err;
-	return hook_check_ips_free(h);
+	/* Whether another container holds them is the claim's to check. */
+	return xh_rtnl_route_list(host, st->nic_ifindex, take_nic_route, st);
 }
 
 /* ---- ports ----------------------------------------------------------------------- */
@@ -265,10 +264,7 @@ int host_prepare(struct hook *h, struct nl_sock *host)
 {
 	int err;
 
-	h->step = "mode";
-	err = check_slot(h);
-	if (!err)
-		err = plan_ports(h);
+	err = plan_ports(h);
 	if (!err)
 		err = take_nic_addressing(h, host);
 	return err;
@@ -397,6 +393,7 @@ int host_add_nic_policy(struct hook *h)
 		err = fill_reserve(reserve, hs);
 	if (err)
 		return err;
+	FAULT("host-policy");
 	/* Last: with host_mode set the program starts sending us frames. */
 	if (bpf_map_update_elem(mode, &zero, &pol, BPF_ANY))
 		return xh_err(-errno, "host_mode map: %s", strerror(errno));
@@ -428,9 +425,13 @@ static int attach_clone(struct hook *h, struct tc_clone *skel)
 	};
 	err = hook_save(h);
 	if (!err)
+		err = FAULT_ERR("clsact");
+	if (!err)
 		err = xh_tc_attach_ingress(&hs->tc, bpf_program__fd(skel->progs.xdphook_clone));
 	if (!err)
 		err = hook_save(h);
+	if (!err)
+		err = FAULT_ERR("tc-clone");
 	return err;
 }
 

@@ -4,11 +4,14 @@
  * loop over: a signalfd (SIGTERM/SIGINT), a pidfd of the container's init,
  * the listening socket and at most one client connection.
  *
- * Start-up: the caller forks A, A calls setsid() and forks the keeper B,
- * A exits at once (so the keeper is nobody's child once the hook is gone,
- * and never a session leader that could acquire a terminal). A readiness
- * pipe carries B's pid (from A) and then B's verdict (from B) back to the
- * caller; B closes its end once it listens, before serving anyone.
+ * Start-up: the caller forks the keeper, which calls setsid() (a session
+ * of its own, away from the runtime's terminal and signals; it never opens
+ * a terminal, so leading the session gives it none) and is reparented
+ * once the hook exits. One fork, not the classic two: the second costs a
+ * fork of the whole hook and a wait for the intermediate child, on every
+ * container start. A readiness pipe carries the keeper's verdict back to
+ * the caller; the keeper closes its end once it listens, before serving
+ * anyone.
  */
 #define _GNU_SOURCE
 #include "keeper.h"
@@ -512,12 +515,8 @@ static void above_stdio(int *fd)
 
 static void __attribute__((noreturn)) keeper_main(struct keeper *k, int netns_fd, int pipe_fd)
 {
-	int32_t pid = getpid();
 	int err;
 
-	/* Our pid first, so the caller can kill us if we never get ready. */
-	if (write(pipe_fd, &pid, sizeof(pid)) != sizeof(pid))
-		_exit(1);
 	above_stdio(&k->log_fd);
 	above_stdio(&k->map_fd);
 	above_stdio(&k->pidfd);
@@ -603,19 +602,6 @@ static int check_args(const struct keeper_args *a)
 	return 0;
 }
 
-/* Child A: new session, fork the keeper, exit. */
-static void __attribute__((noreturn)) spawn(struct keeper *k, int netns_fd, int pipe_fd)
-{
-	pid_t pid;
-
-	if (setsid() < 0)
-		_exit(1);
-	pid = fork();
-	if (pid == 0)
-		keeper_main(k, netns_fd, pipe_fd);
-	_exit(pid > 0 ? 0 : 1);
-}
-
 /* Read exactly len bytes from fd within the deadline; 0, -ETIMEDOUT, or
  * -EPIPE when the writers closed it first. */
 static int read_by(int fd, void *buf, size_t len, uint64_t deadline_ns)
@@ -645,31 +631,28 @@ static int read_by(int fd, void *buf, size_t len, uint64_t deadline_ns)
 	return 0;
 }
 
-/* The caller's side of the readiness pipe. */
-static int wait_ready(int fd, pid_t spawner, int *pid_out, uint64_t *start_out)
+/* The caller's side of the readiness pipe. A keeper that is not ready is
+ * killed (if need be) and reaped: it is still our child. */
+static int wait_ready(int fd, pid_t keeper, int *pid_out, uint64_t *start_out)
 {
 	uint64_t deadline = xh_now_ns(CLOCK_MONOTONIC) + KEEPER_READY_MS * 1000000ull;
 	struct ready_msg r;
-	int32_t pid = 0;
-	int err, status;
+	int err = read_by(fd, &r, sizeof(r), deadline);
 
-	/* The intermediate child exits as soon as it forked the keeper. */
-	while (waitpid(spawner, &status, 0) < 0 && errno == EINTR)
-		;
-	err = read_by(fd, &pid, sizeof(pid), deadline);
-	if (err)
-		return xh_err(err == -EPIPE ? -ECHILD : err, "keeper: could not be started");
-	err = read_by(fd, &r, sizeof(r), deadline);
 	if (err) {
-		kill(pid, SIGKILL);
-		return xh_err(err == -EPIPE ? -ECHILD : err, "keeper %d: %s", pid,
+		kill(keeper, SIGKILL);
+		while (waitpid(keeper, NULL, 0) < 0 && errno == EINTR)
+			;
+		return xh_err(err == -EPIPE ? -ECHILD : err, "keeper %d: %s", keeper,
 			      err == -EPIPE ? "exited before it listened" : "not ready in time");
 	}
 	if (r.err) {
+		while (waitpid(keeper, NULL, 0) < 0 && errno == EINTR)
+			;
 		r.detail[sizeof(r.detail) - 1] = '\0';
 		return xh_err(r.err, "%s", r.detail);
 	}
-	*pid_out = pid;
+	*pid_out = keeper;
 	*start_out = r.start;
 	return 0;
 }
@@ -706,8 +689,11 @@ int keeper_start(const struct keeper_args *a, int *pid_out, uint64_t *start_out)
 	pid = fork();
 	if (pid < 0)
 		return xh_err(-errno, "fork: %s", strerror(errno));
-	if (pid == 0)
-		spawn(&k, a->netns_fd, wr);
+	if (pid == 0) {
+		if (setsid() < 0)
+			_exit(1);
+		keeper_main(&k, a->netns_fd, wr);
+	}
 	close(steal_fd(&wr));
 	return wait_ready(rd, pid, pid_out, start_out);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* xdp_hook list and gc. */
 #include "hook.h"
+#include "endpoint_prog.h"
 #include "attach.h"
 #include "netlink.h"
 #include "util.h"
@@ -182,27 +183,63 @@ int hook_list(bool json)
 	return 0;
 }
 
+/* ---- gc --------------------------------------------------------------------------- */
+
 struct gc_ctx {
 	bool dry_run;
+	const char *self;   /* gc on the side of this container's hook, else NULL */
+	uint64_t cookie;    /* the netns we run in */
 	int found;
 	int failed;
 };
 
-static int gc_one(const struct xh_state *st, void *ctx)
+/* Stale: the container's init is gone (pid gone, or its start time
+ * differs: the pid was reused). Only containers set up from this netns:
+ * elsewhere we could not delete their veths. The container's lock is
+ * taken without waiting: an invocation working on it (a setup whose init
+ * died under it, a poststop) finishes it itself. */
+static int gc_one(const struct xh_state *seen, void *ctx)
 {
 	struct gc_ctx *g = ctx;
-	struct hook h = { .id = st->id, .st = *st, .netns_fd = -1, .lock_fd = -1 };
+	struct hook h = HOOK_INIT;
+	char id[96];
 	int err;
 
-	if (xh_state_alive(st))
+	if (xh_state_alive(seen) || (g->self && !strcmp(seen->id, g->self)))
 		return 0;
+	if (seen->host_cookie != g->cookie) {
+		if (!g->self)
+			printf("skipping %s: set up from another network namespace (run gc there)\n",
+			       xh_str_escape(seen->id, id, sizeof(id)));
+		return 0;
+	}
+	h.id = seen->id;
+	h.step = "gc";
+	h.report = true;
+	if (g->dry_run) {
+		g->found++;
+		printf("would remove %s: veth %s, state %s/%s\n", seen->id, seen->veth, XH_RUN_DIR, seen->id);
+		return 0;
+	}
+	h.ctr_lock = xh_state_lock(seen->id, XH_LOCK_NOWAIT);
+	if (h.ctr_lock < 0)
+		return 0; /* busy, or gone meanwhile */
+	/* Judged again on what was saved last, under the lock. */
+	err = xh_state_load(seen->id, &h.st);
+	if (err || xh_state_alive(&h.st)) {
+		xh_unlock(&h.ctr_lock);
+		return 0;
+	}
 	g->found++;
-	printf("%s %s: veth %s, state %s/%s\n", g->dry_run ? "would remove" : "removing", st->id, st->veth,
-	       XH_RUN_DIR, st->id);
-	if (g->dry_run)
-		return 0;
+	if (g->self)
+		fprintf(stderr, "xdp_hook: %s: gc: removing stale container %s (init pid %d is gone)\n",
+			xh_str_escape(g->self, id, sizeof(id)), h.st.id, h.st.pid);
+	else
+		printf("removing %s: veth %s, state %s/%s\n", h.st.id, h.st.veth, XH_RUN_DIR, h.st.id);
 	err = hook_teardown(&h);
+	xh_unlock(&h.ctr_lock);
 	if (err) {
+		h.step = "gc";
 		hook_fail(&h, err);
 		g->failed++;
 	}
@@ -211,35 +248,37 @@ static int gc_one(const struct xh_state *st, void *ctx)
 
 /* The shared xdp_veth of this netns, if no container uses it any more
  * (a setup that died between loading it and adding its entries). */
-static void gc_veth_program(struct gc_ctx *g)
+/* The netns's shared programs, xdp_veth and xdp0's endpoint program, if
+ * no container uses them any more (a teardown killed halfway). */
+static void gc_shared_programs(struct gc_ctx *g)
 {
-	uint64_t cookie;
-	int lock, gone;
+	int lock = -1, gone[2];
 
-	if (xh_netns_cookie(&cookie))
+	if (!g->dry_run && (lock = xh_lock()) < 0)
 		return;
-	if (g->dry_run) {
-		gone = veth_prog_release(cookie, true);
-	} else {
-		if ((lock = xh_lock()) < 0)
-			return;
-		gone = veth_prog_release(cookie, false);
+	gone[0] = veth_prog_release(g->cookie, g->dry_run);
+	gone[1] = ep_prog_release(g->cookie, g->dry_run);
+	if (lock >= 0)
 		close(lock);
-	}
-	if (gone) {
+	for (int i = 0; i < 2; i++) {
+		if (gone[i] <= 0)
+			continue;
 		g->found++;
-		printf("%s the shared veth program of netns %llu: no container uses it\n",
-		       g->dry_run ? "would remove" : "removed", (unsigned long long)cookie);
+		printf("%s the shared %s program of netns %llu: no container uses it\n",
+		       g->dry_run ? "would remove" : "removed", i ? "endpoint" : "veth",
+		       (unsigned long long)g->cookie);
 	}
 }
 
 int hook_gc(bool dry_run)
 {
 	struct gc_ctx g = { .dry_run = dry_run };
-	int err = xh_state_walk(gc_one, &g);
+	int err = xh_netns_cookie(&g.cookie);
 
 	if (!err)
-		gc_veth_program(&g);
+		err = xh_state_walk(gc_one, &g);
+	if (!err)
+		gc_shared_programs(&g);
 	if (err) {
 		fprintf(stderr, "xdp_hook: gc: %s\n", xh_strerror(err));
 		return 1;
@@ -247,4 +286,14 @@ int hook_gc(bool dry_run)
 	if (!g.found)
 		printf("nothing to remove\n");
 	return g.failed ? 1 : 0;
+}
+
+void hook_gc_side(const char *self_id)
+{
+	struct gc_ctx g = { .self = self_id };
+
+	if (xh_netns_cookie(&g.cookie))
+		return;
+	xh_state_walk(gc_one, &g);
+	xh_err_clear();
 }

@@ -4,6 +4,7 @@
  * hand over to hook_setup()/hook_teardown(); or `list`, `gc`.
  */
 #include "hook.h"
+#include "fault.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -62,13 +63,14 @@ static bool rootless(void)
 
 static int run_oci(const char *stage)
 {
-	struct hook h = { .step = "read state", .netns_fd = -1, .lock_fd = -1 };
+	struct hook h = HOOK_INIT;
 	cleanup_oci_state struct xh_oci_state *oci = NULL;
 	cleanup_free char *buf = NULL;
 	enum xh_phase phase;
 	size_t len;
 	int err;
 
+	h.step = "read state";
 	if (rootless()) {
 		h.step = "refused";
 		return hook_fail(&h, xh_err(-EPERM, "rootless invocation: xdp_hook needs real root "
@@ -94,8 +96,13 @@ static int run_oci(const char *stage)
 			return 0; /* not ours: disabled, not a sandbox, or already torn down */
 		if (err)
 			return hook_fail(&h, err);
+		h.report = true;
 		err = hook_teardown(&h);
-		return err ? hook_fail(&h, err) : 0;
+		if (err)
+			hook_fail(&h, err);
+		/* Our own work is done: now the leftovers of others. */
+		hook_gc_side(oci->id);
+		return err ? 1 : 0;
 	}
 
 	/* Kubernetes: the other containers of a pod share the sandbox's netns. */
@@ -118,6 +125,9 @@ int main(int argc, char **argv)
 
 	libbpf_set_print(quiet_bpf);
 	libxdp_set_print(quiet_xdp);
+
+	if (xh_fault_list())
+		return 0;
 
 	if (cmd && (!strcmp(cmd, "-h") || !strcmp(cmd, "-help") || !strcmp(cmd, "--help"))) {
 		usage(stdout);

@@ -3,10 +3,31 @@
  * Setup as one transaction. The state file is written before every step
  * that creates something, so whatever fails (or kills us) leaves a record
  * that hook_teardown() — the one undo path — can follow.
+ *
+ * Locking (lib/state.h): concurrent setups and teardowns serialise only
+ * where they share something, under the global lock:
+ *  - the claim: the id is not live, the netns not served, the addresses
+ *    (and host mode's NIC slot) nobody's, checked together with the first
+ *    save, which makes them ours: every later claim sees that state file.
+ *    From the claim on, the container's own lock (its state directory) is
+ *    held until setup ends: teardown and gc of this id wait or skip.
+ *  - the shared xdp_veth: loading it and adding our entries (an entry in
+ *    veth_dev is what keeps a teardown from unpinning it under us);
+ *  - the NIC program and its maps (and host mode's tc_clone): finding or
+ *    attaching it and recording nic_entries (what keeps a teardown of the
+ *    last other container from detaching it under us) in one section, so
+ *    that teardown's "no other user, detach" sees either no program yet
+ *    (we attach a new one after it) or our nic_entries.
+ * The rest is this container's alone (its veth pair, addresses and routes,
+ * xdp0's program, the link on its veth, the keeper) and runs unlocked.
+ * Every name and address it uses was claimed; a gc judges only containers
+ * whose init is gone and skips one whose lock is held.
  */
 #include "hook.h"
 #include "attach.h"
+#include "endpoint_prog.h"
 #include "ethtool.h"
+#include "fault.h"
 #include "netlink.h"
 #include "netns.h"
 #include "util.h"
@@ -39,6 +60,21 @@ int hook_save(struct hook *h)
 
 	if (!err)
 		h->owns_state = true;
+	return err;
+}
+
+int hook_locked(struct hook *h, int (*fn)(struct hook *h))
+{
+	int err;
+
+	h->lock_fd = xh_lock();
+	if (h->lock_fd < 0) {
+		err = h->lock_fd;
+		h->lock_fd = -1;
+		return xh_err(err, "lock %s: %s", XH_LOCK_FILE, strerror(-err));
+	}
+	err = fn(h);
+	xh_unlock(&h->lock_fd);
 	return err;
 }
 
@@ -137,10 +173,11 @@ static int full_len(const struct xh_ip *ip)
 	return ip->family == XH_AF_INET ? 32 : 128;
 }
 
-static int setup_addresses(struct hook *h, struct nl_sock *host, struct nl_sock *ns)
+/* Pod mode, before the claim (reads only): the sandbox's addresses, from
+ * the configuration or the CNI's, and the routes that go with the CNI's. */
+static int collect_addresses(struct hook *h, struct nl_sock *ns)
 {
 	struct xh_state *st = &h->st;
-	bool v4 = false, v6 = false;
 	int err;
 
 	h->step = "addresses";
@@ -148,7 +185,8 @@ static int setup_addresses(struct hook *h, struct nl_sock *host, struct nl_sock 
 		for (size_t i = 0; i < h->cfg.n_ips; i++)
 			st->ips[st->n_ips++] = h->cfg.ips[i];
 	} else {
-		struct cni_addrs c = { .h = h, .skip_ifindex = st->peer_ifindex };
+		/* No xdp0 yet: every address there is the CNI's. */
+		struct cni_addrs c = { .h = h, .skip_ifindex = 0 };
 
 		err = xh_rtnl_addr_list(ns, 0, collect_cni_addr, &c);
 		if (err || c.err)
@@ -167,12 +205,18 @@ static int setup_addresses(struct hook *h, struct nl_sock *host, struct nl_sock 
 		if (!seen && (err = xh_rtnl_route_list(ns, st->taken[i].ifindex, record_route, st)))
 			return err;
 	}
-	err = hook_check_ips_free(h);
-	if (!err)
-		err = hook_save(h);
-	if (err)
-		return err;
+	return 0;
+}
 
+/* Pod mode, after the veth: the addresses (claimed and recorded) become
+ * the sandbox's. */
+static int apply_addresses(struct hook *h, struct nl_sock *host, struct nl_sock *ns)
+{
+	struct xh_state *st = &h->st;
+	bool v4 = false, v6 = false;
+	int err;
+
+	h->step = "addresses";
 	/* The sandbox owns its addresses alone (as gVisor does). */
 	for (size_t i = 0; i < st->n_taken; i++) {
 		struct xh_prefix p = { .ip = st->taken[i].addr.ip, .len = st->taken[i].addr.plen };
@@ -182,6 +226,7 @@ static int setup_addresses(struct hook *h, struct nl_sock *host, struct nl_sock 
 			return xh_err(err, "take address off interface %d: %s", st->taken[i].ifindex,
 				      strerror(-err));
 	}
+	FAULT("addresses-taken");
 
 	/* Host side: the pod is reached through xh-..., its MAC is known. */
 	for (size_t i = 0; i < st->n_ips; i++) {
@@ -215,6 +260,7 @@ static int setup_addresses(struct hook *h, struct nl_sock *host, struct nl_sock 
 		if (err && err != -EEXIST)
 			return xh_err(err, "gateway " XH_GATEWAY6 " on %s: %s", st->veth, strerror(-err));
 	}
+	FAULT("host-routes");
 	return 0;
 }
 
@@ -269,9 +315,13 @@ static void ip_key(const struct xh_ip *ip, struct xh_ip *key)
 	memcpy(key->addr, ip->addr, ip->family == XH_AF_INET ? 4 : 16);
 }
 
-/* xdp0's program: the container's own (its XSKMAP is), attached through a
- * pinned link like xdp_veth: xdp0 is ours, nobody's program to share the
- * device with, so libxdp's dispatcher probing would buy nothing. */
+/* xdp0's program, attached through a pinned link like xdp_veth: xdp0 is
+ * ours, nobody's program to share the device with, so libxdp's dispatcher
+ * probing would buy nothing. The container's own program (its XSKMAP and
+ * counters) is tail-called by the one every xdp0 of the host shares
+ * (hook/endpoint_prog.c: attaching a program that runs already costs no
+ * RCU grace period); where the kernel cannot run that, it is attached
+ * itself. */
 static int attach_endpoint_here(void *ctx)
 {
 	struct hook *h = ctx;
@@ -286,22 +336,49 @@ static int attach_endpoint_here(void *ctx)
 		.pins = pins,
 		.n_pins = ARRAY_SIZE(pins),
 	};
-	int err;
+	int own, shared, err;
 
 	if (!skel)
 		return xh_err(-errno, "load xdp_endpoint: %s", strerror(errno));
-	req.prog_fd = bpf_program__fd(skel->progs.xdphook_endpt);
+	own = bpf_program__fd(skel->progs.xdphook_endpt);
 	/* What status, list and the keeper open by name. */
-	pins[0] = (struct xh_pin_obj){ "prog", req.prog_fd };
+	pins[0] = (struct xh_pin_obj){ "prog", own };
 	pins[1] = (struct xh_pin_obj){ "xsks", bpf_map__fd(skel->maps.xsks) };
 	pins[2] = (struct xh_pin_obj){ "xdphook_stats", bpf_map__fd(skel->maps.xdphook_stats) };
-	err = xh_attach_link(&req);
+	shared = ep_prog_take(h, own);
+	if (shared >= 0 || shared == -EOPNOTSUPP) {
+		req.prog_fd = shared >= 0 ? shared : own;
+		err = xh_attach_link(&req);
+	} else {
+		err = shared;
+	}
+	if (shared >= 0)
+		close(shared);
 	xdp_endpoint__destroy(skel);
 	return err;
 }
 
+/* Under the global lock: the shared xdp_veth, loaded if need be, and our
+ * entries (veth_dev's last: from then on a teardown of another container
+ * sees it in use). */
+static int take_veth_prog(struct hook *h)
+{
+	int err = veth_prog_get(h->st.host_cookie, h->vp);
+
+	if (!err)
+		err = FAULT_ERR("veth-program");
+	/* The entries before the link: the program never sees this device
+	 * unconfigured. */
+	if (!err)
+		err = veth_prog_fill(h, h->vp);
+	if (!err)
+		err = FAULT_ERR("veth-entries");
+	return err;
+}
+
 /* xh-...: the namespace's shared xdp_veth (loaded with the first
- * container), this container's entries in its maps, and a link. */
+ * container), this container's entries in its maps, and a link. The link
+ * needs no lock: our entries keep the program pinned. */
 static int attach_veth(struct hook *h)
 {
 	struct xh_state *st = &h->st;
@@ -320,11 +397,9 @@ static int attach_veth(struct hook *h)
 	};
 	int err;
 
-	err = veth_prog_get(st->host_cookie, &vp);
-	/* The entries before the link: the program never sees this device
-	 * unconfigured. */
-	if (!err)
-		err = veth_prog_fill(h, &vp);
+	h->vp = &vp;
+	err = hook_locked(h, take_veth_prog);
+	h->vp = NULL;
 	if (!err) {
 		req.prog_fd = vp.prog;
 		/* So status and list find this device's counters. */
@@ -332,6 +407,8 @@ static int attach_veth(struct hook *h)
 		err = xh_attach_link(&req);
 	}
 	veth_prog_close(&vp);
+	if (!err)
+		err = FAULT_ERR("veth-link");
 	return err;
 }
 
@@ -390,17 +467,38 @@ static int add_nic_entries(struct hook *h)
 	struct xh_state *st = &h->st;
 	cleanup_close int tx = xh_pin_open(st->host_cookie, st->nic_ifindex, "tx_ports");
 	uint32_t ifindex = st->veth_ifindex;
+	int err;
 
 	if (tx < 0)
 		return xh_err(tx, "open NIC program map tx_ports: %s", strerror(-tx));
 	st->nic_entries = true;
-	if (hook_save(h))
-		return -EIO;
+	err = hook_save(h);
+	if (err)
+		return err;
+	FAULT("nic-recorded");
 	/* Before anything points at us: frames for a veth missing here go
 	 * to the kernel unchanged. */
 	if (bpf_map_update_elem(tx, &ifindex, &ifindex, BPF_ANY))
 		return xh_err(-errno, "tx_ports map: %s", strerror(errno));
-	return st->mode == XH_HOST ? host_add_nic_policy(h) : add_pod_entries(h);
+	err = st->mode == XH_HOST ? host_add_nic_policy(h) : add_pod_entries(h);
+	if (!err)
+		err = FAULT_ERR("nic-entries");
+	return err;
+}
+
+/* Under the global lock: find or attach the NIC program and record our
+ * entries (nic_entries) in one section, see the top of the file. */
+static int take_nic(struct hook *h)
+{
+	int err = ensure_nic_program(h);
+
+	if (!err)
+		err = FAULT_ERR("nic-program");
+	if (!err)
+		err = add_nic_entries(h);
+	if (!err && h->st.mode == XH_HOST)
+		err = host_attach_clone(h);
+	return err;
 }
 
 static int setup_programs(struct hook *h)
@@ -412,17 +510,13 @@ static int setup_programs(struct hook *h)
 	err = xh_netns_run(h->netns_fd, attach_endpoint_here, h);
 	if (err)
 		return err;
+	FAULT("endpoint-program");
 	h->step = "veth program";
 	err = attach_veth(h);
 	if (err)
 		return err;
 	h->step = "NIC program";
-	err = ensure_nic_program(h);
-	if (!err)
-		err = add_nic_entries(h);
-	if (!err && h->st.mode == XH_HOST)
-		err = host_attach_clone(h);
-	return err;
+	return hook_locked(h, take_nic);
 }
 
 /* ---- the transaction ----------------------------------------------------------- */
@@ -431,14 +525,21 @@ static int setup_veth(struct hook *h, struct nl_sock *host, struct nl_sock *ns)
 {
 	struct xh_state *st = &h->st;
 	struct xh_link link;
+	char name[sizeof(st->veth)];
 	int err;
 
 	h->step = "veth";
 	err = xh_rtnl_veth_add(host, st->veth, PEER_NAME, h->netns_fd, st->mtu);
-	if (err == -EEXIST)
-		return xh_err(err, "%s or %s already exists", st->veth, PEER_NAME);
-	if (err)
+	if (err) {
+		/* Not ours: the rollback must not delete it by name. */
+		snprintf(name, sizeof(name), "%s", st->veth);
+		st->veth[0] = '\0';
+		if (err == -EEXIST)
+			return xh_err(err, "%s or %s already exists", name, PEER_NAME);
 		return err;
+	}
+	/* Created, not yet recorded: teardown finds it by name. */
+	FAULT("veth-created");
 	err = xh_rtnl_link_get(host, 0, st->veth, &link);
 	if (err)
 		return err;
@@ -468,6 +569,8 @@ static int setup_veth(struct hook *h, struct nl_sock *host, struct nl_sock *ns)
 		err = xh_rtnl_link_up(host, st->veth_ifindex);
 	if (!err)
 		err = xh_rtnl_link_up(ns, st->peer_ifindex);
+	if (!err)
+		err = FAULT_ERR("peer");
 	return err;
 }
 
@@ -514,21 +617,103 @@ static bool shares_init_netns(uint64_t cookie)
 	return false;
 }
 
-static int check_not_live(struct hook *h)
+/* A state of this id whose container is gone (poststop never ran), or
+ * unreadable: clear it. Without the global lock (teardown takes it, after
+ * the container's lock). */
+static int clear_stale(struct hook *h, const struct xh_state *old)
 {
-	struct xh_state old;
+	struct hook stale = { .id = h->id, .netns_fd = -1, .lock_fd = -1, .ctr_lock = -1 };
+	int err;
+
+	if (old) {
+		stale.st = *old;
+		return hook_teardown(&stale);
+	}
+	stale.ctr_lock = xh_state_lock(h->st.id, 0);
+	if (stale.ctr_lock == -ENOENT)
+		return 0;
+	if (stale.ctr_lock < 0)
+		return stale.ctr_lock;
+	err = xh_state_remove(h->st.id);
+	xh_unlock(&stale.ctr_lock);
+	return err;
+}
+
+/* Under the global lock: the checks and the first save, see the top of
+ * the file. 1: the netns is served already (a no-op). A stale state of
+ * this id: -EAGAIN, with *stale set (cleared by the caller unlocked). */
+static int claim_locked(struct hook *h, struct xh_state *old, bool *stale)
+{
+	struct others o = { .h = h };
 	int err;
 
 	h->step = "state";
-	err = xh_state_load(h->st.id, &old);
-	if (err == -ENOENT)
-		return 0;
-	if (!err && xh_state_alive(&old))
-		return xh_err(-EEXIST, "a container with this id is already live (init pid %d)", old.pid);
-	/* Stale (the container is gone, poststop never ran): clear it first. */
-	struct hook stale = { .id = h->id, .st = old, .netns_fd = -1, .lock_fd = h->lock_fd };
+	err = xh_state_load(h->st.id, old);
+	if (!err && xh_state_alive(old))
+		return xh_err(-EEXIST, "a container with this id is already live (init pid %d)", old->pid);
+	if (err != -ENOENT) {
+		*stale = !err;
+		return -EAGAIN;
+	}
+	/* A second container joining a served netns (podman --network
+	 * container:X) is a no-op, like a pod's other containers. */
+	if (xh_state_walk(find_netns_owner, &o) > 0)
+		return 1;
+	/* Host mode: the NIC's slot first (its addresses are the owner's). */
+	if (h->st.mode == XH_HOST) {
+		h->step = "mode";
+		err = host_check_slot(h);
+		if (err)
+			return err;
+	}
+	h->step = "addresses";
+	err = hook_check_ips_free(h);
+	if (err)
+		return err;
+	h->step = "state";
+	h->ctr_lock = xh_state_lock(h->st.id, XH_LOCK_CREATE | XH_LOCK_NOWAIT);
+	if (h->ctr_lock == -EWOULDBLOCK) {
+		h->ctr_lock = -1;
+		return xh_err(-EBUSY, "another xdp_hook is working on a container with this id");
+	}
+	if (h->ctr_lock < 0) {
+		err = h->ctr_lock;
+		h->ctr_lock = -1;
+		return err;
+	}
+	err = hook_save(h);
+	if (err) {
+		/* Nothing exists yet but the directory (a full /run). */
+		xh_state_remove(h->st.id);
+		xh_unlock(&h->ctr_lock);
+	}
+	return err;
+}
 
-	return err ? xh_state_remove(h->st.id) : hook_teardown(&stale);
+static int claim(struct hook *h)
+{
+	for (int round = 0; round < 3; round++) {
+		struct xh_state old;
+		bool stale = false;
+		int err;
+
+		h->lock_fd = xh_lock();
+		if (h->lock_fd < 0) {
+			err = h->lock_fd;
+			h->lock_fd = -1;
+			return xh_err(err, "lock %s: %s", XH_LOCK_FILE, strerror(-err));
+		}
+		err = claim_locked(h, &old, &stale);
+		xh_unlock(&h->lock_fd);
+		if (err != -EAGAIN)
+			return err;
+		/* Stale (the container is gone, poststop never ran): clear it
+		 * first, then claim again. */
+		err = clear_stale(h, stale ? &old : NULL);
+		if (err)
+			return err;
+	}
+	return xh_err(-EBUSY, "the state of this id keeps coming back");
 }
 
 static int run_setup(struct hook *h, const struct xh_oci_state *oci)
@@ -536,7 +721,6 @@ static int run_setup(struct hook *h, const struct xh_oci_state *oci)
 	struct xh_state *st = &h->st;
 	cleanup_rtnl struct nl_sock *host = NULL;
 	cleanup_rtnl struct nl_sock *ns = NULL;
-	struct others o = { .h = h };
 	int err;
 
 	snprintf(st->id, sizeof(st->id), "%s", oci->id);
@@ -568,67 +752,62 @@ static int run_setup(struct hook *h, const struct xh_oci_state *oci)
 	if (err)
 		return err;
 
-	err = check_not_live(h);
-	if (err)
-		return err;
-	/* A second container joining a served netns (podman --network
-	 * container:X) is a no-op, like a pod's other containers. */
-	h->step = "state";
-	if (xh_state_walk(find_netns_owner, &o) > 0)
-		return 1;
-
+	/* Reading only, unlocked: a refusal here leaves nothing. */
 	err = setup_nic(h, host);
 	if (!err && st->mode == XH_HOST)
-		err = host_prepare(h, host); /* creates nothing: a refusal leaves nothing */
+		err = host_prepare(h, host); /* the NIC's addresses and routes, ports */
 	if (!err && st->mode == XH_POD)
 		err = plan_fastpath(h, host);
+	if (!err && st->mode == XH_POD)
+		err = collect_addresses(h, ns);
 	if (err)
 		return err;
-	h->step = "state";
-	err = hook_save(h);
+	err = claim(h);
 	if (err)
 		return err;
+	FAULT("claim");
 	err = setup_veth(h, host, ns);
 	/* Host mode has its addresses from host_prepare(): the NIC's. */
 	if (!err && st->mode == XH_POD)
-		err = setup_addresses(h, host, ns);
+		err = apply_addresses(h, host, ns);
 	if (!err)
 		err = setup_programs(h);
 	if (!err)
 		err = hook_endpoint_start(h);
 	if (err)
 		return err;
+	FAULT("keeper");
 	/* One save records the keeper and readiness: it follows the keeper's
 	 * start as closely as a save of its own would. */
 	h->step = "state";
 	snprintf(st->status, sizeof(st->status), "ready");
-	return hook_save(h);
+	err = hook_save(h);
+	if (!err)
+		err = FAULT_ERR("ready");
+	return err;
 }
 
 int hook_setup(struct hook *h, const struct xh_oci_state *oci)
 {
-	int err;
+	int err = run_setup(h, oci);
 
-	h->step = "lock";
-	h->lock_fd = xh_lock();
-	if (h->lock_fd < 0)
-		return hook_fail(h, h->lock_fd);
-	err = run_setup(h, oci);
 	if (err < 0) {
 		const char *step = h->step;
 
 		hook_fail(h, err);
 		/* Undo exactly what this invocation recorded; quietly: the
-		 * line above is the one the runtime shows. */
+		 * line above is the one the runtime shows. (The container's
+		 * lock is still held: no gc gets in between.) */
 		if (h->owns_state) {
 			h->step = step;
 			hook_teardown(h);
 		}
-		close(h->netns_fd);
-		close(h->lock_fd);
-		return 1;
 	}
-	close(h->netns_fd);
-	close(h->lock_fd);
-	return 0;
+	xh_unlock(&h->ctr_lock);
+	if (h->netns_fd >= 0)
+		close(h->netns_fd);
+	h->netns_fd = -1;
+	/* Our own work is done (or undone): now the leftovers of others. */
+	hook_gc_side(h->id);
+	return err < 0 ? 1 : 0;
 }

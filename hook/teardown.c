@@ -3,23 +3,54 @@
  * Teardown: undo what the state records, in reverse order of setup. Every
  * step tolerates its object being gone already (a second poststop, a
  * failed setup, a deleted netns), keeps going after an error, and reports
- * the first one.
+ * the first one. A poststop or gc also says what it found gone that should
+ * not have been (one line each: a dead keeper, a missing veth or pins).
+ *
+ * Locking (see setup.c): the container's lock throughout; the global lock
+ * only around the shared NIC program, its maps and the shared xdp_veth:
+ * removing our entries (and host mode's tc_clone), and, after the veth is
+ * gone, dropping our xdp_veth entries and releasing xdp_veth and the NIC
+ * program if nobody else uses them. A setup holds the global lock from
+ * finding the NIC program to recording nic_entries, so "no other user"
+ * here cannot miss a setup that found the program.
  */
 #include "hook.h"
 #include "attach.h"
+#include "endpoint_prog.h"
+#include "fault.h"
 #include "keeper.h"
 #include "netlink.h"
+#include "netns.h"
 #include "tc.h"
 #include "util.h"
 
 #include <bpf/bpf.h>
+#include <dirent.h>
 #include <netlink/socket.h>
+#include <stdarg.h>
 #include <string.h>
 
 static void first_error(int *first, int err)
 {
 	if (err && !*first)
 		*first = err;
+}
+
+/* One line about something found gone (poststop and gc only: a rollback
+ * undoes its own work quietly). */
+static void note(const struct hook *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(const struct hook *h, const char *fmt, ...)
+{
+	char id[96];
+	va_list ap;
+
+	if (!h->report)
+		return;
+	fprintf(stderr, "xdp_hook: %s: teardown: ", xh_str_escape(h->st.id, id, sizeof(id)));
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 }
 
 static bool in_host_netns(const struct xh_state *st)
@@ -179,7 +210,7 @@ static bool ours_or_none(const struct xh_state *st, uint64_t cookie, int ifindex
 		return true;
 	/* As recorded: cut to the field (a 64-character id of podman's
 	 * does not fit whole). */
-	snprintf(owner, sizeof(owner), "%s", st->id);
+	snprintf(owner, sizeof(owner), "%.*s", (int)sizeof(owner) - 1, st->id);
 	return !strcmp(meta.owner, owner);
 }
 
@@ -188,13 +219,18 @@ static bool ours_or_none(const struct xh_state *st, uint64_t cookie, int ifindex
  * deleted where it can be (that detached the program already, without
  * waiting for anything); else unpinning the link detaches it, before the
  * entries go. */
-static int release_veth_program(const struct xh_state *st)
+static int release_veth_program(const struct hook *h)
 {
+	const struct xh_state *st = &h->st;
 	struct veth_prog vp = VETH_PROG_INIT;
+	struct xdphook_meta meta;
 	int err;
 
 	if (!st->veth_ifindex || !ours_or_none(st, st->host_cookie, st->veth_ifindex))
 		return 0;
+	/* The link is pinned last at setup: a ready container has pins. */
+	if (!strcmp(st->status, "ready") && xh_pin_meta(st->host_cookie, st->veth_ifindex, &meta) == -ENOENT)
+		note(h, "the pins of %s's program were already gone", st->veth);
 	err = detach_or_unpin(st, st->host_cookie, st->veth_ifindex);
 	if (!veth_prog_open(st->host_cookie, &vp)) {
 		veth_prog_forget(st, &vp);
@@ -233,53 +269,60 @@ static int restore_taken(struct hook *h)
 	return 0;
 }
 
-static int delete_veth(const struct xh_state *st)
+/* ns_alive: the container's netns still exists (we hold it), so the
+ * veth pair cannot have gone with it. */
+static int delete_veth(const struct hook *h, bool ns_alive)
 {
+	const struct xh_state *st = &h->st;
 	cleanup_rtnl struct nl_sock *host = NULL;
 	struct xh_link link;
-	int err;
+	int ifindex = st->veth_ifindex, err;
 
-	if (!st->veth_ifindex || !in_host_netns(st))
+	if (!st->veth[0] || !in_host_netns(st))
 		return 0;
 	err = xh_rtnl_open(-1, &host);
 	if (err)
 		return err;
-	/* By name and index both: an index may have been reused. */
-	if (xh_rtnl_link_get(host, st->veth_ifindex, NULL, &link) || strcmp(link.name, st->veth))
+	if (!ifindex) {
+		/* A setup that died between creating the pair and recording
+		 * it: the name is this (claimed) id's alone. */
+		if (xh_rtnl_link_get(host, 0, st->veth, &link))
+			return 0;
+		ifindex = link.ifindex;
+	} else if (xh_rtnl_link_get(host, ifindex, NULL, &link) || strcmp(link.name, st->veth)) {
+		/* By name and index both: an index may have been reused. */
+		if (ns_alive)
+			note(h, "veth %s was already gone", st->veth);
+		else
+			note(h, "veth %s was already gone (with the container's network namespace)", st->veth);
 		return 0;
-	err = xh_rtnl_link_del(host, st->veth_ifindex);
+	}
+	err = xh_rtnl_link_del(host, ifindex);
 	return err == -ENODEV ? 0 : err;
 }
 
-struct nic_users {
-	const struct xh_state *self;
-	int count;
-};
-
-static int count_nic_user(const struct xh_state *st, void *ctx)
+/* Does any container still send through the NIC program? Its tx_ports
+ * entries say so exactly: a setup adds its entry first and a teardown
+ * removes it in its first locked section, both under the global lock we
+ * hold here. (The states' nic_entries flags would not do: two teardowns
+ * running side by side each still see the other's flag set.) */
+static bool nic_in_use(const struct xh_state *st)
 {
-	struct nic_users *u = ctx;
+	cleanup_close int fd = xh_pin_open(st->host_cookie, st->nic_ifindex, "tx_ports");
+	uint32_t key;
 
-	if (strcmp(st->id, u->self->id) && st->host_cookie == u->self->host_cookie &&
-	    st->nic_ifindex == u->self->nic_ifindex && st->nic_entries)
-		u->count++;
-	return 0;
+	return fd >= 0 && !bpf_map_get_next_key(fd, NULL, &key);
 }
 
 /* The NIC program goes with its last container (also when this one failed
  * before adding its entries: a program nobody uses is garbage). */
 static int release_nic(const struct xh_state *st)
 {
-	struct nic_users u = { .self = st };
 	struct xdphook_meta meta;
 	uint32_t key = 0;
-	int err;
 
-	if (!st->nic_ifindex)
+	if (!st->nic_ifindex || nic_in_use(st))
 		return 0;
-	err = xh_state_walk(count_nic_user, &u);
-	if (err || u.count)
-		return err;
 	/* Only the hook's own program, never one xdp_loader put there. */
 	{
 		cleanup_close int fd = xh_pin_open(st->host_cookie, st->nic_ifindex, "meta");
@@ -290,29 +333,167 @@ static int release_nic(const struct xh_state *st)
 	return detach_or_unpin(st, st->host_cookie, st->nic_ifindex);
 }
 
+/* ---- the keeper and the container's netns ------------------------------------ */
+
+/* The keeper serving netns cookie, found by name and netns: a setup that
+ * died between starting it and recording it. */
+static int find_keeper(uint64_t cookie, int *pid_out, uint64_t *start_out)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int found = -ENOENT;
+
+	if (!d)
+		return -errno;
+	while (found && (e = readdir(d))) {
+		char path[300], comm[32] = "";
+		cleanup_fclose FILE *f = NULL;
+		cleanup_close int ns = -1;
+		uint64_t c, start;
+		int pid = atoi(e->d_name);
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+		if (!(f = fopen(path, "re")) || !fgets(comm, sizeof(comm), f) || strcmp(comm, "xdphook-keeper\n"))
+			continue;
+		ns = xh_netns_open_pid(pid);
+		if (ns >= 0 && !xh_netns_cookie_of(ns, &c) && c == cookie && !xh_proc_start_time(pid, &start)) {
+			*pid_out = pid;
+			*start_out = start;
+			found = 0;
+		}
+	}
+	closedir(d);
+	xh_err_clear();
+	return found;
+}
+
+/* The container's netns if it still exists, through its init or its
+ * keeper (whichever runs), checked by cookie; else -1. Held, it keeps the
+ * veth pair from going with it while we work. */
+static int open_ctr_netns(const struct xh_state *st)
+{
+	const int pids[2] = { st->pid, st->keeper_pid };
+	const uint64_t starts[2] = { st->pid_start, st->keeper_start };
+
+	for (int i = 0; i < 2; i++) {
+		uint64_t cookie;
+		int fd;
+
+		if (!xh_proc_running(pids[i], starts[i]) || (fd = xh_netns_open_pid(pids[i])) < 0)
+			continue;
+		if (!xh_netns_cookie_of(fd, &cookie) && cookie == st->netns_cookie)
+			return fd;
+		close(fd);
+	}
+	xh_err_clear();
+	return -1;
+}
+
+static int stop_keeper(const struct hook *h)
+{
+	const struct xh_state *st = &h->st;
+	int pid = st->keeper_pid;
+	uint64_t start = st->keeper_start;
+
+	if (!pid) {
+		/* Not recorded: did a setup die after starting it? */
+		if (!strcmp(st->status, "ready") || !st->peer_ifindex || find_keeper(st->netns_cookie, &pid, &start))
+			return 0;
+	} else if (!xh_proc_running(pid, start)) {
+		/* It exits with the container's init, by design; not before. */
+		if (xh_state_alive(st))
+			note(h, "keeper %d was already gone", pid);
+		return 0;
+	}
+	return keeper_stop(pid, start);
+}
+
+/* ---- under the global lock ------------------------------------------------------- */
+
+static int shared_entries(struct hook *h)
+{
+	int first = 0, err;
+
+	h->step = "teardown: NIC map entries";
+	if (h->st.nic_entries) {
+		cleanup_close int fd = xh_pin_open(h->st.host_cookie, h->st.nic_ifindex, "tx_ports");
+
+		if (fd == -ENOENT && !strcmp(h->st.status, "ready") && nic_here(&h->st))
+			note(h, "the pins of %s's NIC program were already gone", h->st.nic);
+		first_error(&first, remove_nic_entries(&h->st));
+	}
+	if ((err = FAULT_ERR("td-nic-entries")))
+		return err;
+	h->step = "teardown: ARP/ND clone";
+	first_error(&first, detach_clone(&h->st));
+	if ((err = FAULT_ERR("td-clone")))
+		return err;
+	return first;
+}
+
+static int shared_programs(struct hook *h)
+{
+	int first = 0, err;
+
+	h->step = "teardown: veth program";
+	first_error(&first, release_veth_program(h));
+	if ((err = FAULT_ERR("td-veth-program")))
+		return err;
+	/* xdp0's entries in the shared endpoint program (the program too,
+	 * with its last container). */
+	ep_prog_drop(&h->st);
+	h->step = "teardown: NIC program";
+	first_error(&first, release_nic(&h->st));
+	if ((err = FAULT_ERR("td-nic-program")))
+		return err;
+	return first;
+}
+
+/* The container's lock, and the state as saved last under it. -ENOENT:
+ * torn down meanwhile. */
+static int lock_and_reload(struct hook *h)
+{
+	int err;
+
+	h->ctr_lock = xh_state_lock(h->st.id, 0);
+	if (h->ctr_lock < 0) {
+		err = h->ctr_lock;
+		h->ctr_lock = -1;
+		return err;
+	}
+	err = xh_state_load(h->st.id, &h->st);
+	if (err)
+		xh_unlock(&h->ctr_lock);
+	return err;
+}
+
 int hook_teardown(struct hook *h)
 {
 	struct xh_state *st = &h->st;
+	cleanup_close int ns = -1;
 	bool locked_here = false;
-	int first = 0;
+	int first = 0, err;
 
-	if (h->lock_fd < 0) {
-		h->lock_fd = xh_lock();
-		if (h->lock_fd < 0)
-			return h->lock_fd;
+	if (h->ctr_lock < 0) {
+		h->step = "teardown: lock";
+		err = lock_and_reload(h);
+		if (err)
+			return err == -ENOENT ? 0 : err;
 		locked_here = true;
 	}
+	ns = open_ctr_netns(st);
 
 	/* First the keeper: its socket holds the container's netns. */
-	if (st->keeper_pid) {
-		h->step = "teardown: keeper";
-		first_error(&first, keeper_stop(st->keeper_pid, st->keeper_start));
-	}
-	h->step = "teardown: NIC map entries";
-	if (st->nic_entries)
-		first_error(&first, remove_nic_entries(st));
-	h->step = "teardown: ARP/ND clone";
-	first_error(&first, detach_clone(st));
+	h->step = "teardown: keeper";
+	first_error(&first, stop_keeper(h));
+	if ((err = FAULT_ERR("td-keeper")))
+		goto out;
+	err = hook_locked(h, shared_entries);
+	if (err == XH_FAULT_ERRNO)
+		goto out;
+	first_error(&first, err);
 	if (h->netns_fd >= 0 && st->mode == XH_POD && st->n_taken) {
 		h->step = "teardown: restore addresses";
 		first_error(&first, restore_taken(h));
@@ -321,21 +502,24 @@ int hook_teardown(struct hook *h)
 	 * goes with it) within the one unregistration the kernel does anyway;
 	 * detaching first would add a syscall with RCU waits of its own. */
 	h->step = "teardown: veth";
-	first_error(&first, delete_veth(st));
-	h->step = "teardown: veth program";
-	first_error(&first, release_veth_program(st));
+	first_error(&first, delete_veth(h, ns >= 0));
+	if ((err = FAULT_ERR("td-veth")))
+		goto out;
+	err = hook_locked(h, shared_programs);
+	if (err == XH_FAULT_ERRNO)
+		goto out;
+	first_error(&first, err);
 	/* xdp0's link and pins (the device, if still there, lets go of the
 	 * program when the link goes). */
 	if (st->peer_ifindex && ours_or_none(st, st->netns_cookie, st->peer_ifindex))
 		xh_unpin(st->netns_cookie, st->peer_ifindex);
-	h->step = "teardown: NIC program";
-	first_error(&first, release_nic(st));
+	if ((err = FAULT_ERR("td-endpoint-pins")))
+		goto out;
 	h->step = "teardown: state";
 	first_error(&first, xh_state_remove(st->id));
-
-	if (locked_here) {
-		close(h->lock_fd);
-		h->lock_fd = -1;
-	}
-	return first;
+	err = first;
+out:
+	if (locked_here)
+		xh_unlock(&h->ctr_lock);
+	return err;
 }

@@ -311,6 +311,13 @@ int xh_rtnl_veth_add(struct nl_sock *sk, const char *name, const char *peer_name
 		rtnl_link_set_mtu(link, mtu);
 		rtnl_link_set_mtu(peer, mtu);
 	}
+	/* One queue each way, asked for: the kernel would otherwise allocate
+	 * one per CPU and then cut the pair down to one, waiting for an RCU
+	 * grace period per device to do it (xdp0 has one queue either way). */
+	rtnl_link_set_num_tx_queues(link, 1);
+	rtnl_link_set_num_rx_queues(link, 1);
+	rtnl_link_set_num_tx_queues(peer, 1);
+	rtnl_link_set_num_rx_queues(peer, 1);
 	rtnl_link_put(peer);
 	err = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
 	rtnl_link_veth_release(link);
@@ -620,4 +627,163 @@ int xh_rtnl_default_dev(struct nl_sock *sk, int *ifindex)
 		}
 	}
 	return xh_err(-ENOENT, "no default route: name the NIC (config \"nic\" or annotation io.xdphook.nic)");
+}
+
+/* ---- NAPI settings --------------------------------------------------------- */
+
+/* uapi <linux/netdev.h> (napi-set: Linux 6.13, threaded: 6.17) */
+#define NETDEV_CMD_NAPI_GET 11
+#define NETDEV_CMD_NAPI_SET 14
+#define NETDEV_A_NAPI_IFINDEX 1
+#define NETDEV_A_NAPI_ID 2
+#define NETDEV_A_NAPI_PID 4
+#define NETDEV_A_NAPI_DEFER_HARD_IRQS 5
+#define NETDEV_A_NAPI_GRO_FLUSH_TIMEOUT 6
+#define NETDEV_A_NAPI_THREADED 8
+#define NETDEV_A_NAPI_MAX 16
+#define XH_NAPI_MAX 256
+
+struct napi_ids {
+	int ifindex;
+	uint32_t id[XH_NAPI_MAX];
+	int pid[XH_NAPI_MAX];   /* its kernel thread, 0 if none */
+	size_t n;
+};
+
+static int napi_ids_cb(struct nl_msg *msg, void *arg)
+{
+	struct napi_ids *ids = arg;
+	struct nlattr *tb[NETDEV_A_NAPI_MAX + 1];
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, NETDEV_A_NAPI_MAX, NULL) < 0)
+		return NL_SKIP;
+	if (!tb[NETDEV_A_NAPI_ID] || !tb[NETDEV_A_NAPI_IFINDEX] ||
+	    (int)nla_get_u32(tb[NETDEV_A_NAPI_IFINDEX]) != ids->ifindex || ids->n >= XH_NAPI_MAX)
+		return NL_SKIP;
+	ids->pid[ids->n] = tb[NETDEV_A_NAPI_PID] ? (int)nla_get_u32(tb[NETDEV_A_NAPI_PID]) : 0;
+	ids->id[ids->n++] = nla_get_u32(tb[NETDEV_A_NAPI_ID]);
+	return NL_OK;
+}
+
+static int genl_open_here(void *ctx)
+{
+	struct nl_sock **out = ctx, *sk = nl_socket_alloc();
+	int err;
+
+	if (!sk)
+		return -ENOMEM;
+	err = genl_connect(sk);
+	if (err) {
+		nl_socket_free(sk);
+		return xh_err(nl_errno(err), "generic netlink: %s", nl_geterror(err));
+	}
+	*out = sk;
+	return 0;
+}
+
+static int napi_set_one(struct nl_sock *sk, int family, uint32_t id, const struct xh_napi_cfg *cfg)
+{
+	cleanup_nl_msg struct nl_msg *msg = nlmsg_alloc();
+	int err;
+
+	if (!msg)
+		return -ENOMEM;
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0, NETDEV_CMD_NAPI_SET, 1) ||
+	    nla_put_u32(msg, NETDEV_A_NAPI_ID, id) ||
+	    (cfg->threaded >= 0 && nla_put_u32(msg, NETDEV_A_NAPI_THREADED, (uint32_t)cfg->threaded)) ||
+	    (cfg->defer_hard_irqs >= 0 &&
+	     nla_put_u32(msg, NETDEV_A_NAPI_DEFER_HARD_IRQS, (uint32_t)cfg->defer_hard_irqs)) ||
+	    (cfg->gro_flush_timeout >= 0 &&
+	     nla_put_u64(msg, NETDEV_A_NAPI_GRO_FLUSH_TIMEOUT, (uint64_t)cfg->gro_flush_timeout)))
+		return -ENOMEM;
+	err = nl_send_sync(sk, steal_pointer(&msg));
+	if (!err)
+		return 0;
+	/* An attribute this kernel does not know fails the policy check. */
+	if (err == -NLE_INVAL || err == -NLE_OPNOTSUPP || err == -NLE_RANGE)
+		return xh_err(-EOPNOTSUPP, "napi-set on NAPI %u: %s (threaded needs Linux 6.17, "
+			      "the others 6.13)", id, nl_geterror(err));
+	return xh_err(nl_errno(err), "napi-set on NAPI %u: %s", id, nl_geterror(err));
+}
+
+/* The NAPI instances of ifindex, on a netdev genl socket. */
+static int napi_list(struct nl_sock *sk, int family, int ifindex, struct napi_ids *ids)
+{
+	cleanup_nl_msg struct nl_msg *msg = NULL;
+	int err;
+
+	memset(ids, 0, sizeof(*ids));
+	msg = nlmsg_alloc();
+	if (!msg)
+		return -ENOMEM;
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, NLM_F_DUMP, NETDEV_CMD_NAPI_GET, 1) ||
+	    nla_put_u32(msg, NETDEV_A_NAPI_IFINDEX, (uint32_t)ifindex))
+		return -ENOMEM;
+	ids->ifindex = ifindex;
+	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, napi_ids_cb, ids);
+	err = nl_send_auto(sk, msg);
+	if (err >= 0)
+		err = nl_recvmsgs_default(sk);
+	if (err < 0)
+		return xh_err(nl_errno(err), "napi-get of ifindex %d: %s", ifindex, nl_geterror(err));
+	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_DEFAULT, NULL, NULL);
+	if (!ids->n)
+		return xh_err(-ENOENT, "ifindex %d has no NAPI instance (a veth has them only with an "
+			      "XDP program or GRO)", ifindex);
+	return 0;
+}
+
+static int napi_sock(int netns_fd, struct nl_sock **sk, int *family)
+{
+	int err = netns_fd < 0 ? genl_open_here(sk) : xh_netns_run(netns_fd, genl_open_here, sk);
+
+	if (err)
+		return err;
+	*family = genl_ctrl_resolve(*sk, "netdev");
+	if (*family < 0)
+		return xh_err(-EOPNOTSUPP, "no netdev generic-netlink family (Linux 6.3+)");
+	return 0;
+}
+
+int xh_napi_threads(int netns_fd, int ifindex, int *pids, size_t max, size_t *n)
+{
+	cleanup_nl_sock struct nl_sock *sk = NULL;
+	cleanup_free struct napi_ids *ids = calloc(1, sizeof(*ids));
+	int family, err;
+
+	if (!ids)
+		return -ENOMEM;
+	*n = 0;
+	err = napi_sock(netns_fd, &sk, &family);
+	if (!err)
+		err = napi_list(sk, family, ifindex, ids);
+	if (err == -ENOENT)
+		return 0;
+	if (err)
+		return err;
+	for (size_t i = 0; i < ids->n && *n < max; i++)
+		if (ids->pid[i] > 0)
+			pids[(*n)++] = ids->pid[i];
+	return 0;
+}
+
+int xh_napi_set(int netns_fd, int ifindex, const struct xh_napi_cfg *cfg)
+{
+	cleanup_nl_sock struct nl_sock *sk = NULL;
+	cleanup_free struct napi_ids *ids = calloc(1, sizeof(*ids));
+	int family, err;
+
+	if (!ids)
+		return -ENOMEM;
+	err = napi_sock(netns_fd, &sk, &family);
+	if (!err)
+		err = napi_list(sk, family, ifindex, ids);
+	if (err)
+		return err;
+	for (size_t i = 0; i < ids->n; i++) {
+		err = napi_set_one(sk, family, ids->id[i], cfg);
+		if (err)
+			return err;
+	}
+	return (int)ids->n;
 }

@@ -100,4 +100,23 @@ int xh_rtnl_default_dev(struct nl_sock *sk, int *ifindex);
 int xh_ip_parse(const char *s, struct xh_ip *ip);
 const char *xh_ip_str(const struct xh_ip *ip, char *buf, size_t size);
 
+/* ---- NAPI settings (generic-netlink "netdev" napi-get/napi-set) -------- */
+
+/* What to change on a device's NAPI instances; -1 leaves a value alone. */
+struct xh_napi_cfg {
+	int threaded;              /* 1: poll in a kernel thread of its own, 0: softirq */
+	int64_t defer_hard_irqs;   /* empty polls before "interrupts" come back */
+	int64_t gro_flush_timeout; /* ns; with defer_hard_irqs: the NAPI watchdog */
+};
+/* Apply cfg to every NAPI instance of ifindex in the network namespace of
+ * netns_fd (-1: the caller's). Returns how many it set; -ENOENT if the
+ * device has none (a veth has NAPI instances only while it has an XDP
+ * program or GRO on), -EOPNOTSUPP if the kernel cannot (napi-set: Linux
+ * 6.13, its threaded attribute: 6.17). Instances the device creates later
+ * (a veth's, when its XDP program is replaced) start from the defaults. */
+int xh_napi_set(int netns_fd, int ifindex, const struct xh_napi_cfg *cfg);
+/* The kernel threads (pids, up to max) polling ifindex's NAPI instances in
+ * threaded mode; *n = 0 when it has none. */
+int xh_napi_threads(int netns_fd, int ifindex, int *pids, size_t max, size_t *n);
+
 #endif

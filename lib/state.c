@@ -399,7 +399,8 @@ int xh_state_walk(int (*fn)(const struct xh_state *st, void *ctx), void *ctx)
 	return rc;
 }
 
-int xh_proc_start_time(int pid, uint64_t *start)
+/* Fields of /proc/PID/stat: state (3) and starttime (22). */
+static int proc_stat(int pid, char *state, uint64_t *start)
 {
 	char path[64], buf[1024];
 	cleanup_fclose FILE *f = NULL;
@@ -417,18 +418,73 @@ int xh_proc_start_time(int pid, uint64_t *start)
 	if (!p)
 		return -EIO;
 	/* field 3 (state) is p+2; starttime is field 22. */
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-		   &v) != 1)
+	if (sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+		   state, &v) != 2)
 		return -EIO;
 	*start = v;
 	return 0;
 }
 
+int xh_proc_start_time(int pid, uint64_t *start)
+{
+	char state;
+
+	return proc_stat(pid, &state, start);
+}
+
+bool xh_proc_running(int pid, uint64_t start)
+{
+	uint64_t now;
+	char state;
+
+	return pid > 0 && !proc_stat(pid, &state, &now) && state != 'Z' && state != 'X' && (!start || now == start);
+}
+
 bool xh_state_alive(const struct xh_state *st)
 {
-	uint64_t start;
+	return xh_proc_running(st->pid, st->pid_start);
+}
 
-	return st->pid > 0 && !xh_proc_start_time(st->pid, &start) && start == st->pid_start;
+int xh_state_lock(const char *id, int flags)
+{
+	char dir[PATH_MAX];
+	int err = xh_state_dir(id, dir, sizeof(dir));
+
+	if (err)
+		return err;
+	/* The directory may go (a teardown removing it) between open and
+	 * flock: a removed directory has no links left; then start over (a
+	 * claim) or report it gone. */
+	for (int tries = 0; tries < 100; tries++) {
+		struct stat s;
+		int fd;
+
+		if ((flags & XH_LOCK_CREATE) && (err = xh_mkdir_p(dir, 0700)))
+			return xh_err(err, "create %s: %s", dir, strerror(-err));
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return errno == ENOENT || errno == ENOTDIR ? -ENOENT : -errno;
+		while (flock(fd, LOCK_EX | (flags & XH_LOCK_NOWAIT ? LOCK_NB : 0))) {
+			if (errno != EINTR) {
+				err = -errno;
+				close(fd);
+				return err;
+			}
+		}
+		if (!fstat(fd, &s) && s.st_nlink > 0)
+			return fd;
+		close(fd);
+		if (!(flags & XH_LOCK_CREATE))
+			return -ENOENT;
+	}
+	return xh_err(-EBUSY, "%s keeps being removed", dir);
+}
+
+void xh_unlock(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
 }
 
 int xh_lock(void)

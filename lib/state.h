@@ -17,7 +17,7 @@
 #include "tc.h"
 
 #define XH_RUN_DIR "/run/xdphook"
-#define XH_LOCK_FILE XH_RUN_DIR "/lock"
+#define XH_LOCK_FILE XH_RUN_DIR "/.lock" /* a dot: no container id starts with one */
 #define XH_MAX_TAKEN 16
 #define XH_MAX_ROUTES 32
 /* reserve entries: the configured ones and the host's own services */
@@ -96,12 +96,30 @@ int xh_state_walk(int (*fn)(const struct xh_state *st, void *ctx), void *ctx);
 
 /* Start time of pid (field 22 of /proc/PID/stat). -ESRCH if gone. */
 int xh_proc_start_time(int pid, uint64_t *start);
+/* pid runs (a zombie does not) and started at start (0: any time). */
+bool xh_proc_running(int pid, uint64_t start);
 /* The recorded init (pid + start time) still runs. */
 bool xh_state_alive(const struct xh_state *st);
 
-/* Exclusive lock over shared state (NIC programs, their maps, state
- * directories); released by closing the fd. */
+/* Locking (lock order: a container's lock before the global one; never
+ * wait for a container's lock while holding the global one).
+ *
+ * The global lock, /run/xdphook/.lock: exclusive, over what containers
+ * share (claiming an id, a netns, addresses, a NIC's host-mode slot; the
+ * NIC programs and the shared xdp_veth with their maps). Released by
+ * closing the fd (xh_unlock). */
 int xh_lock(void);
+void xh_unlock(int *fd);
+
+/* A container's lock: flock on its state directory, held by the
+ * invocation working on the container (its setup from the claim on, a
+ * teardown, gc). XH_LOCK_CREATE: create the directory if need be (setup's
+ * claim); XH_LOCK_NOWAIT: -EWOULDBLOCK instead of waiting. -ENOENT if
+ * there is no directory (or it was removed while we waited: torn down).
+ * Returns the fd; closing it releases the lock. */
+#define XH_LOCK_CREATE 1
+#define XH_LOCK_NOWAIT 2
+int xh_state_lock(const char *id, int flags);
 
 const char *xh_mac_str(const uint8_t mac[6], char *buf, size_t size);
 

@@ -2,7 +2,7 @@
 /*
  * AF_XDP sockets over one shared UMEM (see xsk.h for the sizing).
  *
- * The UMEM is split into one slice of XH_XSK_RING_SIZE frames per socket.
+ * The UMEM is split into one slice of set->frames frames per socket.
  * A socket only ever receives into frames taken from its own fill ring, and
  * we hand each received frame back to the fill ring of the socket it came
  * from, so the slices never mix and no cross-queue bookkeeping is needed.
@@ -34,7 +34,6 @@
 /* The completion ring is never used (we do not transmit), but the kernel
  * insists on one per queue; keep it minimal. */
 #define XSK_COMP_SIZE 64u
-#define XSK_FILL_SIZE (2 * XH_XSK_RING_SIZE)
 #define XSK_BUSY_RETRIES 100         /* x 20 ms */
 #define XSK_BUSY_WAIT_NS 20000000L
 #define XSK_MAX_SOCKETS 1024
@@ -46,17 +45,19 @@ struct xsk_sock {
 	struct xsk_ring_cons comp;
 	uint32_t queue;
 	uint32_t nstash;
-	uint64_t stash[XH_XSK_RING_SIZE]; /* frames to give back to the fill ring */
+	uint64_t *stash; /* frames to give back to the fill ring, set->frames at most */
 };
 
 struct xh_xsk_set {
 	void *area;
 	size_t area_size;
 	struct xsk_umem *umem;
+	uint32_t frames;  /* per socket: its UMEM slice, its RX ring */
 	bool zerocopy;
 	int n;            /* sockets created so far */
 	int next;         /* socket xh_xsk_set_recv() starts with, for fairness */
 	struct pollfd *pfds;
+	uint64_t *stashes; /* the sockets' stashes, one allocation */
 	struct xsk_sock socks[]; /* stable addresses: libxdp keeps pointers to the rings */
 };
 
@@ -81,10 +82,10 @@ static void refill(struct xsk_sock *s)
 		recvfrom(xsk_socket__fd(s->xsk), NULL, 0, MSG_DONTWAIT, NULL, NULL);
 }
 
-static void stock_fill_ring(struct xsk_sock *s, uint64_t slice)
+static void stock_fill_ring(struct xsk_sock *s, uint64_t slice, uint32_t frames)
 {
-	for (uint32_t i = 0; i < XH_XSK_RING_SIZE; i++)
-		s->stash[s->nstash++] = slice + (uint64_t)(XH_XSK_RING_SIZE - 1 - i) * XH_XSK_FRAME_SIZE;
+	for (uint32_t i = 0; i < frames; i++)
+		s->stash[s->nstash++] = slice + (uint64_t)(frames - 1 - i) * XH_XSK_FRAME_SIZE;
 	refill(s);
 }
 
@@ -98,10 +99,20 @@ static bool sock_zerocopy(int fd)
 	return opts.flags & XDP_OPTIONS_ZEROCOPY;
 }
 
-static int umem_create(struct xh_xsk_set *set)
+static void umem_destroy(struct xh_xsk_set *set)
+{
+	if (set->umem)
+		xsk_umem__delete(set->umem);
+	set->umem = NULL;
+	if (set->area)
+		munmap(set->area, set->area_size);
+	set->area = NULL;
+}
+
+static int umem_create_frames(struct xh_xsk_set *set, int nqueues, uint32_t frames)
 {
 	const struct xsk_umem_config cfg = {
-		.fill_size = XSK_FILL_SIZE,
+		.fill_size = 2 * frames,
 		.comp_size = XSK_COMP_SIZE,
 		.frame_size = XH_XSK_FRAME_SIZE,
 		.frame_headroom = 0,
@@ -109,16 +120,45 @@ static int umem_create(struct xh_xsk_set *set)
 	};
 	int err;
 
+	set->frames = frames;
+	set->area_size = (size_t)nqueues * frames * XH_XSK_FRAME_SIZE;
 	/* Page-aligned anonymous memory; the kernel pins it at registration. */
 	set->area = mmap(NULL, set->area_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 			 -1, 0);
 	if (set->area == MAP_FAILED) {
 		set->area = NULL;
-		return xh_err(-errno, "UMEM of %zu MiB: %s", set->area_size >> 20, strerror(errno));
+		return -errno;
 	}
+	/* Frames are reused round-robin over the whole UMEM: with huge pages
+	 * (where the kernel has them) reading a frame costs no TLB miss.
+	 * Before registration, which faults the pages in. Best effort. */
+	madvise(set->area, set->area_size, MADV_HUGEPAGE);
 	/* The first socket uses the UMEM's own fill/completion rings. */
 	err = xsk_umem__create(&set->umem, set->area, set->area_size, &set->socks[0].fill,
 			       &set->socks[0].comp, &cfg);
+	if (err) {
+		set->umem = NULL;
+		umem_destroy(set);
+	}
+	return err;
+}
+
+/* As many frames per queue as allowed (see xsk.h): halve while the kernel
+ * refuses to pin the UMEM (ENOBUFS: RLIMIT_MEMLOCK) or memory is short. */
+static int umem_create(struct xh_xsk_set *set, int nqueues)
+{
+	uint32_t frames = XH_XSK_FRAMES_MAX;
+	int err;
+
+	while (frames > XH_XSK_FRAMES_MIN &&
+	       (uint64_t)nqueues * frames * XH_XSK_FRAME_SIZE > XH_XSK_UMEM_MAX)
+		frames /= 2;
+	for (;;) {
+		err = umem_create_frames(set, nqueues, frames);
+		if (!(err == -ENOBUFS || err == -EPERM || err == -ENOMEM) || frames <= XH_XSK_FRAMES_MIN)
+			break;
+		frames /= 2;
+	}
 	if (err == -ENOBUFS || err == -EPERM)
 		return xh_err(err, "register UMEM of %zu MiB: %s (locked-memory limit, see ulimit -l)",
 			      set->area_size >> 20, strerror(-err));
@@ -130,7 +170,7 @@ static int umem_create(struct xh_xsk_set *set)
 static int sock_create(struct xh_xsk_set *set, const char *ifname, int i, uint32_t queue)
 {
 	const struct xsk_socket_config cfg = {
-		.rx_size = XH_XSK_RING_SIZE,
+		.rx_size = set->frames,
 		.tx_size = 0,
 		/* The caller loads its own program with its own XSKMAP. */
 		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
@@ -162,7 +202,7 @@ static int sock_create(struct xh_xsk_set *set, const char *ifname, int i, uint32
 		return xh_err(err, "queue %u: %s", queue, strerror(-err));
 	}
 	set->n++;
-	stock_fill_ring(s, (uint64_t)i * XH_XSK_RING_SIZE * XH_XSK_FRAME_SIZE);
+	stock_fill_ring(s, (uint64_t)i * set->frames * XH_XSK_FRAME_SIZE, set->frames);
 	if (s->nstash)
 		return xh_err(-ENOSPC, "queue %u: cannot stock the fill ring", queue);
 	set->pfds[i].fd = xsk_socket__fd(s->xsk);
@@ -191,8 +231,14 @@ int xh_xsk_set_create(const char *ifname, const uint32_t *queues, int nqueues,
 		free(set);
 		return -ENOMEM;
 	}
-	set->area_size = (size_t)nqueues * XH_XSK_RING_SIZE * XH_XSK_FRAME_SIZE;
-	err = umem_create(set);
+	err = umem_create(set, nqueues);
+	if (!err) {
+		set->stashes = calloc((size_t)nqueues * set->frames, sizeof(*set->stashes));
+		if (!set->stashes)
+			err = -ENOMEM;
+		for (int i = 0; !err && i < nqueues; i++)
+			set->socks[i].stash = set->stashes + (size_t)i * set->frames;
+	}
 	for (int i = 0; !err && i < nqueues; i++)
 		err = sock_create(set, ifname, i, queues[i]);
 	if (err) {
@@ -212,10 +258,8 @@ void xh_xsk_set_destroy(struct xh_xsk_set *set)
 	/* The first socket owns the UMEM's fd: delete it last, then the UMEM. */
 	for (int i = set->n - 1; i >= 0; i--)
 		xsk_socket__delete(set->socks[i].xsk);
-	if (set->umem)
-		xsk_umem__delete(set->umem);
-	if (set->area)
-		munmap(set->area, set->area_size);
+	umem_destroy(set);
+	free(set->stashes);
 	free(set->pfds);
 	free(set);
 }
@@ -240,6 +284,11 @@ uint32_t xh_xsk_set_queue(const struct xh_xsk_set *set, int i)
 bool xh_xsk_set_zerocopy(const struct xh_xsk_set *set)
 {
 	return set->zerocopy;
+}
+
+uint32_t xh_xsk_set_frames(const struct xh_xsk_set *set)
+{
+	return set->frames;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -6,15 +6,23 @@
  * XSKMAP at key xh_xsk_set_queue(set, i); this module never touches
  * programs or maps.
  *
- * Sizing: frames of XH_XSK_FRAME_SIZE (2048) bytes, XH_XSK_RING_SIZE (2048)
- * frames per queue, so 4 MiB of UMEM per queue. Half a page per frame holds
- * any 1500-MTU frame (plus VLAN tags) after the kernel's 256-byte XDP
+ * Sizing: frames of XH_XSK_FRAME_SIZE (2048) bytes; each queue gets a slice
+ * of the UMEM of XH_XSK_FRAMES_MAX (32768) frames, 64 MiB, fewer when that
+ * would put more than XH_XSK_UMEM_MAX into the UMEM (many queues) or when
+ * the kernel refuses to pin that much (RLIMIT_MEMLOCK without CAP_IPC_LOCK):
+ * then halved down to XH_XSK_FRAMES_MIN (2048). The frames of a slice are
+ * the buffer between the kernel and a reader that is late (scheduled out,
+ * writing a file, or waiting for a CPU that a busy machine gives it only
+ * every few milliseconds): 32768 frames hold 11 ms at 3 Mpps, where 16384
+ * still lost frames in the benchmark on a loaded machine. Only the first
+ * cache line or so of a small frame is ever touched, so the size costs
+ * pinned memory, not cache. Half a page per frame
+ * holds any 1500-MTU frame (plus VLAN tags) after the kernel's 256-byte XDP
  * headroom, and gives twice the frames per MiB of locked memory that
  * 4096-byte frames would. Larger frames are dropped by the kernel and show
- * up in the statistics as rx_dropped. The RX ring has XH_XSK_RING_SIZE
- * entries, as many as the queue has frames, so it never overflows: a slow
- * reader loses frames only as fill-ring-empty drops. (The fill ring is
- * twice that, see xsk.c.)
+ * up in the statistics as rx_dropped. The RX ring has as many entries as
+ * the queue has frames, so it never overflows: a slow reader loses frames
+ * only as fill-ring-empty drops. (The fill ring is twice that, see xsk.c.)
  */
 #ifndef XDPHOOK_XSK_H
 #define XDPHOOK_XSK_H
@@ -23,8 +31,10 @@
 #include <stdint.h>
 
 #define XH_XSK_FRAME_SIZE 2048u
-#define XH_XSK_RING_SIZE 2048u /* RX ring entries and frames per queue */
-#define XH_XSK_BATCH 64u       /* frames taken from one RX ring at a time */
+#define XH_XSK_FRAMES_MAX 32768u          /* frames (and RX ring entries) per queue */
+#define XH_XSK_FRAMES_MIN 2048u
+#define XH_XSK_UMEM_MAX (256ull << 20)    /* all queues together, bytes */
+#define XH_XSK_BATCH 256u                 /* frames taken from one RX ring at a time */
 /* Longest frame a socket receives: the kernel keeps XDP_PACKET_HEADROOM
  * (256) bytes in front of the data. Longer frames are dropped. */
 #define XH_XSK_FRAME_DATA_MAX (XH_XSK_FRAME_SIZE - 256u)
@@ -46,6 +56,8 @@ int xh_xsk_set_fd(const struct xh_xsk_set *set, int i);
 uint32_t xh_xsk_set_queue(const struct xh_xsk_set *set, int i);
 /* True if the sockets run in zero-copy mode (all of them share the mode). */
 bool xh_xsk_set_zerocopy(const struct xh_xsk_set *set);
+/* Frames (and RX ring entries) of each socket, see "Sizing" above. */
+uint32_t xh_xsk_set_frames(const struct xh_xsk_set *set);
 
 /* Called for each received frame. data is valid only during the call.
  * Return 0 to go on, a negative errno to stop (that frame counts as taken). */

@@ -192,7 +192,8 @@ static int choose_queues(const struct loader_opts *o, uint32_t map_size, uint32_
 
 struct capture {
 	struct xh_pcap *pcap;  /* -write, else print lines */
-	struct timespec now;   /* one timestamp per batch: AF_XDP has none */
+	struct timespec now;   /* one timestamp per pass: AF_XDP has none */
+	bool now_set;          /* read for this pass yet (only when a frame came) */
 	uint64_t captured;
 	char line[1024];
 };
@@ -202,6 +203,10 @@ static int on_frame(void *ctx, const void *data, uint32_t len, int queue)
 	struct capture *c = ctx;
 
 	(void)queue;
+	if (!c->now_set) {
+		clock_gettime(CLOCK_REALTIME, &c->now);
+		c->now_set = true;
+	}
 	c->captured++;
 	if (c->pcap)
 		return xh_pcap_write(c->pcap, &c->now, data, len, len);
@@ -224,38 +229,110 @@ static int flush_output(struct capture *c, bool pcap_to_stdout)
 	return 0;
 }
 
-/* Until a signal or -count. Returns 0 or a negative errno. */
-static int capture_loop(struct xh_xsk_set *set, struct capture *c, const struct loader_opts *o)
+/* Frames until -count; 0 when there is no count. */
+static unsigned int frames_left(const struct capture *c, const struct loader_opts *o)
+{
+	uint64_t left = o->count ? o->count - c->captured : 0;
+
+	return left > UINT_MAX ? UINT_MAX : (unsigned int)left;
+}
+
+/* One pass over the RX rings. The timestamp of every frame of the pass is
+ * one clock read at its first frame (none for an empty pass): AF_XDP frames
+ * carry none, and a pass takes microseconds (XH_XSK_BATCH frames per
+ * queue), so the error is that plus how long the frame waited in the ring
+ * (the time the reader is behind, which tcpdump's kernel timestamps do not
+ * have). */
+static int capture_pass(struct xh_xsk_set *set, struct capture *c, const struct loader_opts *o,
+			unsigned int max)
 {
 	bool pcap_to_stdout = o->write && strcmp(o->write, "-") == 0;
+	int n, err = 0;
+
+	c->now_set = false;
+	errno = 0;
+	n = xh_xsk_set_recv(set, max, on_frame, c);
+	if (n)
+		err = flush_output(c, pcap_to_stdout);
+	return n < 0 ? n : err ? err : n;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Until a signal or -count. Returns 0 or a negative errno.
+ *
+ * Under load the reader does not sleep between passes: a sleeping reader
+ * is woken by the kernel every few frames, and on a busy CPU each wake-up
+ * may wait for whatever runs there to give the CPU up (milliseconds, in
+ * which the ring fills). A pass that finds a full batch (a backlog) starts
+ * busy mode: keep looking while frames keep coming, and sleep in poll()
+ * only after SPIN_NS without any. Light traffic never fills a batch and
+ * sleeps as soon as the rings are empty. */
+#define SPIN_NS 200000ull
+static int capture_loop(struct xh_xsk_set *set, struct capture *c, const struct loader_opts *o)
+{
+	uint64_t busy_until = 0;
+	unsigned int spins = 0;
+	int n;
 
 	while (!stop_requested && (!o->count || c->captured < o->count)) {
-		uint64_t left = o->count ? o->count - c->captured : 0;
-		int n, err;
-
-		clock_gettime(CLOCK_REALTIME, &c->now);
-		errno = 0;
-		n = xh_xsk_set_recv(set, left > UINT_MAX ? UINT_MAX : (unsigned int)left, on_frame, c);
-		err = flush_output(c, pcap_to_stdout);
+		n = capture_pass(set, c, o, frames_left(c, o));
 		if (n < 0)
 			return n;
-		if (err)
-			return err;
+		if (n >= (int)XH_XSK_BATCH || (n > 0 && busy_until))
+			busy_until = mono_ns() + SPIN_NS;
 		if (n > 0)
 			continue;
+		if (busy_until) {
+			/* an empty pass is a few reads of ring indexes: look
+			 * at the clock only every so often */
+			if (++spins % 64 || mono_ns() < busy_until) {
+				cpu_relax();
+				continue;
+			}
+			busy_until = 0;
+		}
 		n = xh_xsk_set_poll(set, POLL_MS);
 		if (n < 0 && n != -EINTR)
 			return n;
 	}
+	/* Stopped by a signal: what the kernel had already queued for us is
+	 * captured too (at most a ring's worth per socket, however fast more
+	 * arrives), so that nothing "received by filter" is left unwritten
+	 * once the traffic has stopped. */
+	for (uint64_t budget = (uint64_t)xh_xsk_set_frames(set) * (uint64_t)xh_xsk_set_count(set);
+	     stop_requested && budget && (!o->count || c->captured < o->count);) {
+		unsigned int max = frames_left(c, o);
+
+		if (!max || max > budget)
+			max = (unsigned int)budget;
+		n = capture_pass(set, c, o, max);
+		if (n <= 0)
+			return n;
+		budget -= (uint64_t)n;
+	}
 	return 0;
 }
 
-/* Frames the program handed to the sockets (XDP_REDIRECT), all CPUs. */
-static uint64_t redirected(struct xdp_capture *skel)
+/* Frames the program gave verdict `key` (XDP_REDIRECT: handed to the
+ * sockets; XDP_PASS: queue without a socket), all CPUs. */
+static uint64_t verdicts(struct xdp_capture *skel, uint32_t key)
 {
 	int ncpus = libbpf_num_possible_cpus();
 	struct xdphook_counter *per_cpu;
-	uint32_t key = XDP_REDIRECT;
 	uint64_t sum = 0;
 
 	if (ncpus <= 0)
@@ -274,18 +351,23 @@ static uint64_t redirected(struct xdp_capture *skel)
 static void print_stats(struct xh_xsk_set *set, struct xdp_capture *skel, const struct capture *c)
 {
 	struct xh_xsk_stats st;
-	uint64_t dropped = 0;
+	uint64_t dropped = 0, passed;
 
 	if (!xh_xsk_set_stats(set, &st))
 		dropped = xh_xsk_stats_dropped(&st);
 	fprintf(stderr, "%" PRIu64 " packets captured\n", c->captured);
-	fprintf(stderr, "%" PRIu64 " packets received by filter\n", redirected(skel));
+	fprintf(stderr, "%" PRIu64 " packets received by filter\n", verdicts(skel, XDP_REDIRECT));
 	fprintf(stderr, "%" PRIu64 " packets dropped by kernel\n", dropped);
+	/* Only queues with a socket are captured; say so if that mattered. */
+	passed = verdicts(skel, XDP_PASS);
+	if (passed)
+		fprintf(stderr, "%" PRIu64 " packets passed to the kernel, not captured (no socket for their queue)\n",
+			passed);
 }
 
 /* Like tcpdump's banner, plus how the frames get to us. */
 static void print_listening(const char *dev, const uint32_t *queues, int nq, const char *xdp_mode,
-			    bool zerocopy)
+			    bool zerocopy, uint32_t frames)
 {
 	char qs[64];
 
@@ -294,8 +376,8 @@ static void print_listening(const char *dev, const uint32_t *queues, int nq, con
 		snprintf(qs, sizeof(qs), "1 queue (%u)", queues[0]);
 	else
 		snprintf(qs, sizeof(qs), "%d queues (%u-%u)", nq, queues[0], queues[nq - 1]);
-	fprintf(stderr, "listening on %s, %s, link-type EN10MB (Ethernet), XDP %s mode, AF_XDP %s mode\n",
-		dev, qs, xdp_mode, zerocopy ? "zero-copy" : "copy");
+	fprintf(stderr, "listening on %s, %s, link-type EN10MB (Ethernet), XDP %s mode, AF_XDP %s mode, "
+		"buffer %u frames per queue\n", dev, qs, xdp_mode, zerocopy ? "zero-copy" : "copy", frames);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -365,7 +447,7 @@ int loader_tcpdump(const struct loader_opts *o)
 
 	warn_mtu(dev);
 	print_listening(dev, queues, nq, attached_mode(ifindex, bpf_program__fd(skel->progs.xdphook_capture)),
-			xh_xsk_set_zerocopy(set));
+			xh_xsk_set_zerocopy(set), xh_xsk_set_frames(set));
 	c.pcap = pcap;
 
 	err = capture_loop(set, &c, o);

@@ -6,7 +6,9 @@
  *   bpf/xdp_nic.bpf.c       NIC ingress, one per NIC, shared by its containers
  *   bpf/xdp_veth.bpf.c      host-side veth xh-..., one per network namespace,
  *                           shared by every container's xh-... there
- *   bpf/xdp_endpoint.bpf.c  xdp0 inside the container
+ *   bpf/xdp_endpoint.bpf.c  xdp0 inside the container, one per container
+ *   bpf/xdp_endpoint_shared.bpf.c  on every xdp0 of the host, tail-calls
+ *                           the container's xdp_endpoint (Linux 6.2+)
  *   bpf/tc_clone.bpf.c      NIC clsact ingress, host mode only
  *
  * Conventions:
@@ -229,7 +231,17 @@ struct xh_veth_port {
  *
  * xsks (XSKMAP, XH_MAX_QUEUES, indexed by RX queue): the keeper inserts the
  * client's socket; until then frames go to the kernel (XDP_PASS).
+ *
+ * xdp_endpoint_shared runs on every container's xdp0 and tail-calls the
+ * container's own xdp_endpoint, which is then attached nowhere. A
+ * container's slot is its netns cookie modulo XH_EP_SLOTS:
+ *   ep_slot   ARRAY[XH_EP_SLOTS] slot -> __u64 netns cookie owning it (0: free)
+ *   ep_progs  PROG_ARRAY[XH_EP_SLOTS] slot -> the container's xdp_endpoint
+ * User space fills ep_progs first and ep_slot last, and clears ep_slot
+ * first. A container whose slot another one holds attaches its program to
+ * xdp0 itself.
  */
+#define XH_EP_SLOTS 4096 /* a power of two */
 
 /* ---- NIC clsact ingress (tc_clone), host mode ------------------------------ *
  *

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Wall time of xdp_hook createRuntime / poststop next to the CNI ptp
 # plugin's ADD / DEL, N runs each, same topology, in throw-away namespaces.
-# Prints "name median_ms" lines (and all samples with -v).
+# The two alternate (hook, ptp, hook, ptp, ...), so load that comes and
+# goes on the machine weighs on both alike. Prints "name median_ms" lines
+# (and every sample, in ms, with -v).
 set -u
 : "${BUILD:?}"
 N=${N:-20}
@@ -33,6 +35,7 @@ new_ctr resident; rpid=$CTR_PID
 echo "{\"id\":\"xht-$XH_TAG-res\",\"status\":\"creating\",\"pid\":$rpid,\"annotations\":{\"io.xdphook.ips\":\"10.77.2.250/32\",\"io.xdphook.nic\":\"nic0\"}}" |
 	in_ns host "$HOOK" createRuntime || fail "resident container"
 at_exit "echo '{\"id\":\"xht-$XH_TAG-res\",\"status\":\"stopped\"}' | in_ns host $HOOK poststop"
+conf='{"cniVersion":"1.0.0","name":"xhbench","type":"ptp","ipMasq":false,"ipam":{"type":"host-local","subnet":"10.78.0.0/16","dataDir":"'$XH_TMP'/ipam"}}'
 for i in $(seq "$N"); do
 	new_ctr "h$i"; pid=$CTR_PID
 	id=xht-$XH_TAG-lat$i
@@ -41,10 +44,7 @@ for i in $(seq "$N"); do
 	ms "$t0" "$t1" >>"$XH_TMP/create"
 	t0=$(date +%s%N); echo "{\"id\":\"$id\",\"status\":\"stopped\"}" | in_ns host "$HOOK" poststop || fail "poststop $i"; t1=$(date +%s%N)
 	ms "$t0" "$t1" >>"$XH_TMP/stop"
-done
 
-conf='{"cniVersion":"1.0.0","name":"xhbench","type":"ptp","ipMasq":false,"ipam":{"type":"host-local","subnet":"10.78.0.0/16","dataDir":"'$XH_TMP'/ipam"}}'
-for i in $(seq "$N"); do
 	ns_new "p$i"
 	env="CNI_CONTAINERID=xhbench$i CNI_NETNS=/run/netns/$(ns "p$i") CNI_IFNAME=eth0 CNI_PATH=$CNI"
 	t0=$(date +%s%N); echo "$conf" | in_ns host env CNI_COMMAND=ADD $env $CNI/ptp >/dev/null || fail "ptp ADD $i"; t1=$(date +%s%N)
@@ -52,6 +52,11 @@ for i in $(seq "$N"); do
 	t0=$(date +%s%N); echo "$conf" | in_ns host env CNI_COMMAND=DEL $env $CNI/ptp >/dev/null || fail "ptp DEL $i"; t1=$(date +%s%N)
 	ms "$t0" "$t1" >>"$XH_TMP/del"
 done
+if [ "${1:-}" = -v ]; then
+	for f in create stop add del; do
+		echo "samples_$f $(awk '{printf "%.1f ", $1/1000}' "$XH_TMP/$f")"
+	done
+fi
 echo "hook_create_ms $(median <"$XH_TMP/create")"
 echo "hook_poststop_ms $(median <"$XH_TMP/stop")"
 echo "cni_ptp_add_ms $(median <"$XH_TMP/add")"

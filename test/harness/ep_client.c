@@ -2,7 +2,8 @@
 /*
  * Test helper: clients of the keeper that misbehave, and small checks.
  *
- *   ep_client garbage|oversize|badlen|withfd|early|twice
+ *   ep_client garbage|oversize|badlen|withfd|early|twice|hugelen|short|empty|
+ *             badversion|badtype|wrongdir|manyfds|fdsdesc|burst|silent
  *       connect to @xdphook/endpoint, take the description (and close the
  *       socket it came with), then send one bad thing:
  *         garbage   random bytes            oversize  a record > the limit
@@ -10,8 +11,22 @@
  *         withfd    a READY carrying an fd of ours
  *         early     READY without binding the socket
  *         twice     a second DESC-typed record (wrong direction)
+ *         hugelen   a READY header claiming 4 GiB of payload
+ *         short     3 bytes: less than a header
+ *         empty     a record of 0 bytes
+ *         badversion, badtype   a header with version 99 / type 77
+ *         wrongdir  an OK record (keeper -> client only)
+ *         manyfds   a READY carrying 250 fds (more than the keeper takes)
+ *         fdsdesc   a DESC-typed record carrying 3 fds
+ *         burst     64 garbage records back to back
+ *         silent    nothing at all (the keeper times the handshake out;
+ *                   waits up to 20 s)
  *       and expect the keeper to close the connection (after an ERROR, or
  *       not). Prints "closed: <error text or EOF>"; exit 0 when closed.
+ *   ep_client flood N
+ *       N connections at once, none reading: the first gets the
+ *       description, every other an ERROR; prints "flood: 1 served, K
+ *       refused (<first refusal text>)", exit 0 when K = N - 1.
  *   ep_client refused
  *       connect and expect an ERROR first: prints "refused: <text>".
  *   ep_client hold
@@ -54,13 +69,14 @@ static int connect_keeper(void)
 	return fd;
 }
 
-/* Wait up to 5 s for the keeper to end the connection; say how. */
-static int expect_close(int fd)
+/* Wait up to rounds / 2 s for the keeper to end the connection; say how. */
+static int expect_close(int fd, int rounds)
 {
 	char *buf = malloc(XDP_ENDPOINT_MSG_MAX), text[XDP_ENDPOINT_ERROR_MAX] = "EOF";
 	struct pollfd p = { .fd = fd, .events = POLLIN };
+	bool reset = false;
 
-	for (int i = 0; i < 10 && buf; i++) {
+	for (int i = 0; i < rounds && buf; i++) {
 		const void *payload;
 		size_t len;
 		uint16_t type;
@@ -69,7 +85,15 @@ static int expect_close(int fd)
 		if (poll(&p, 1, 500) <= 0)
 			continue;
 		err = xh_ep_recv(fd, buf, &type, &payload, &len, NULL, MSG_DONTWAIT);
-		if (err == -EPIPE || err == -ECONNRESET) {
+		/* Closed with records of ours unread, the keeper's socket
+		 * resets ours: the reset is reported before what is still
+		 * queued (its ERROR). Read on to the end. */
+		if (err == -ECONNRESET && !reset) {
+			reset = true;
+			i--;
+			continue;
+		}
+		if (err == -EPIPE || err == -ECONNRESET || (reset && err == -EAGAIN)) {
 			printf("closed: %s\n", text);
 			free(buf);
 			return 0;
@@ -101,9 +125,10 @@ static int misbehave(const char *how)
 	struct xdp_endpoint_msg_hdr h = { XDP_ENDPOINT_MAGIC, XDP_ENDPOINT_VERSION, 0, 0 };
 	union {
 		struct cmsghdr c;
-		char space[CMSG_SPACE(sizeof(int))];
+		char space[CMSG_SPACE(250 * sizeof(int))];
 	} ctl;
 	static char big[XDP_ENDPOINT_MSG_MAX + 512];
+	int fds[250], nfds = 0, rounds = 10;
 	struct iovec iov = { .iov_base = &h, .iov_len = sizeof(h) };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 	int fd = connect_keeper(), xsk = -1, err;
@@ -131,7 +156,7 @@ static int misbehave(const char *how)
 		h.type = XDP_ENDPOINT_MSG_READY;
 		memset(&ctl, 0, sizeof(ctl));
 		m.msg_control = ctl.space;
-		m.msg_controllen = sizeof(ctl.space);
+		m.msg_controllen = CMSG_SPACE(sizeof(int));
 		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
@@ -141,13 +166,94 @@ static int misbehave(const char *how)
 		h.type = XDP_ENDPOINT_MSG_READY;
 	} else if (!strcmp(how, "twice")) {
 		h.type = XDP_ENDPOINT_MSG_DESC;
+	} else if (!strcmp(how, "hugelen")) {
+		h.type = XDP_ENDPOINT_MSG_READY;
+		h.len = UINT32_MAX;
+	} else if (!strcmp(how, "short")) {
+		iov.iov_len = 3;
+	} else if (!strcmp(how, "empty")) {
+		iov.iov_len = 0;
+	} else if (!strcmp(how, "badversion")) {
+		h.type = XDP_ENDPOINT_MSG_READY;
+		h.version = 99;
+	} else if (!strcmp(how, "badtype")) {
+		h.type = 77;
+	} else if (!strcmp(how, "wrongdir")) {
+		h.type = XDP_ENDPOINT_MSG_OK;
+	} else if (!strcmp(how, "manyfds") || !strcmp(how, "fdsdesc")) {
+		h.type = how[0] == 'm' ? XDP_ENDPOINT_MSG_READY : XDP_ENDPOINT_MSG_DESC;
+		nfds = how[0] == 'm' ? 250 : 3;
+		for (int i = 0; i < nfds; i++)
+			if ((fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+				return fail("open /dev/null", -errno);
+		memset(&ctl, 0, sizeof(ctl));
+		m.msg_control = ctl.space;
+		m.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+	} else if (!strcmp(how, "burst")) {
+		/* Back to back, without waiting for the keeper: all queued
+		 * before it reads the first (SEQPACKET keeps them apart). */
+		for (int i = 0; i < 64; i++) {
+			if (getrandom(big, 100 + i, 0) != 100 + i)
+				return fail("getrandom", -errno);
+			if (send(fd, big, 100 + i, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+				break; /* the keeper closed it already, or the queue is full */
+		}
+		return expect_close(fd, rounds);
+	} else if (!strcmp(how, "silent")) {
+		return expect_close(fd, 2 * (XDP_ENDPOINT_HANDSHAKE_MS / 1000) + 20);
 	} else {
 		fprintf(stderr, "ep_client: unknown misbehaviour %s\n", how);
 		return 2;
 	}
 	if (sendmsg(fd, &m, MSG_NOSIGNAL) < 0)
 		return fail("send", -errno);
-	return expect_close(fd);
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	return expect_close(fd, rounds);
+}
+
+/* n connections before reading any: one served, n - 1 refused. */
+static int flood(int n)
+{
+	char *buf = malloc(XDP_ENDPOINT_MSG_MAX), first[XDP_ENDPOINT_ERROR_MAX] = "";
+	int fds[256], served = 0, refused = 0, other = 0;
+
+	if (!buf || n < 2 || n > 256)
+		return fail("flood", -EINVAL);
+	for (int i = 0; i < n; i++)
+		if ((fds[i] = connect_keeper()) < 0)
+			return fail("connect", fds[i]);
+	for (int i = 0; i < n; i++) {
+		struct pollfd p = { .fd = fds[i], .events = POLLIN };
+		const void *payload;
+		size_t len;
+		uint16_t type = 0;
+		int xsk = -1, code, err = -ETIMEDOUT;
+		char text[XDP_ENDPOINT_ERROR_MAX];
+
+		if (poll(&p, 1, 5000) == 1)
+			err = xh_ep_recv(fds[i], buf, &type, &payload, &len, &xsk, MSG_DONTWAIT);
+		if (!err && type == XDP_ENDPOINT_MSG_DESC && xsk >= 0) {
+			served++;
+			close(xsk);
+		} else if (!err && type == XDP_ENDPOINT_MSG_ERROR &&
+			   !xh_ep_error_decode(payload, len, &code, text, sizeof(text))) {
+			if (!refused++)
+				snprintf(first, sizeof(first), "%s", text);
+		} else {
+			other++;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	free(buf);
+	printf("flood: %d served, %d refused (%s), %d other\n", served, refused, first, other);
+	return served == 1 && refused == n - 1 ? 0 : 1;
 }
 
 static int refused(void)
@@ -289,9 +395,12 @@ int main(int argc, char **argv)
 		return env();
 	if (argc == 5 && !strcmp(argv[1], "udp"))
 		return udp(argv[2], argv[3], argv[4]);
+	if (argc == 3 && !strcmp(argv[1], "flood"))
+		return flood(atoi(argv[2]));
 	if (argc == 2)
 		return misbehave(argv[1]);
-	fprintf(stderr, "usage: ep_client garbage|oversize|badlen|withfd|early|twice|refused|hold|env"
-			"|udp ADDR PORT TEXT\n");
+	fprintf(stderr, "usage: ep_client garbage|oversize|badlen|withfd|early|twice|hugelen|short|"
+			"empty|badversion|badtype|wrongdir|manyfds|fdsdesc|burst|silent|refused|hold|env"
+			"|udp ADDR PORT TEXT|flood N\n");
 	return 2;
 }

@@ -85,9 +85,21 @@ veth2=$(in_ns host "$HOOK" list -json | jq -r --arg id "$C2" '.[] | select(.id =
 vp1=$(in_ns host ip -j link show "$veth" | jq '.[0].xdp.prog.id')
 vp2=$(in_ns host ip -j link show "$veth2" | jq '.[0].xdp.prog.id')
 [ "$vp1" = "$vp2" ] || fail "the pods' veths run different programs ($vp1, $vp2): xdp_veth is not shared"
-shared=$(in_ns host "$LOADER" -status -json | jq -c '[.[] | select(.this_netns and .state == "shared")]')
+shared=$(in_ns host "$LOADER" -status -json | jq -c '[.[] | select(.this_netns and .state == "shared" and .program == "veth")]')
 [ "$(jq length <<<"$shared")" = 1 ] && [ "$(jq '.[0].prog_id' <<<"$shared")" = "$vp1" ] ||
 	fail "status does not show the one shared veth program $vp1: $shared"
+# One xdp_endpoint_shared on every xdp0 (Linux 6.2+), tail-calling each
+# container's own program, found by the container's netns cookie.
+ep1=$(c1 ip -j link show xdp0 | jq '.[0].xdp.prog.id') ep2=$(c2 ip -j link show xdp0 | jq '.[0].xdp.prog.id')
+eshared=$(in_ns host "$LOADER" -status -json | jq -c '[.[] | select(.this_netns and .state == "shared" and .program == "endpoint")]')
+ep_slots() { bpftool -j map dump pinned "$(jq -r '.[0].pin_dir' <<<"$eshared")/ep_slot" | jq '[.[] | select(.formatted.value != 0)] | length'; }
+if [ "$(jq length <<<"$eshared")" = 1 ]; then
+	[ "$ep1" = "$ep2" ] && [ "$(jq '.[0].prog_id' <<<"$eshared")" = "$ep1" ] ||
+		fail "the xdp0s run $ep1 and $ep2, status shows the shared endpoint program $eshared"
+	[ "$(ep_slots)" = 2 ] || fail "shared endpoint ep_slot holds $(ep_slots) entries, want 2"
+else
+	[ "$ep1" != "$ep2" ] || fail "the xdp0s share program $ep1, but status shows no shared endpoint program"
+fi
 fp() { in_ns host "$HOOK" list -json | jq --arg id "$1" '.[] | select(.id == $id) | .programs.veth.redirect.packets'; }
 f1=$(fp "$C1") f2=$(fp "$C2")
 c2 ping -c 4 -i 0.2 -W 1 -q 10.77.0.2 >/dev/null || fail "pod 2 cannot ping world"
@@ -132,6 +144,8 @@ for m in src_ips fastpath; do
 done
 in_ns host ip -j link show nic0 | jq -e '.[0].xdp.prog.name == "xdphook_nic"' >/dev/null || fail "NIC program left with a container still on it"
 [ "$(in_ns host ip -j link show "$veth" | jq '.[0].xdp.prog.id')" = "$vp1" ] || fail "pod 1 lost the shared veth program when pod 2 went"
+[ "$(c1 ip -j link show xdp0 | jq '.[0].xdp.prog.id')" = "$ep1" ] || fail "pod 1's xdp0 lost its program when pod 2 went"
+[ "$(jq length <<<"$eshared")" = 0 ] || [ "$(ep_slots)" = 1 ] || fail "after pod 2 went, shared endpoint ep_slot holds $(ep_slots) entries"
 c1 ping -c 2 -i 0.2 -W 1 -q 10.77.0.2 >/dev/null || fail "pod 1 lost traffic when pod 2 went"
 runc_ delete -f "$C1" || fail "delete c1"
 # Gone (a zombie at most: reaping it is its new parent's business).

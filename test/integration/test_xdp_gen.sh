@@ -51,24 +51,26 @@ st=$(in_ns mid "$LOADER" -status -json | jq -c --arg d "$M0" '.[] | select(.this
 [ "$(jq .drop.bytes <<<"$st")" = $((N * 64)) ] || fail "peer counted $(jq .drop.bytes <<<"$st") bytes, want $((N * 64))"
 in_ns mid "$LOADER" -detach -device "$M0" >/dev/null || fail "detach drop"
 
-# capture ARGS...: frames through mid, captured at sink; prints tcpdump
-# -e -vv lines. tcpdump reads TPACKET_V3 blocks, a partly filled one only
-# after its 1 s timeout: give it that before stopping it.
+# capture COUNT ARGS...: COUNT frames through mid, captured at sink; prints
+# tcpdump -e -vv lines. tcpdump hands over every frame at once
+# (--immediate-mode) and exits after COUNT (-c): no waiting on buffer
+# timeouts; a frame that never comes ends it at the timeout, and the count
+# check below says so. The ring (-B, slots of -s bytes) holds every frame
+# of a run, so a reader starved of CPU on a loaded machine loses none.
 capture() {
-	local pcap="$XH_TMP/sink.pcap" p
-	nsenter --net="/run/netns/$(ns sink)" tcpdump -i "$S" -n -w "$pcap" "udp and (dst port 7 or dst portrange 1000-1009)" \
-		2>"$XH_TMP/tcpdump.err" & p=$!
+	local pcap="$XH_TMP/sink.pcap" n=$1 p; shift
+	nsenter --net="/run/netns/$(ns sink)" timeout 60 tcpdump -i "$S" -n --immediate-mode -s 1600 -B 65536 -c "$n" \
+		-w "$pcap" "udp and (dst port 7 or dst portrange 1000-1009)" 2>"$XH_TMP/tcpdump.err" & p=$!
 	at_exit "kill $p 2>/dev/null"
-	for _ in $(seq 50); do grep -q listening "$XH_TMP/tcpdump.err" && break; sleep 0.1; done
-	gen "$@" >/dev/null || fail "xdp_gen $*"
-	sleep 1.2
-	kill -INT $p; wait $p
+	wait_line "$XH_TMP/tcpdump.err" listening $p || fail "tcpdump did not start: $(cat "$XH_TMP/tcpdump.err")"
+	gen -n "$n" "$@" >/dev/null || fail "xdp_gen $*"
+	wait $p
 	tcpdump -r "$pcap" -n -e -vv 2>/dev/null
 }
 
 # 2. IPv4 through the hop: every frame forwarded (so its MACs, TTL and
 # checksum were right when mid saw it), with the ports in sequence.
-capture -S 10.78.0.2 -D 10.78.1.2 -n $N -r 200000 -p 1000-1009 -P 2000-2099 >"$XH_TMP/v4"
+capture $N -S 10.78.0.2 -D 10.78.1.2 -r 50000 -p 1000-1009 -P 2000-2099 >"$XH_TMP/v4"
 got=$(grep -c "> 10.78.1.2" "$XH_TMP/v4")
 [ "$got" = $N ] || fail "sink captured $got IPv4 frames, want $N"
 [ "$(grep -c "udp sum ok" "$XH_TMP/v4")" = $N ] || fail "bad UDP checksums: $(grep -m3 -v 'udp sum ok' "$XH_TMP/v4")"
@@ -82,7 +84,7 @@ grep -o '10\.78\.0\.2\.[0-9]* > 10\.78\.1\.2\.[0-9]*' "$XH_TMP/v4" | tail -100 |
 
 # 3. IPv6 IMIX through the hop: 64/576/1500-byte frames 7:4:1, all valid.
 M=3000
-capture -S fd78::2 -D fd78:1::2 -n $M -r 100000 -s imix -p 7 >"$XH_TMP/v6"
+capture $M -S fd78::2 -D fd78:1::2 -r 30000 -s imix -p 7 >"$XH_TMP/v6"
 [ "$(grep -c "> fd78:1::2" "$XH_TMP/v6")" = $M ] || fail "sink captured $(grep -c "> fd78:1::2" "$XH_TMP/v6") IPv6 frames, want $M"
 [ "$(grep -c "udp sum ok" "$XH_TMP/v6")" = $M ] || fail "bad UDP checksums: $(grep -m3 -v 'udp sum ok' "$XH_TMP/v6")"
 [ "$(grep -c "hlim 63," "$XH_TMP/v6")" = $M ] || fail "hop limit not 63 after one hop: $(grep -m3 -v 'hlim 63,' "$XH_TMP/v6")"

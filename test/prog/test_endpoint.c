@@ -17,6 +17,13 @@
 #include <xdphook/policy.h>
 
 #include "xdp_endpoint.skel.h"
+#include "xdp_endpoint_shared.skel.h"
+
+#include <sys/socket.h>
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
 
 #define LOOPBACK_IFINDEX 1
 
@@ -68,11 +75,111 @@ static void test_endpoint_map_sockets_only(void **state)
 	xdp_endpoint__destroy(skel);
 }
 
+static uint64_t netns_cookie_here(void)
+{
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	socklen_t len = sizeof(uint64_t);
+	uint64_t cookie = 0;
+
+	assert_true(fd >= 0);
+	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len), 0);
+	close(fd);
+	return cookie;
+}
+
+/* Every catalog frame (whole) through prog, expecting XDP_PASS; counted in t. */
+static void pass_all(int prog, const struct xdp_md *ctx, struct tally *t)
+{
+	struct frame f;
+
+	for (size_t i = 0; i < catalog_len; i++) {
+		catalog_build(&catalog[i], &f);
+		xdp_check(prog, &f, ctx, XDP_PASS, NULL, t, catalog[i].name);
+	}
+}
+
+/* bpf/xdp_endpoint_shared.bpf.c: a frame from a netns that owns its slot
+ * (cookie modulo XH_EP_SLOTS) runs that container's own program (tail
+ * call: its counters, its XSKMAP); from any other netns, when the slot is
+ * another cookie's (same slot), or once the slot is freed or its program
+ * gone, it goes to the kernel, counted in the shared program's own
+ * xdphook_stats. */
+static void test_endpoint_shared(void **state)
+{
+	struct xdp_md lo_q0 = { .ingress_ifindex = LOOPBACK_IFINDEX, .rx_queue_index = 0 };
+	struct tally shared_t = { 0 }, own_t = { 0 }, other_t = { 0 };
+	struct xdp_endpoint_shared *sh;
+	struct xdp_endpoint *own, *other;
+	uint64_t here, elsewhere, same_slot, none = 0;
+	uint32_t slot, other_slot;
+	int fd, own_fd, other_fd;
+
+	(void)state;
+	skip_unless_root();
+	sh = xdp_endpoint_shared__open_and_load();
+	if (!sh)
+		skip(); /* before Linux 6.2: the hook attaches each container's program itself */
+	own = xdp_endpoint__open_and_load();
+	other = xdp_endpoint__open_and_load();
+	assert_non_null(own);
+	assert_non_null(other);
+	fd = bpf_program__fd(sh->progs.xdphook_endpt);
+	own_fd = bpf_program__fd(own->progs.xdphook_endpt);
+	other_fd = bpf_program__fd(other->progs.xdphook_endpt);
+	here = netns_cookie_here();
+	elsewhere = here + 1;             /* cookies are never reused: nobody's */
+	same_slot = here + XH_EP_SLOTS;   /* nobody's either, but our slot */
+	slot = (uint32_t)(here % XH_EP_SLOTS);
+	other_slot = (uint32_t)(elsewhere % XH_EP_SLOTS);
+
+	/* No slot for this netns: the kernel. */
+	pass_all(fd, NULL, &shared_t);
+	/* Another container's slot changes nothing for us. */
+	assert_int_equal(bpf_map__update_elem(sh->maps.ep_progs, &other_slot, sizeof(other_slot), &other_fd,
+					      sizeof(other_fd), BPF_ANY), 0);
+	assert_int_equal(bpf_map__update_elem(sh->maps.ep_slot, &other_slot, sizeof(other_slot), &elsewhere,
+					      sizeof(elsewhere), BPF_ANY), 0);
+	pass_all(fd, &lo_q0, &shared_t);
+	/* Nor does our slot held by another cookie. */
+	assert_int_equal(bpf_map__update_elem(sh->maps.ep_progs, &slot, sizeof(slot), &other_fd, sizeof(other_fd),
+					      BPF_ANY), 0);
+	assert_int_equal(bpf_map__update_elem(sh->maps.ep_slot, &slot, sizeof(slot), &same_slot,
+					      sizeof(same_slot), BPF_ANY), 0);
+	pass_all(fd, NULL, &shared_t);
+
+	/* Ours: our program runs (empty XSKMAP: XDP_PASS) and counts. */
+	assert_int_equal(bpf_map__update_elem(sh->maps.ep_progs, &slot, sizeof(slot), &own_fd, sizeof(own_fd),
+					      BPF_ANY), 0);
+	assert_int_equal(bpf_map__update_elem(sh->maps.ep_slot, &slot, sizeof(slot), &here, sizeof(here),
+					      BPF_ANY), 0);
+	pass_all(fd, NULL, &own_t);
+	pass_all(fd, &lo_q0, &own_t);
+
+	/* A slot whose program is gone: the kernel again. */
+	assert_int_equal(bpf_map__delete_elem(sh->maps.ep_progs, &slot, sizeof(slot), 0), 0);
+	pass_all(fd, NULL, &shared_t);
+	/* Slot freed (teardown clears ep_slot first). */
+	assert_int_equal(bpf_map__update_elem(sh->maps.ep_progs, &slot, sizeof(slot), &own_fd, sizeof(own_fd),
+					      BPF_ANY), 0);
+	assert_int_equal(bpf_map__update_elem(sh->maps.ep_slot, &slot, sizeof(slot), &none, sizeof(none),
+					      BPF_ANY), 0);
+	pass_all(fd, NULL, &shared_t);
+
+	tally_expect(sh->maps.xdphook_stats, &shared_t);
+	tally_expect(own->maps.xdphook_stats, &own_t);
+	tally_expect(other->maps.xdphook_stats, &other_t);
+	assert_true(own_t.by_verdict[XDP_PASS].packets == 2 * catalog_len);
+	xdp_endpoint__destroy(other);
+	xdp_endpoint__destroy(own);
+	xdp_endpoint_shared__destroy(sh);
+}
+
 int endpoint_tests(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_endpoint_empty),
 		cmocka_unit_test(test_endpoint_map_sockets_only),
+		cmocka_unit_test(test_endpoint_shared),
 	};
 
 	return cmocka_run_group_tests_name("endpoint", tests, NULL, NULL);

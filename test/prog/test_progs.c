@@ -221,6 +221,8 @@ int frames_tests(void)
 	return cmocka_run_group_tests_name("frames", tests, NULL, NULL);
 }
 
+int malformed_tests(void); /* test_malformed.c */
+
 int main(void)
 {
 	int failed = 0;
@@ -231,5 +233,6 @@ int main(void)
 	failed += nic_tests();
 	failed += veth_tests();
 	failed += endpoint_tests();
+	failed += malformed_tests();
 	return failed ? 1 : 0;
 }

@@ -1,0 +1,249 @@
+#!/bin/bash
+# The data-path figures of make bench alone, for profiling and tuning
+# (test/bench/run.sh measures them the same way, in the same topology):
+#
+#   BUILD=$PWD/build test/bench/datapath.sh [FIGURE...]
+#
+# FIGURE (default: direct rx tx txceil txceil_pass; repeat them to
+# interleave A/B comparisons in one run, the machine is noisy):
+#   direct           afxdp_direct: ep_count's own socket on nic0
+#   rx               path_rx, xdp0's NAPI in softirq (as the hook leaves it)
+#   rx_threaded      path_rx with xdp0's NAPI in a kernel thread; the
+#                    consumer runs with RX_THREADED_ARGS (e.g. -w)
+#   tx               path_tx, xh-...'s NAPI in softirq (as the hook leaves it)
+#   tx_threaded      path_tx with xh-...'s NAPI in a kernel thread
+#   txceil           the ceiling of path_tx: ep_blast -i, copy-mode AF_XDP
+#                    transmit straight on a veth into a peer running XDP_DROP
+#   txceil_threaded  the same, the peer's NAPI in a kernel thread
+#   txceil_pass      the same into a peer without XDP (counted by ep_blast)
+# Knobs (environment):
+#   TRIALS=N         one-second intervals per figure (median printed)
+#   PERF=DIR         perf record -a each figure's steady state into DIR
+#                    (PERF_G=-g for call graphs)
+#   BPF_STATS=1      run_time_ns/run_cnt of the XDP programs per figure
+#                    (system-wide: other users' programs show up too)
+#   NAPI_CPU, NAPI_NICE, NAPI_FIFO: pin, renice, SCHED_FIFO the NAPI
+#                    threads of the *_threaded figures
+#   NAPI_THREADED="xdp0 xh": threaded from the start, for rx/tx
+#   RX_BUSY_POLL=1   ep_count -b with napi defer/gro_flush on xdp0
+#   EP_COUNT_ARGS, EP_BLAST_ARGS: more options for the consumer / sender
+# Each figure also prints where each CPU's time went (from /proc/stat).
+set -u
+: "${BUILD:?BUILD must point at the build directory}"
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../integration/lib.sh"
+. "$HERE/../integration/container.sh"
+
+TRIALS=${TRIALS:-5}
+GEN_CPU=${GEN_CPU:-0}
+RX_CPU=${RX_CPU:-1}
+OUT="$BUILD/bench"
+GEN="$BUILD/xdp_gen"
+PORTS="-P 10000-10999"
+NICE="nice -n -20"
+FIGS=${*:-direct rx tx txceil txceil_pass}
+PERF=${PERF:-}
+BPF_STATS=${BPF_STATS:-}
+NAPI_THREADED=${NAPI_THREADED:-}
+RX_BUSY_POLL=${RX_BUSY_POLL:-}
+EP_COUNT_ARGS=${EP_COUNT_ARGS:-}
+EP_BLAST_ARGS=${EP_BLAST_ARGS:-}
+
+[ "$(id -u)" = 0 ] || fail "needs root"
+if [ -w /proc/self/autogroup ]; then
+	old_nice=$(awk '{print $3}' /proc/self/autogroup)
+	echo -20 >/proc/self/autogroup && at_exit "echo $old_nice >/proc/self/autogroup"
+fi
+log() { echo "datapath: $*" >&2; }
+median() { sort -g | awk '{a[NR]=$1} END {if (!NR) print 0; else print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}'; }
+rates() {
+	grep -E '^[0-9]+ [0-9]+' "$1" | awk -v n="$TRIALS" '
+		NR > 2 && k < n { printf "%.4f\n", ($2 - f) / (($1 - t) / 1e3); k++ }
+		{ t = $1; f = $2 }'
+}
+wait_for() {
+	for _ in $(seq "${3:-100}"); do grep -Eq "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+	fail "timed out waiting for /$2/ in $1: $(tail -3 "$1" 2>/dev/null)"
+}
+gen() { in_ns world $NICE "$GEN" -i w0 -m "$NIC_MAC" -S 10.77.0.2 -c "$GEN_CPU" $PORTS "$@"; }
+xdp_counter() {
+	in_ns "$1" "$LOADER" -status -json |
+		jq --arg d "$2" --arg v "$3" '[.[] | select(.this_netns and .device == $d) | .counters[$v].packets] | add // 0'
+}
+sample_counter() {
+	local i
+	: >"$4"
+	for i in $(seq 0 $((TRIALS + 1))); do
+		echo "$(date +%s%N) $(xdp_counter "$1" "$2" "$3")" >>"$4"
+		[ "$i" -le "$TRIALS" ] && sleep 1
+	done
+}
+run_consumer() {
+	local name=$1 netns=$2; shift 2
+	nsenter --net="$netns" $NICE taskset -c "$RX_CPU" "$@" >"$XH_TMP/$name" 2>&1 &
+	eval "PID_$name=$!"
+	at_exit "kill $! 2>/dev/null"
+	wait_for "$XH_TMP/$name" '^ready'
+}
+stop() { local p; p=$(eval echo "\$PID_$1"); kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; }
+
+# observe NAME: while the steady state runs (started ~1 s ago): perf and BPF
+# run-time figures of it, if asked for.
+observe() {
+	local name=$1
+	# Where each CPU's time went over a second: user sys softirq idle steal (%).
+	grep -E '^cpu[0-9]' /proc/stat >"$XH_TMP/$name.st0"; sleep 1
+	grep -E '^cpu[0-9]' /proc/stat >"$XH_TMP/$name.st1"
+	paste "$XH_TMP/$name.st0" "$XH_TMP/$name.st1" | awk -v n="$name" '{
+		t = 0; for (i = 2; i <= 11; i++) { d[i] = $(i + 11) - $i; t += d[i] }
+		printf "  cpu %s: %s user %d sys %d softirq %d idle %d steal %d\n", n, $1,
+			100*(d[2]+d[3])/t, 100*d[4]/t, 100*d[8]/t, 100*(d[5]+d[6])/t, 100*d[9]/t }' >&2
+	if [ -n "$PERF" ]; then
+		mkdir -p "$PERF"
+		perf record -q -a ${PERF_G:-} -o "$PERF/$name.data" -- sleep 2 >/dev/null 2>&1
+	fi
+	if [ -n "$BPF_STATS" ]; then
+		bpftool -j prog show | jq -r '.[] | select(.type == "xdp" and .run_cnt > 0) |
+			"\(.id) \(.name) \(.run_cnt) \(.run_time_ns)"' >"$XH_TMP/$name.bs0"
+		sleep 1
+		bpftool -j prog show | jq -r '.[] | select(.type == "xdp" and .run_cnt > 0) |
+			"\(.id) \(.name) \(.run_cnt) \(.run_time_ns)"' >"$XH_TMP/$name.bs1"
+		awk 'NR == FNR { c[$1] = $3; r[$1] = $4; next } ($1 in c) { print $1, $2, c[$1], r[$1], $1, $2, $3, $4 }' \
+			"$XH_TMP/$name.bs0" "$XH_TMP/$name.bs1" |
+			awk -v n="$name" '$7 > $3 { printf "  bpf %s: %s %.2f Mruns/s %.1f ns/run\n", n, $2, ($7-$3)/1e6, ($8-$4)/($7-$3) }' >&2
+	fi
+}
+report() {
+	local name=$1
+	rates "$XH_TMP/$name" >"$XH_TMP/$name.rates"
+	grep -Ev '^(ready|[0-9]+ [0-9]+)' "$XH_TMP/$name" >&2
+	echo "$name $(median <"$XH_TMP/$name.rates") [$(paste -sd' ' "$XH_TMP/$name.rates")]"
+}
+# steady NAME [GEN ARGS...]
+steady() {
+	local name=$1 g; shift
+	gen -q -d $((TRIALS + 2)) "$@" & g=$!
+	sleep 1
+	observe "$name"
+	wait $g || fail "$name: xdp_gen failed"
+	stop "$name"
+	report "$name"
+}
+# counted NAME NS DEV: a sender already running, XDP_DROP on DEV counting.
+counted() {
+	local name=$1
+	sleep 0.5
+	local o
+	observe "$name" & o=$!
+	sample_counter "$2" "$3" drop "$XH_TMP/$name"
+	wait $o
+	report "$name"
+}
+
+# tune_napi FILE: pin/renice the NAPI threads whose pids are in FILE
+# (NAPI_CPU, NAPI_NICE, NAPI_FIFO).
+tune_napi() {
+	local p
+	for p in $(cat "$1"); do
+		[ -n "${NAPI_CPU:-}" ] && taskset -pc "$NAPI_CPU" "$p" >/dev/null
+		[ -n "${NAPI_NICE:-}" ] && renice -n "$NAPI_NICE" -p "$p" >/dev/null
+		[ -n "${NAPI_FIFO:-}" ] && chrt -f -p "$NAPI_FIFO" "$p"
+		log "NAPI thread $p ($(cat /proc/$p/comm)): CPU ${NAPI_CPU:-any} nice ${NAPI_NICE:-0} fifo ${NAPI_FIFO:-no}"
+	done
+}
+[ -n "$BPF_STATS" ] && { old_stats=$(sysctl -n kernel.bpf_stats_enabled); sysctl -qw kernel.bpf_stats_enabled=1
+	at_exit "sysctl -qw kernel.bpf_stats_enabled=$old_stats"; }
+
+topo_new
+NIC_MAC=$(ip -n "$(ns host)" -j link show nic0 | jq -r '.[0].address')
+busy=
+[ -n "$RX_BUSY_POLL" ] && busy=-b
+
+for f in $FIGS; do
+	case $f in
+	direct)
+		run_consumer afxdp_direct "/run/netns/$(ns host)" "$OUT/ep_count" -i nic0 $busy $EP_COUNT_ARGS
+		steady afxdp_direct -D 10.77.0.1 -p 9 ;;
+	rx|rx_threaded|tx|tx_threaded)
+		if [ -z "${CTR_NET:-}" ]; then
+			C=xht-$XH_TAG-bench
+			b=$(bundle_new bench '{"io.xdphook.ips":"10.77.1.5/32","io.xdphook.nic":"nic0"}')
+			ctr_create runc "$C" "$b" || fail "runc create with the hook: $(cat "$XH_TMP/$C.err")"
+			CTR_NET=/proc/$(ctr_pid runc "$C")/ns/net
+			XH_DEV=$(in_ns host ip -j link show | jq -r '.[] | select(.ifname | startswith("xh-")) | .ifname' | head -1)
+			for d in $NAPI_THREADED; do
+				case $d in
+				xdp0) "$OUT/napi_set" "$CTR_NET" xdp0 threaded=1 >"$XH_TMP/napi.pids" || fail "threaded xdp0" ;;
+				xh) "$OUT/napi_set" "/run/netns/$(ns host)" "$XH_DEV" threaded=1 >"$XH_TMP/napi.pids" || fail "threaded $XH_DEV" ;;
+				esac
+				tune_napi "$XH_TMP/napi.pids"
+			done
+			if [ -n "$RX_BUSY_POLL" ]; then
+				"$OUT/napi_set" "$CTR_NET" xdp0 defer="${DEFER:-2}" gro_flush="${GRO_FLUSH:-200000}" ||
+					fail "busy-poll settings on xdp0"
+			fi
+		fi
+		# tx_threaded: xh-...'s NAPI in a kernel thread (what the hook should
+		# do, lib/netlink.c xh_napi_set), tx: in softirq, as the hook leaves it.
+		case $f in
+		rx) "$OUT/napi_set" "$CTR_NET" xdp0 threaded=0 >/dev/null || fail "xdp0 softirq" ;;
+		rx_threaded) "$OUT/napi_set" "$CTR_NET" xdp0 threaded=1 >"$XH_TMP/napi.pids" || fail "xdp0 threaded"
+			tune_napi "$XH_TMP/napi.pids" ;;
+		tx) "$OUT/napi_set" "/run/netns/$(ns host)" "$XH_DEV" threaded=0 >/dev/null || fail "xh- softirq" ;;
+		tx_threaded) "$OUT/napi_set" "/run/netns/$(ns host)" "$XH_DEV" threaded=1 >"$XH_TMP/napi.pids" ||
+			fail "xh- threaded"
+			tune_napi "$XH_TMP/napi.pids" ;;
+		esac
+		if [ $f = rx ]; then
+			run_consumer path_rx "$CTR_NET" "$OUT/ep_count" $busy $EP_COUNT_ARGS
+			steady path_rx -D 10.77.1.5 -p 9
+		elif [ $f = rx_threaded ]; then
+			# The consumer shares its CPU with the NAPI thread: RX_THREADED_ARGS
+			# (e.g. -w: sleep while the ring is empty).
+			run_consumer path_rx_threaded "$CTR_NET" "$OUT/ep_count" ${RX_THREADED_ARGS:-}
+			steady path_rx_threaded -D 10.77.1.5 -p 9
+		else
+			in_ns world "$LOADER" -program drop -device w0 >/dev/null || fail "attach drop to w0"
+			nsenter --net="$CTR_NET" $NICE taskset -c "$GEN_CPU" "$OUT/ep_blast" -D 10.77.0.2 -p 9 \
+				$EP_BLAST_ARGS >"$XH_TMP/blast" 2>&1 & bl=$!
+			at_exit "kill $bl 2>/dev/null"
+			wait_for "$XH_TMP/blast" '^ready'
+			counted path_$f world w0
+			kill $bl; wait $bl 2>/dev/null
+			in_ns world "$LOADER" -detach -device w0 >/dev/null
+		fi ;;
+	txceil|txceil_threaded|txceil_pass)
+		# ep_blast -i: its own socket, copy mode, straight on a veth.
+		ns_new ta; ns_new tb
+		veth_new ta0 ta tb0 tb
+		in_ns tb ethtool -K tb0 gro on >/dev/null
+		if [ $f != txceil_pass ]; then
+			in_ns tb "$LOADER" -program drop -device tb0 >/dev/null || fail "attach drop to tb0"
+			# txceil_threaded: tb0's NAPI in a thread of its own, as
+			# tx_threaded does for xh-... in path_tx.
+			if [ $f = txceil_threaded ]; then
+				"$OUT/napi_set" "/run/netns/$(ns tb)" tb0 threaded=1 >"$XH_TMP/napi.pids" || fail "tb0 threaded"
+				tune_napi "$XH_TMP/napi.pids"
+			fi
+			nsenter --net="/run/netns/$(ns ta)" $NICE taskset -c "$GEN_CPU" "$OUT/ep_blast" -i ta0 \
+				-D 10.77.0.2 -p 9 $EP_BLAST_ARGS >"$XH_TMP/blast" 2>&1 & bl=$!
+			at_exit "kill $bl 2>/dev/null"
+			wait_for "$XH_TMP/blast" '^ready'
+			counted $f tb tb0
+		else
+			nsenter --net="/run/netns/$(ns ta)" $NICE taskset -c "$GEN_CPU" "$OUT/ep_blast" -i ta0 \
+				-D 10.77.0.2 -p 9 $EP_BLAST_ARGS >"$XH_TMP/$f" 2>&1 & bl=$!
+			at_exit "kill $bl 2>/dev/null"
+			wait_for "$XH_TMP/$f" '^ready'
+			sleep $((TRIALS + 2))
+			observe $f
+			kill $bl; wait $bl 2>/dev/null
+			report $f
+		fi
+		kill $bl 2>/dev/null; wait $bl 2>/dev/null
+		# Pins outlive a deleted netns: detach first.
+		[ $f = txceil_pass ] || in_ns tb "$LOADER" -detach -device tb0 >/dev/null
+		ip netns del "$(ns ta)"; ip netns del "$(ns tb)" ;;
+	*) fail "unknown figure $f" ;;
+	esac
+done
