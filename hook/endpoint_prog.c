@@ -14,6 +14,7 @@
  * shared maps or the pins runs under the global lock.
  */
 #include "endpoint_prog.h"
+#include "shared_prog.h"
 #include "attach.h"
 #include "util.h"
 
@@ -21,104 +22,32 @@
 #include <bpf/libbpf.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "xdp_endpoint_shared.skel.h"
-
-#define EP_PROG_NAME "endpoint"
 
 struct ep_prog {
 	int prog, slot, progs;
 };
 #define EP_PROG_INIT { .prog = -1, .slot = -1, .progs = -1 }
 
-/* The maps and what their pinned layout must be. */
-static const struct {
-	const char *name;
-	size_t offset; /* of the fd in struct ep_prog */
-	uint32_t type, key_size, value_size;
-} ep_maps[] = {
+static const struct shared_map ep_maps[] = {
 	{ "ep_slot", offsetof(struct ep_prog, slot), BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(uint64_t) },
 	{ "ep_progs", offsetof(struct ep_prog, progs), BPF_MAP_TYPE_PROG_ARRAY, sizeof(uint32_t),
 	  sizeof(uint32_t) },
 };
 
-static int *map_fd(struct ep_prog *ep, size_t i)
-{
-	return (int *)((char *)ep + ep_maps[i].offset);
-}
-
-static void ep_close(struct ep_prog *ep)
-{
-	if (ep->prog >= 0)
-		close(ep->prog);
-	ep->prog = -1;
-	for (size_t i = 0; i < ARRAY_SIZE(ep_maps); i++) {
-		if (*map_fd(ep, i) >= 0)
-			close(*map_fd(ep, i));
-		*map_fd(ep, i) = -1;
-	}
-}
-
-static int shared_dir(uint64_t cookie, char *dir, size_t size)
-{
-	return xh_shared_dir(cookie, EP_PROG_NAME, dir, size);
-}
-
-/* Open the pins of dir, checking each map's layout. -ENOENT if there is
- * no program, -EPROTO if a map is missing or laid out otherwise (pinned by
- * another build). */
-static int open_dir(const char *dir, struct ep_prog *ep)
-{
-	ep->prog = xh_dir_open(dir, "prog");
-	if (ep->prog < 0) {
-		int err = ep->prog;
-
-		ep->prog = -1;
-		return err;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(ep_maps); i++) {
-		struct bpf_map_info info = {};
-		uint32_t len = sizeof(info);
-		int fd = xh_dir_open(dir, ep_maps[i].name);
-
-		*map_fd(ep, i) = fd;
-		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) || info.type != ep_maps[i].type ||
-		    info.key_size != ep_maps[i].key_size || info.value_size != ep_maps[i].value_size) {
-			ep_close(ep);
-			return xh_err(-EPROTO, "%s/%s is missing or has another layout (pinned by another "
-					       "xdphook build?)", dir, ep_maps[i].name);
-		}
-	}
-	return 0;
-}
-
 /* Load the program and publish it as dir. -EOPNOTSUPP if it does not
  * load: this kernel lacks what it needs (bpf_cast_to_kern_ctx(), BTF). */
-static int load(uint64_t cookie, const char *dir)
+static int load(const struct shared_prog *sp, uint64_t cookie, const char *dir)
 {
 	struct xdp_endpoint_shared *skel = xdp_endpoint_shared__open_and_load();
-	struct xdphook_meta meta = {
-		.netns_cookie = cookie,
-		.attach = XDPHOOK_ATTACH_SHARED,
-		.attached_ns = xh_now_ns(CLOCK_REALTIME),
-		.ifname = "(shared)",
-		.program = EP_PROG_NAME,
-		.owner = "xdp_hook",
-	};
-	struct bpf_prog_info info = {};
-	uint32_t len = sizeof(info);
-	int prog_fd, err;
+	int err;
 
 	if (!skel)
 		return -EOPNOTSUPP;
-	prog_fd = bpf_program__fd(skel->progs.xdphook_endpt);
-	err = bpf_obj_get_info_by_fd(prog_fd, &info, &len) ? xh_err(-errno, "program info: %s", strerror(errno)) : 0;
-	meta.prog_id = info.id;
 	/* The program-wide xdphook_stats counts frames of a netns without
 	 * an entry (should stay at zero). */
-	if (!err)
-		err = xh_pin_shared(skel->obj, prog_fd, &meta, NULL, 0, dir);
+	err = shared_prog_pin(sp, cookie, skel->obj, bpf_program__fd(skel->progs.xdphook_endpt), NULL, 0, dir);
 	/* The pins hold program and maps from here on. */
 	xdp_endpoint_shared__destroy(skel);
 	return err;
@@ -153,38 +82,18 @@ static bool in_use(const char *dir)
 	return false;
 }
 
+static const struct shared_prog ep_shared = {
+	.name = "endpoint",
+	.prog_offset = offsetof(struct ep_prog, prog),
+	.maps = ep_maps,
+	.n_maps = ARRAY_SIZE(ep_maps),
+	.load = load,
+	.in_use = in_use,
+};
+
 int ep_prog_release(uint64_t host_cookie, bool dry_run)
 {
-	char dir[PATH_MAX];
-	cleanup_close int prog = -1;
-
-	if (shared_dir(host_cookie, dir, sizeof(dir)))
-		return 0;
-	prog = xh_dir_open(dir, "prog");
-	if (prog < 0 || in_use(dir))
-		return 0;
-	/* Links left by devices whose entries are gone keep the program
-	 * itself alive, not its pins. */
-	if (!dry_run)
-		xh_pin_dir_remove(dir);
-	return 1;
-}
-
-static int ep_get(uint64_t cookie, struct ep_prog *ep)
-{
-	char dir[PATH_MAX];
-	int err = shared_dir(cookie, dir, sizeof(dir));
-
-	if (err)
-		return err;
-	err = open_dir(dir, ep);
-	/* Another layout, and nobody uses it: replace it. */
-	if (err == -EPROTO && ep_prog_release(cookie, false))
-		err = -ENOENT;
-	if (err != -ENOENT)
-		return err;
-	err = load(cookie, dir);
-	return err ? err : open_dir(dir, ep);
+	return shared_prog_release(&ep_shared, host_cookie, dry_run);
 }
 
 static uint32_t slot_of(uint64_t cookie)
@@ -200,7 +109,7 @@ static int take_locked(struct hook *h, int prog)
 	uint32_t slot = slot_of(cookie);
 	int err;
 
-	err = ep_get(h->st.host_cookie, &ep);
+	err = shared_prog_get(&ep_shared, h->st.host_cookie, &ep);
 	if (!err && bpf_map_lookup_elem(ep.slot, &slot, &owner))
 		err = xh_err(-errno, "ep_slot map: %s", strerror(errno));
 	/* Another live container's (teardown frees a slot, of a setup that
@@ -214,7 +123,7 @@ static int take_locked(struct hook *h, int prog)
 		err = xh_err(-errno, "ep_slot map: %s", strerror(errno));
 	if (!err)
 		err = steal_fd(&ep.prog);
-	ep_close(&ep);
+	shared_prog_close(&ep_shared, &ep);
 	return err;
 }
 
@@ -236,11 +145,10 @@ int ep_prog_take(struct hook *h, int prog)
 void ep_prog_drop(const struct xh_state *st)
 {
 	struct ep_prog ep = EP_PROG_INIT;
-	char dir[PATH_MAX];
 	uint64_t cookie = st->netns_cookie, owner = 0, zero = 0;
 	uint32_t slot = slot_of(cookie);
 
-	if (!cookie || shared_dir(st->host_cookie, dir, sizeof(dir)) || open_dir(dir, &ep))
+	if (!cookie || shared_prog_open(&ep_shared, st->host_cookie, &ep))
 		return;
 	/* ep_slot first: from then on frames from our netns go to the kernel
 	 * and the slot is free. Only ours: the slot may be another's. */
@@ -248,6 +156,6 @@ void ep_prog_drop(const struct xh_state *st)
 		bpf_map_update_elem(ep.slot, &slot, &zero, BPF_ANY);
 		bpf_map_delete_elem(ep.progs, &slot);
 	}
-	ep_close(&ep);
+	shared_prog_close(&ep_shared, &ep);
 	ep_prog_release(st->host_cookie, false);
 }

@@ -63,16 +63,23 @@ int hook_save(struct hook *h)
 	return err;
 }
 
+/* Take the global lock into h->lock_fd. */
+static int lock_global(struct hook *h)
+{
+	int lock = xh_lock();
+
+	if (lock < 0)
+		return xh_err(lock, "lock %s: %s", XH_LOCK_FILE, strerror(-lock));
+	h->lock_fd = lock;
+	return 0;
+}
+
 int hook_locked(struct hook *h, int (*fn)(struct hook *h))
 {
-	int err;
+	int err = lock_global(h);
 
-	h->lock_fd = xh_lock();
-	if (h->lock_fd < 0) {
-		err = h->lock_fd;
-		h->lock_fd = -1;
-		return xh_err(err, "lock %s: %s", XH_LOCK_FILE, strerror(-err));
-	}
+	if (err)
+		return err;
 	err = fn(h);
 	xh_unlock(&h->lock_fd);
 	return err;
@@ -697,12 +704,9 @@ static int claim(struct hook *h)
 		bool stale = false;
 		int err;
 
-		h->lock_fd = xh_lock();
-		if (h->lock_fd < 0) {
-			err = h->lock_fd;
-			h->lock_fd = -1;
-			return xh_err(err, "lock %s: %s", XH_LOCK_FILE, strerror(-err));
-		}
+		err = lock_global(h);
+		if (err)
+			return err;
 		err = claim_locked(h, &old, &stale);
 		xh_unlock(&h->lock_fd);
 		if (err != -EAGAIN)

@@ -21,88 +21,25 @@
  * Everything here runs under xh_lock().
  */
 #include "hook.h"
+#include "shared_prog.h"
 #include "attach.h"
 #include "util.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <string.h>
-#include <time.h>
 
 #include "xdp_veth.skel.h"
 
-#define VETH_PROG_NAME "veth"
-
-/* The maps and what their pinned layout must be. */
-static const struct {
-	const char *name;
-	size_t offset; /* of the fd in struct veth_prog */
-	uint32_t key_size, value_size;
-} veth_maps[] = {
-	{ "veth_dev", offsetof(struct veth_prog, dev), sizeof(uint32_t), sizeof(struct xh_veth_dev) },
-	{ "src_ips", offsetof(struct veth_prog, ips), sizeof(struct xh_veth_ip), sizeof(uint8_t) },
-	{ "fastpath", offsetof(struct veth_prog, fastpath), sizeof(struct xh_veth_lpm_key), sizeof(uint8_t) },
-	{ "publish_rev", offsetof(struct veth_prog, publish_rev), sizeof(struct xh_veth_port),
+static const struct shared_map veth_maps[] = {
+	{ "veth_dev", offsetof(struct veth_prog, dev), BPF_MAP_TYPE_PERCPU_HASH, sizeof(uint32_t),
+	  sizeof(struct xh_veth_dev) },
+	{ "src_ips", offsetof(struct veth_prog, ips), BPF_MAP_TYPE_HASH, sizeof(struct xh_veth_ip), sizeof(uint8_t) },
+	{ "fastpath", offsetof(struct veth_prog, fastpath), BPF_MAP_TYPE_LPM_TRIE, sizeof(struct xh_veth_lpm_key),
+	  sizeof(uint8_t) },
+	{ "publish_rev", offsetof(struct veth_prog, publish_rev), BPF_MAP_TYPE_HASH, sizeof(struct xh_veth_port),
 	  sizeof(struct xh_port_val) },
 };
-
-static int *map_fd(struct veth_prog *vp, size_t i)
-{
-	return (int *)((char *)vp + veth_maps[i].offset);
-}
-
-void veth_prog_close(struct veth_prog *vp)
-{
-	if (vp->prog >= 0)
-		close(vp->prog);
-	vp->prog = -1;
-	for (size_t i = 0; i < ARRAY_SIZE(veth_maps); i++) {
-		if (*map_fd(vp, i) >= 0)
-			close(*map_fd(vp, i));
-		*map_fd(vp, i) = -1;
-	}
-}
-
-static int shared_dir(uint64_t cookie, char *dir, size_t size)
-{
-	return xh_shared_dir(cookie, VETH_PROG_NAME, dir, size);
-}
-
-/* Open the pins of dir, checking each map's layout: pins left by a build
- * with other layouts must not be fed ours. -ENOENT if there is no program,
- * -EPROTO if its layout differs. */
-static int open_dir(const char *dir, struct veth_prog *vp)
-{
-	vp->prog = xh_dir_open(dir, "prog");
-	if (vp->prog < 0) {
-		int err = vp->prog;
-
-		vp->prog = -1;
-		return err;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(veth_maps); i++) {
-		struct bpf_map_info info = {};
-		uint32_t len = sizeof(info);
-		int fd = xh_dir_open(dir, veth_maps[i].name);
-
-		*map_fd(vp, i) = fd;
-		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) || info.key_size != veth_maps[i].key_size ||
-		    info.value_size != veth_maps[i].value_size) {
-			veth_prog_close(vp);
-			return xh_err(-EPROTO, "%s/%s is missing or has another layout (pinned by another "
-					       "xdphook build?)", dir, veth_maps[i].name);
-		}
-	}
-	return 0;
-}
-
-int veth_prog_open(uint64_t cookie, struct veth_prog *vp)
-{
-	char dir[PATH_MAX];
-	int err = shared_dir(cookie, dir, sizeof(dir));
-
-	return err ? err : open_dir(dir, vp);
-}
 
 /* veth_dev[ifindex]: cfg in every CPU's copy, counters from zero (an
  * entry left by an earlier device with this ifindex must not count for
@@ -127,36 +64,23 @@ static int set_dev(int fd, uint32_t ifindex, const struct xh_veth_cfg *cfg)
 }
 
 /* Load xdp_veth (the verifier's long run) and publish it as dir. */
-static int load(uint64_t cookie, const char *dir)
+static int load(const struct shared_prog *sp, uint64_t cookie, const char *dir)
 {
 	struct xdp_veth *skel = xdp_veth__open_and_load();
-	struct xdphook_meta meta = {
-		.netns_cookie = cookie,
-		.attach = XDPHOOK_ATTACH_SHARED,
-		.attached_ns = xh_now_ns(CLOCK_REALTIME),
-		.ifname = "(shared)",
-		.program = VETH_PROG_NAME,
-		.owner = "xdp_hook",
-	};
 	struct xh_veth_cfg none = { 0 };
 	struct xh_pin_obj ifstats;
-	struct bpf_prog_info info = {};
-	uint32_t len = sizeof(info);
-	int prog_fd, err;
+	int err;
 
 	if (!skel)
 		return xh_err(-errno, "load xdp_veth: %s", strerror(errno));
-	prog_fd = bpf_program__fd(skel->progs.xdphook_veth);
-	err = bpf_obj_get_info_by_fd(prog_fd, &info, &len) ? -errno : 0;
-	meta.prog_id = info.id;
 	/* The catch-all: counts frames from a device without an entry, and
 	 * its zero configuration (no mode) drops them. */
-	if (!err)
-		err = set_dev(bpf_map__fd(skel->maps.veth_dev), 0, &none);
+	err = set_dev(bpf_map__fd(skel->maps.veth_dev), 0, &none);
 	/* Where status finds the counters of the whole program. */
 	ifstats = (struct xh_pin_obj){ "ifstats", bpf_map__fd(skel->maps.veth_dev) };
 	if (!err)
-		err = xh_pin_shared(skel->obj, prog_fd, &meta, &ifstats, 1, dir);
+		err = shared_prog_pin(sp, cookie, skel->obj, bpf_program__fd(skel->progs.xdphook_veth), &ifstats, 1,
+				      dir);
 	/* The pins hold program and maps from here on. */
 	xdp_veth__destroy(skel);
 	return err;
@@ -182,38 +106,33 @@ static bool in_use(const char *dir)
 	return false;
 }
 
-int veth_prog_release(uint64_t cookie, bool dry_run)
-{
-	char dir[PATH_MAX];
-	cleanup_close int prog = -1;
+static const struct shared_prog veth_shared = {
+	.name = "veth",
+	.prog_offset = offsetof(struct veth_prog, prog),
+	.maps = veth_maps,
+	.n_maps = ARRAY_SIZE(veth_maps),
+	.load = load,
+	.in_use = in_use,
+};
 
-	if (shared_dir(cookie, dir, sizeof(dir)))
-		return 0;
-	prog = xh_dir_open(dir, "prog");
-	if (prog < 0 || in_use(dir))
-		return 0;
-	/* Links of devices whose entries are gone (a torn-down veth's, if
-	 * its unpinning failed) keep the program itself alive, not its pins. */
-	if (!dry_run)
-		xh_pin_dir_remove(dir);
-	return 1;
+int veth_prog_open(uint64_t cookie, struct veth_prog *vp)
+{
+	return shared_prog_open(&veth_shared, cookie, vp);
 }
 
 int veth_prog_get(uint64_t cookie, struct veth_prog *vp)
 {
-	char dir[PATH_MAX];
-	int err = shared_dir(cookie, dir, sizeof(dir));
+	return shared_prog_get(&veth_shared, cookie, vp);
+}
 
-	if (err)
-		return err;
-	err = open_dir(dir, vp);
-	/* Another layout, and nobody uses it: replace it. */
-	if (err == -EPROTO && veth_prog_release(cookie, false))
-		err = -ENOENT;
-	if (err != -ENOENT)
-		return err;
-	err = load(cookie, dir);
-	return err ? err : open_dir(dir, vp);
+void veth_prog_close(struct veth_prog *vp)
+{
+	shared_prog_close(&veth_shared, vp);
+}
+
+int veth_prog_release(uint64_t cookie, bool dry_run)
+{
+	return shared_prog_release(&veth_shared, cookie, dry_run);
 }
 
 /* ---- a container's entries ------------------------------------------------------ */

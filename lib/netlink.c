@@ -78,6 +78,51 @@ int xh_link_index(const char *ifname, int *ifindex)
 	return 0;
 }
 
+/* For xh_netns_run: a connected generic-netlink socket into *ctx. */
+static int genl_open_here(void *ctx)
+{
+	struct nl_sock **out = ctx, *sk = nl_socket_alloc();
+	int err;
+
+	if (!sk)
+		return -ENOMEM;
+	err = genl_connect(sk);
+	if (err) {
+		nl_socket_free(sk);
+		return xh_err(nl_errno(err), "generic netlink: %s", nl_geterror(err));
+	}
+	*out = sk;
+	return 0;
+}
+
+/* A generic-netlink socket in the netns of netns_fd (-1: the caller's)
+ * and the id of its netdev family there. */
+static int netdev_sock(int netns_fd, struct nl_sock **sk, int *family)
+{
+	int err = netns_fd < 0 ? genl_open_here(sk) : xh_netns_run(netns_fd, genl_open_here, sk);
+
+	if (err)
+		return err;
+	*family = genl_ctrl_resolve(*sk, "netdev");
+	if (*family < 0)
+		return xh_err(-EOPNOTSUPP, "no netdev generic-netlink family (Linux 6.3+)");
+	return 0;
+}
+
+/* A netdev request cmd (flags: 0 or NLM_F_DUMP) naming its object with
+ * the u32 attribute attr; the caller may add more. NULL without memory. */
+static struct nl_msg *netdev_msg(int family, int flags, uint8_t cmd, int attr, uint32_t value)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	if (msg && (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, flags, cmd, 1) ||
+		    nla_put_u32(msg, attr, value))) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return msg;
+}
+
 struct features_reply {
 	uint64_t features;
 	int found;
@@ -99,24 +144,16 @@ static int features_cb(struct nl_msg *msg, void *arg)
 
 int xh_link_xdp_features(int ifindex, uint64_t *features)
 {
-	cleanup_nl_sock struct nl_sock *sk = nl_socket_alloc();
+	cleanup_nl_sock struct nl_sock *sk = NULL;
 	cleanup_nl_msg struct nl_msg *msg = NULL;
 	struct features_reply r = {};
 	int family, err;
 
-	if (!sk)
-		return -ENOMEM;
-	err = genl_connect(sk);
+	err = netdev_sock(-1, &sk, &family);
 	if (err)
-		return nl_errno(err);
-	family = genl_ctrl_resolve(sk, "netdev");
-	if (family < 0)
-		return -EOPNOTSUPP;
-	msg = nlmsg_alloc();
+		return err;
+	msg = netdev_msg(family, 0, NETDEV_CMD_DEV_GET, NETDEV_A_DEV_IFINDEX, (uint32_t)ifindex);
 	if (!msg)
-		return -ENOMEM;
-	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0, NETDEV_CMD_DEV_GET, 1) ||
-	    nla_put_u32(msg, NETDEV_A_DEV_IFINDEX, ifindex))
 		return -ENOMEM;
 	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, features_cb, &r);
 	err = nl_send_sync(sk, steal_pointer(&msg));
@@ -665,31 +702,12 @@ static int napi_ids_cb(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-static int genl_open_here(void *ctx)
-{
-	struct nl_sock **out = ctx, *sk = nl_socket_alloc();
-	int err;
-
-	if (!sk)
-		return -ENOMEM;
-	err = genl_connect(sk);
-	if (err) {
-		nl_socket_free(sk);
-		return xh_err(nl_errno(err), "generic netlink: %s", nl_geterror(err));
-	}
-	*out = sk;
-	return 0;
-}
-
 static int napi_set_one(struct nl_sock *sk, int family, uint32_t id, const struct xh_napi_cfg *cfg)
 {
-	cleanup_nl_msg struct nl_msg *msg = nlmsg_alloc();
+	cleanup_nl_msg struct nl_msg *msg = netdev_msg(family, 0, NETDEV_CMD_NAPI_SET, NETDEV_A_NAPI_ID, id);
 	int err;
 
-	if (!msg)
-		return -ENOMEM;
-	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0, NETDEV_CMD_NAPI_SET, 1) ||
-	    nla_put_u32(msg, NETDEV_A_NAPI_ID, id) ||
+	if (!msg ||
 	    (cfg->threaded >= 0 && nla_put_u32(msg, NETDEV_A_NAPI_THREADED, (uint32_t)cfg->threaded)) ||
 	    (cfg->defer_hard_irqs >= 0 &&
 	     nla_put_u32(msg, NETDEV_A_NAPI_DEFER_HARD_IRQS, (uint32_t)cfg->defer_hard_irqs)) ||
@@ -706,57 +724,45 @@ static int napi_set_one(struct nl_sock *sk, int family, uint32_t id, const struc
 	return xh_err(nl_errno(err), "napi-set on NAPI %u: %s", id, nl_geterror(err));
 }
 
-/* The NAPI instances of ifindex, on a netdev genl socket. */
-static int napi_list(struct nl_sock *sk, int family, int ifindex, struct napi_ids *ids)
+/* The NAPI instances of ifindex in the netns of netns_fd (-1: the
+ * caller's) into *ids, and the netdev socket (*sk, *family) that found
+ * them, for more requests; the caller frees all three. */
+static int napi_list(int netns_fd, int ifindex, struct nl_sock **sk, int *family, struct napi_ids **ids)
 {
 	cleanup_nl_msg struct nl_msg *msg = NULL;
 	int err;
 
-	memset(ids, 0, sizeof(*ids));
-	msg = nlmsg_alloc();
-	if (!msg)
+	*ids = calloc(1, sizeof(**ids));
+	if (!*ids)
 		return -ENOMEM;
-	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, NLM_F_DUMP, NETDEV_CMD_NAPI_GET, 1) ||
-	    nla_put_u32(msg, NETDEV_A_NAPI_IFINDEX, (uint32_t)ifindex))
-		return -ENOMEM;
-	ids->ifindex = ifindex;
-	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, napi_ids_cb, ids);
-	err = nl_send_auto(sk, msg);
-	if (err >= 0)
-		err = nl_recvmsgs_default(sk);
-	if (err < 0)
-		return xh_err(nl_errno(err), "napi-get of ifindex %d: %s", ifindex, nl_geterror(err));
-	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_DEFAULT, NULL, NULL);
-	if (!ids->n)
-		return xh_err(-ENOENT, "ifindex %d has no NAPI instance (a veth has them only with an "
-			      "XDP program or GRO)", ifindex);
-	return 0;
-}
-
-static int napi_sock(int netns_fd, struct nl_sock **sk, int *family)
-{
-	int err = netns_fd < 0 ? genl_open_here(sk) : xh_netns_run(netns_fd, genl_open_here, sk);
-
+	err = netdev_sock(netns_fd, sk, family);
 	if (err)
 		return err;
-	*family = genl_ctrl_resolve(*sk, "netdev");
-	if (*family < 0)
-		return xh_err(-EOPNOTSUPP, "no netdev generic-netlink family (Linux 6.3+)");
+	msg = netdev_msg(*family, NLM_F_DUMP, NETDEV_CMD_NAPI_GET, NETDEV_A_NAPI_IFINDEX, (uint32_t)ifindex);
+	if (!msg)
+		return -ENOMEM;
+	(*ids)->ifindex = ifindex;
+	nl_socket_modify_cb(*sk, NL_CB_VALID, NL_CB_CUSTOM, napi_ids_cb, *ids);
+	err = nl_send_auto(*sk, msg);
+	if (err >= 0)
+		err = nl_recvmsgs_default(*sk);
+	if (err < 0)
+		return xh_err(nl_errno(err), "napi-get of ifindex %d: %s", ifindex, nl_geterror(err));
+	nl_socket_modify_cb(*sk, NL_CB_VALID, NL_CB_DEFAULT, NULL, NULL);
+	if (!(*ids)->n)
+		return xh_err(-ENOENT, "ifindex %d has no NAPI instance (a veth has them only with an "
+			      "XDP program or GRO)", ifindex);
 	return 0;
 }
 
 int xh_napi_threads(int netns_fd, int ifindex, int *pids, size_t max, size_t *n)
 {
 	cleanup_nl_sock struct nl_sock *sk = NULL;
-	cleanup_free struct napi_ids *ids = calloc(1, sizeof(*ids));
+	cleanup_free struct napi_ids *ids = NULL;
 	int family, err;
 
-	if (!ids)
-		return -ENOMEM;
 	*n = 0;
-	err = napi_sock(netns_fd, &sk, &family);
-	if (!err)
-		err = napi_list(sk, family, ifindex, ids);
+	err = napi_list(netns_fd, ifindex, &sk, &family, &ids);
 	if (err == -ENOENT)
 		return 0;
 	if (err)
@@ -770,14 +776,9 @@ int xh_napi_threads(int netns_fd, int ifindex, int *pids, size_t max, size_t *n)
 int xh_napi_set(int netns_fd, int ifindex, const struct xh_napi_cfg *cfg)
 {
 	cleanup_nl_sock struct nl_sock *sk = NULL;
-	cleanup_free struct napi_ids *ids = calloc(1, sizeof(*ids));
-	int family, err;
+	cleanup_free struct napi_ids *ids = NULL;
+	int family, err = napi_list(netns_fd, ifindex, &sk, &family, &ids);
 
-	if (!ids)
-		return -ENOMEM;
-	err = napi_sock(netns_fd, &sk, &family);
-	if (!err)
-		err = napi_list(sk, family, ifindex, ids);
 	if (err)
 		return err;
 	for (size_t i = 0; i < ids->n; i++) {

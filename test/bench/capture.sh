@@ -25,43 +25,27 @@
 #
 # Prints "capture_mpps MEDIAN SAMPLES..." and "libpcap_capture_mpps ...".
 set -u
-: "${BUILD:?BUILD must point at the build directory}"
-HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../integration/lib.sh"
-. "$HERE/../integration/container.sh"
-
-TRIALS=${TRIALS:-5}
-GEN_CPU=${GEN_CPU:-0}
-RX_CPU=${RX_CPU:-1}
+. "$(dirname "$0")/lib.sh" capture
 OUT=${OUT:-$BUILD/bench}
 MAX_MPPS=${MAX_MPPS:-8}          # upper end of the search (run.sh: limit_drop_mpps)
 CAP_SECONDS=${CAP_SECONDS:-0.5}  # of traffic per trial
-GEN="$BUILD/xdp_gen"
-NICE="nice -n -20"
 
 for t in tcpdump capinfos taskset; do
 	command -v $t >/dev/null || skip "$t is not installed"
 done
 [ -x "$GEN" ] || fail "$GEN is not built"
 mkdir -p "$OUT"
-# As run.sh: weigh this session up (autogroup) while we measure.
-if [ -w /proc/self/autogroup ]; then
-	old_nice=$(awk '{print $3}' /proc/self/autogroup)
-	echo -20 >/proc/self/autogroup && at_exit "echo $old_nice >/proc/self/autogroup"
-fi
+weigh_up
 PCAPS=$(mktemp -d "/dev/shm/xht-$XH_TAG.XXXXXX") || fail "no tmpfs directory in /dev/shm"
 at_exit "rm -rf $PCAPS"
 
-topo_new
-NIC_MAC=$(mac_of host nic0)
+bench_topo
 # Nothing but the generated frames arrives on nic0 while we count: no ARP.
 in_ns host ip neigh replace 10.77.0.2 lladdr "$(mac_of world w0)" dev nic0 nud permanent
 in_ns world ip neigh replace 10.77.0.1 lladdr "$NIC_MAC" dev w0 nud permanent
 # Without an XDP program on nic0 (tcpdump), GRO lets the veth take the
 # generator's XDP frames and hand them to the stack as skbs.
 in_ns host ethtool -K nic0 gro on >/dev/null
-
-gen() { in_ns world $NICE "$GEN" -i w0 -m "$NIC_MAC" -S 10.77.0.2 -c "$GEN_CPU" -P 10000-10999 "$@"; }
 
 # dev_stats: "name value" lines of w0's and nic0's driver counters.
 dev_stats() {
@@ -147,7 +131,6 @@ search() {
 	fi
 	awk -v r="$best" 'BEGIN {printf "%.4f\n", r / 1e6}'
 }
-median() { sort -g | awk '{a[NR]=$1} END {if (!NR) print 0; else print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}'; }
 
 : >"$OUT/capture.log"
 # Alternating, so that whatever else the machine does hits both alike.

@@ -29,18 +29,8 @@
 #   EP_COUNT_ARGS, EP_BLAST_ARGS: more options for the consumer / sender
 # Each figure also prints where each CPU's time went (from /proc/stat).
 set -u
-: "${BUILD:?BUILD must point at the build directory}"
-HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../integration/lib.sh"
-. "$HERE/../integration/container.sh"
-
-TRIALS=${TRIALS:-5}
-GEN_CPU=${GEN_CPU:-0}
-RX_CPU=${RX_CPU:-1}
+. "$(dirname "$0")/lib.sh" datapath
 OUT="$BUILD/bench"
-GEN="$BUILD/xdp_gen"
-PORTS="-P 10000-10999"
-NICE="nice -n -20"
 FIGS=${*:-direct rx tx txceil txceil_pass}
 PERF=${PERF:-}
 BPF_STATS=${BPF_STATS:-}
@@ -50,42 +40,7 @@ EP_COUNT_ARGS=${EP_COUNT_ARGS:-}
 EP_BLAST_ARGS=${EP_BLAST_ARGS:-}
 
 [ "$(id -u)" = 0 ] || fail "needs root"
-if [ -w /proc/self/autogroup ]; then
-	old_nice=$(awk '{print $3}' /proc/self/autogroup)
-	echo -20 >/proc/self/autogroup && at_exit "echo $old_nice >/proc/self/autogroup"
-fi
-log() { echo "datapath: $*" >&2; }
-median() { sort -g | awk '{a[NR]=$1} END {if (!NR) print 0; else print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}'; }
-rates() {
-	grep -E '^[0-9]+ [0-9]+' "$1" | awk -v n="$TRIALS" '
-		NR > 2 && k < n { printf "%.4f\n", ($2 - f) / (($1 - t) / 1e3); k++ }
-		{ t = $1; f = $2 }'
-}
-wait_for() {
-	for _ in $(seq "${3:-100}"); do grep -Eq "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-	fail "timed out waiting for /$2/ in $1: $(tail -3 "$1" 2>/dev/null)"
-}
-gen() { in_ns world $NICE "$GEN" -i w0 -m "$NIC_MAC" -S 10.77.0.2 -c "$GEN_CPU" $PORTS "$@"; }
-xdp_counter() {
-	in_ns "$1" "$LOADER" -status -json |
-		jq --arg d "$2" --arg v "$3" '[.[] | select(.this_netns and .device == $d) | .counters[$v].packets] | add // 0'
-}
-sample_counter() {
-	local i
-	: >"$4"
-	for i in $(seq 0 $((TRIALS + 1))); do
-		echo "$(date +%s%N) $(xdp_counter "$1" "$2" "$3")" >>"$4"
-		[ "$i" -le "$TRIALS" ] && sleep 1
-	done
-}
-run_consumer() {
-	local name=$1 netns=$2; shift 2
-	nsenter --net="$netns" $NICE taskset -c "$RX_CPU" "$@" >"$XH_TMP/$name" 2>&1 &
-	eval "PID_$name=$!"
-	at_exit "kill $! 2>/dev/null"
-	wait_for "$XH_TMP/$name" '^ready'
-}
-stop() { local p; p=$(eval echo "\$PID_$1"); kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; }
+weigh_up
 
 # observe NAME: while the steady state runs (started ~1 s ago): perf and BPF
 # run-time figures of it, if asked for.
@@ -154,8 +109,7 @@ tune_napi() {
 [ -n "$BPF_STATS" ] && { old_stats=$(sysctl -n kernel.bpf_stats_enabled); sysctl -qw kernel.bpf_stats_enabled=1
 	at_exit "sysctl -qw kernel.bpf_stats_enabled=$old_stats"; }
 
-topo_new
-NIC_MAC=$(ip -n "$(ns host)" -j link show nic0 | jq -r '.[0].address')
+bench_topo
 busy=
 [ -n "$RX_BUSY_POLL" ] && busy=-b
 
@@ -166,11 +120,8 @@ for f in $FIGS; do
 		steady afxdp_direct -D 10.77.0.1 -p 9 ;;
 	rx|rx_threaded|tx|tx_threaded)
 		if [ -z "${CTR_NET:-}" ]; then
-			C=xht-$XH_TAG-bench
-			b=$(bundle_new bench '{"io.xdphook.ips":"10.77.1.5/32","io.xdphook.nic":"nic0"}')
-			ctr_create runc "$C" "$b" || fail "runc create with the hook: $(cat "$XH_TMP/$C.err")"
-			CTR_NET=/proc/$(ctr_pid runc "$C")/ns/net
-			XH_DEV=$(in_ns host ip -j link show | jq -r '.[] | select(.ifname | startswith("xh-")) | .ifname' | head -1)
+			path_ctr
+			XH_DEV=$(xh_dev)
 			for d in $NAPI_THREADED; do
 				case $d in
 				xdp0) "$OUT/napi_set" "$CTR_NET" xdp0 threaded=1 >"$XH_TMP/napi.pids" || fail "threaded xdp0" ;;
@@ -204,10 +155,7 @@ for f in $FIGS; do
 			steady path_rx_threaded -D 10.77.1.5 -p 9
 		else
 			in_ns world "$LOADER" -program drop -device w0 >/dev/null || fail "attach drop to w0"
-			nsenter --net="$CTR_NET" $NICE taskset -c "$GEN_CPU" "$OUT/ep_blast" -D 10.77.0.2 -p 9 \
-				$EP_BLAST_ARGS >"$XH_TMP/blast" 2>&1 & bl=$!
-			at_exit "kill $bl 2>/dev/null"
-			wait_for "$XH_TMP/blast" '^ready'
+			blast "$CTR_NET" "$XH_TMP/blast" -D 10.77.0.2 -p 9 $EP_BLAST_ARGS
 			counted path_$f world w0
 			kill $bl; wait $bl 2>/dev/null
 			in_ns world "$LOADER" -detach -device w0 >/dev/null
@@ -225,16 +173,10 @@ for f in $FIGS; do
 				"$OUT/napi_set" "/run/netns/$(ns tb)" tb0 threaded=1 >"$XH_TMP/napi.pids" || fail "tb0 threaded"
 				tune_napi "$XH_TMP/napi.pids"
 			fi
-			nsenter --net="/run/netns/$(ns ta)" $NICE taskset -c "$GEN_CPU" "$OUT/ep_blast" -i ta0 \
-				-D 10.77.0.2 -p 9 $EP_BLAST_ARGS >"$XH_TMP/blast" 2>&1 & bl=$!
-			at_exit "kill $bl 2>/dev/null"
-			wait_for "$XH_TMP/blast" '^ready'
+			blast "/run/netns/$(ns ta)" "$XH_TMP/blast" -i ta0 -D 10.77.0.2 -p 9 $EP_BLAST_ARGS
 			counted $f tb tb0
 		else
-			nsenter --net="/run/netns/$(ns ta)" $NICE taskset -c "$GEN_CPU" "$OUT/ep_blast" -i ta0 \
-				-D 10.77.0.2 -p 9 $EP_BLAST_ARGS >"$XH_TMP/$f" 2>&1 & bl=$!
-			at_exit "kill $bl 2>/dev/null"
-			wait_for "$XH_TMP/$f" '^ready'
+			blast "/run/netns/$(ns ta)" "$XH_TMP/$f" -i ta0 -D 10.77.0.2 -p 9 $EP_BLAST_ARGS
 			sleep $((TRIALS + 2))
 			observe $f
 			kill $bl; wait $bl 2>/dev/null

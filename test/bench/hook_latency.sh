@@ -16,21 +16,11 @@ topo_new
 ms() { echo $(( ($2 - $1) / 1000 )); }   # ns -> us
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f\n", m/1000}'; }
 
-# A fresh "container" netns with a process in it, per run: CTR_PID. (Not in
-# a command substitution: the netns must be registered for cleanup here.)
-new_ctr() {
-	ns_new "c$1"
-	nsenter --net="/run/netns/$(ns "c$1")" sleep 600 >/dev/null 2>&1 &
-	CTR_PID=$!
-	at_exit "kill $CTR_PID"
-	# Until nsenter has entered it, the pid is in our netns, which the
-	# hook refuses (net=host).
-	while [ "$(readlink "/proc/$CTR_PID/ns/net")" = "$(readlink /proc/self/ns/net)" ]; do sleep 0.01; done
-}
-
 : >"$XH_TMP/create"; : >"$XH_TMP/stop"; : >"$XH_TMP/add"; : >"$XH_TMP/del"
 # A resident container keeps the NIC program loaded, as on a node with
 # running pods: the runs below measure what one more container costs.
+# Each run a fresh "container": a netns with a sleep in it (new_ctr,
+# container.sh).
 new_ctr resident; rpid=$CTR_PID
 echo "{\"id\":\"xht-$XH_TAG-res\",\"status\":\"creating\",\"pid\":$rpid,\"annotations\":{\"io.xdphook.ips\":\"10.77.2.250/32\",\"io.xdphook.nic\":\"nic0\"}}" |
 	in_ns host "$HOOK" createRuntime || fail "resident container"

@@ -18,14 +18,6 @@ verbose=false; [ "${1:-}" = -v ] && verbose=true
 
 topo_new
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.1f\n", m}'; }
-
-new_ctr() {
-	ns_new "c$1"
-	nsenter --net="/run/netns/$(ns "c$1")" sleep 600 >/dev/null 2>&1 &
-	CTR_PID=$!
-	at_exit "kill $CTR_PID"
-	while [ "$(readlink "/proc/$CTR_PID/ns/net")" = "$(readlink /proc/self/ns/net)" ]; do sleep 0.01; done
-}
 state() { echo "{\"ociVersion\":\"1.0.2\",\"id\":\"$1\",\"status\":\"$2\",\"pid\":${3:-0},\"annotations\":{\"io.xdphook.ips\":\"${4:-}\",\"io.xdphook.nic\":\"nic0\"}}"; }
 
 new_ctr resident

@@ -16,19 +16,8 @@
 # Everything runs in namespaces made here (test/integration/lib.sh),
 # removed at exit.
 set -u
-: "${BUILD:?BUILD must point at the build directory}"
-HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../integration/lib.sh"
-. "$HERE/../integration/container.sh"
-
-TRIALS=${TRIALS:-5}
-GEN_CPU=${GEN_CPU:-0}
-RX_CPU=${RX_CPU:-1}
+. "$(dirname "$0")/lib.sh" bench
 OUT="$BUILD/bench"
-GEN="$BUILD/xdp_gen"
-PORTS="-P 10000-10999"          # source ports of the generated flows
-# Whatever else runs on the machine gets little of the CPUs we measure on.
-NICE="nice -n -20"
 
 [ "$(id -u)" = 0 ] || fail "the benchmark needs root"
 [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs (generator and receiver apart)"
@@ -40,63 +29,9 @@ for b in "$GEN" "$OUT/ep_count" "$OUT/ep_blast" "$OUT/udp_count" "$HOOK" "$LOADE
 done
 mkdir -p "$OUT"
 : >"$OUT/trials.txt"
-# With autogroup scheduling every session gets an equal CPU share and nice
-# counts only inside a session: weigh this session up while we measure
-# (the benchmark's processes are also niced), and put it back at exit.
-if [ -w /proc/self/autogroup ]; then
-	old_nice=$(awk '{print $3}' /proc/self/autogroup)
-	echo -20 >/proc/self/autogroup && at_exit "echo $old_nice >/proc/self/autogroup"
-fi
-log() { echo "bench: $*" >&2; }
+weigh_up
 
-# ---- helpers ----------------------------------------------------------------
-
-median() { sort -g | awk '{a[NR]=$1} END {if (!NR) print 0; else print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}'; }
-
-# rates FILE: Mpps over each interval of a progress file ("ns frames ..."
-# lines, see bench/bench.h), skipping the first (warm-up), $TRIALS of them.
-rates() {
-	grep -E '^[0-9]+ [0-9]+' "$1" | awk -v n="$TRIALS" '
-		NR > 2 && k < n { printf "%.4f\n", ($2 - f) / (($1 - t) / 1e3); k++ }
-		{ t = $1; f = $2 }'
-}
-
-# wait_for FILE REGEX [TENTHS]: until REGEX shows up in FILE.
-wait_for() {
-	for _ in $(seq "${3:-100}"); do grep -Eq "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-	fail "timed out waiting for /$2/ in $1: $(tail -3 "$1" 2>/dev/null)"
-}
-
-# gen ARGS...: xdp_gen out of w0 toward nic0.
-gen() { in_ns world $NICE "$GEN" -i w0 -m "$NIC_MAC" -S 10.77.0.2 -c "$GEN_CPU" $PORTS "$@"; }
-
-# xdp_counter NS DEV VERDICT: packets the xdphook program on DEV counted.
-xdp_counter() {
-	in_ns "$1" "$LOADER" -status -json |
-		jq --arg d "$2" --arg v "$3" '[.[] | select(.this_netns and .device == $d) | .counters[$v].packets] | add // 0'
-}
-
-# sample_counter NS DEV VERDICT FILE: progress lines from an XDP counter,
-# one a second, for the warm-up and $TRIALS intervals.
-sample_counter() {
-	local i
-	: >"$4"
-	for i in $(seq 0 $((TRIALS + 1))); do
-		echo "$(date +%s%N) $(xdp_counter "$1" "$2" "$3")" >>"$4"
-		[ "$i" -le "$TRIALS" ] && sleep 1
-	done
-}
-
-# run_consumer NAME NETNS-PATH CMD...: start CMD pinned to $RX_CPU in that
-# netns with its progress going to $XH_TMP/NAME; waits for "ready".
-run_consumer() {
-	local name=$1 netns=$2; shift 2
-	nsenter --net="$netns" $NICE taskset -c "$RX_CPU" "$@" >"$XH_TMP/$name" 2>&1 &
-	eval "PID_$name=$!"
-	at_exit "kill $! 2>/dev/null"
-	wait_for "$XH_TMP/$name" '^ready'
-}
-stop() { local p; p=$(eval echo "\$PID_$1"); kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; }
+# ---- helpers (and those of lib.sh) ------------------------------------------
 
 # steady NAME [GEN ARGS...]: run the generator for the warm-up plus $TRIALS
 # seconds while consumer NAME reports; R[NAME_mpps] = its median rate.
@@ -115,8 +50,7 @@ samples() { echo "${1}_mpps $(paste -sd' ' "$XH_TMP/$1.rates")" >>"$OUT/trials.t
 # ---- topology ---------------------------------------------------------------
 
 log "topology"
-topo_new
-NIC_MAC=$(ip -n "$(ns host)" -j link show nic0 | jq -r '.[0].address')
+bench_topo
 declare -A R   # results
 
 # 1. The limit: XDP_DROP on the NIC.
@@ -139,10 +73,7 @@ steady afxdp_direct -D 10.77.0.1 -p 9
 # 3. The hook's path: NIC -> xh- -> xdp0 -> AF_XDP in a runc container,
 # ep_count on the endpoint (libxdp_endpoint); then the keeper's memory.
 log "path_rx: nic0 -> veth -> AF_XDP endpoint in a runc container"
-C=xht-$XH_TAG-bench
-b=$(bundle_new bench '{"io.xdphook.ips":"10.77.1.5/32","io.xdphook.nic":"nic0"}')
-ctr_create runc "$C" "$b" || fail "runc create with the hook: $(cat "$XH_TMP/$C.err")"
-CTR_NET=/proc/$(ctr_pid runc "$C")/ns/net
+path_ctr
 run_consumer path_rx "$CTR_NET" "$OUT/ep_count"
 steady path_rx -D 10.77.1.5 -p 9
 # As test/bench/tap_iperf.sh: the keeper's Pss with a client attached.
@@ -161,7 +92,7 @@ log "path_tx: AF_XDP endpoint -> veth -> nic0 -> world"
 # The thread is treated like the receivers: pinned to $RX_CPU, niced (left
 # to the scheduler, it may land next to the sender and lose to it).
 if [ "${BENCH_THREADED_NAPI:-0}" = 1 ]; then
-	xh=$(in_ns host ip -j link show | jq -r '.[] | select(.ifname | startswith("xh-")) | .ifname' | head -1)
+	xh=$(xh_dev)
 	for p in $("$OUT/napi_set" "/run/netns/$(ns host)" "$xh" threaded=1) ""; do
 		[ -n "$p" ] || continue
 		taskset -pc "$RX_CPU" "$p" >/dev/null && renice -n -20 -p "$p" >/dev/null ||
@@ -170,9 +101,7 @@ if [ "${BENCH_THREADED_NAPI:-0}" = 1 ]; then
 	log "path_tx: threaded NAPI on $xh (BENCH_THREADED_NAPI=1)"
 fi
 in_ns world "$LOADER" -program drop -device w0 >/dev/null || fail "attach drop to w0"
-nsenter --net="$CTR_NET" $NICE taskset -c "$GEN_CPU" "$OUT/ep_blast" -D 10.77.0.2 -p 9 >"$XH_TMP/blast" 2>&1 & bl=$!
-at_exit "kill $bl 2>/dev/null"
-wait_for "$XH_TMP/blast" '^ready'
+blast "$CTR_NET" "$XH_TMP/blast" -D 10.77.0.2 -p 9
 sleep 0.5
 sample_counter world w0 drop "$XH_TMP/path_tx"
 kill $bl; wait $bl 2>/dev/null

@@ -49,6 +49,20 @@ ctr_create() {
 }
 ctr_pid() { "${1}_" state "$2" | jq -r .pid; }
 
+# new_ctr NAME: a "container" without a runtime, for invoking the hook
+# directly: netns NAME with a sleep process in it (the container's init):
+# CTR_PID. (Not in a command substitution: the netns must be registered for
+# cleanup here.)
+new_ctr() {
+	ns_new "$1"
+	nsenter --net="/run/netns/$(ns "$1")" sleep 600 >/dev/null 2>&1 &
+	CTR_PID=$!
+	at_exit "kill $CTR_PID"
+	# Until nsenter has entered it, the pid is in our netns, which the
+	# hook refuses (net=host).
+	while [ "$(readlink "/proc/$CTR_PID/ns/net")" = "$(readlink /proc/self/ns/net)" ]; do sleep 0.01; done
+}
+
 # topo_new: netns host (nic0, 10.77.0.1/24, forwarding on) and world (w0,
 # 10.77.0.2/24, routes the pod range 10.77.1.0/24 via host). w0 has GRO on
 # (it receives XDP frames) and TX checksum offload off.

@@ -21,14 +21,10 @@ command -v bpftool >/dev/null || skip "bpftool is not installed"
 topo_new
 PINS=/sys/fs/bpf/xdphook/v1
 
-# new_ctr NAME: netns NAME with a sleep process in it (the container's
-# init): CTR_PID.
-new_ctr() {
-	ns_new "$1"
-	nsenter --net="/run/netns/$(ns "$1")" sleep 600 >/dev/null 2>&1 &
-	CTR_PID=$!
-	at_exit "kill $CTR_PID"
-	while [ "$(readlink "/proc/$CTR_PID/ns/net")" = "$(readlink /proc/self/ns/net)" ]; do sleep 0.01; done
+# held_ctr NAME: new_ctr NAME (container.sh: netns NAME, its init a sleep,
+# CTR_PID) and CTR_INO, the inode number of the netns.
+held_ctr() {
+	new_ctr "$1"
 	CTR_INO=$(stat -L -c %i "/run/netns/$(ns "$1")")
 	# Held until the check is done: a namespace's inode number is reused
 	# once it is gone (a keeper of another test's could show up as ours).
@@ -78,7 +74,7 @@ snapshot() {
 }
 
 # --- the resident: pod mode, its kernel answering on xdp0 -------------------------
-new_ctr res; RES_PID=$CTR_PID
+held_ctr res; RES_PID=$CTR_PID
 RES=xht-$XH_TAG-res
 state "$RES" creating pod 10.77.1.250/32 | in_ns host "$NORMAL_HOOK" createRuntime || fail "resident container"
 at_exit "echo '{\"id\":\"$RES\",\"status\":\"stopped\"}' | in_ns host $NORMAL_HOOK poststop"
@@ -104,12 +100,28 @@ check() {
 	local now; now=$(snapshot "$2")
 	[ "$now" = "$BASE" ] || fail "$1 left: $(diff <(echo "$BASE") <(echo "$now"))"
 }
+# finish AGAIN [removes]: after a fault, the container of the loop below
+# ($what, $id, $name, $pid, $mode, $n) goes: half the points through a
+# poststop (init alive; AGAIN names it in errors), the other half through
+# gc (init gone; with "removes", gc must say it removed the container), the
+# other way round in the other mode.
+finish() {
+	if [ $(( (n + ${#mode}) % 2 )) = 0 ]; then
+		state "$id" stopped "$mode" | hook poststop 2>"$XH_TMP/err" ||
+			fail "$what: $1: $(cat "$XH_TMP/err")"
+	else
+		del_ctr "$name" "$pid"
+		hook gc >"$XH_TMP/gc" 2>&1 || fail "$what: gc: $(cat "$XH_TMP/gc")"
+		[ "${2:-}" != removes ] || grep -q "^removing $id: " "$XH_TMP/gc" ||
+			fail "$what: gc did not remove it: $(cat "$XH_TMP/gc")"
+	fi
+}
 
 for mode in pod host; do
 	for kind in fail kill; do
 		for p in $POINTS; do
 			n=$((n + 1)); name=f$n id=xht-$XH_TAG-$name what="$mode $kind:$p"
-			new_ctr "$name"; pid=$CTR_PID checked=
+			held_ctr "$name"; pid=$CTR_PID checked=
 			if [[ $p != td-* ]]; then
 				FAULT=$kind:$p
 				state "$id" creating "$mode" | hook createRuntime >"$XH_TMP/out" 2>"$XH_TMP/err"; rc=$?
@@ -128,17 +140,7 @@ for mode in pod host; do
 				else
 					injected=$((injected + 1)) reached_setup=$((reached_setup + 1))
 					[ $rc = 137 ] || fail "$what: exit $rc, want 137 (SIGKILL): $(cat "$XH_TMP/err")"
-					# Half the points through poststop (init alive), the
-					# other half through gc (init gone), the other way
-					# round in the other mode.
-					if [ $(( (n + ${#mode}) % 2 )) = 0 ]; then
-						state "$id" stopped "$mode" | hook poststop 2>"$XH_TMP/err" ||
-							fail "$what: poststop: $(cat "$XH_TMP/err")"
-					else
-						del_ctr "$name" "$pid"
-						hook gc >"$XH_TMP/gc" 2>&1 || fail "$what: gc: $(cat "$XH_TMP/gc")"
-						grep -q "^removing $id: " "$XH_TMP/gc" || fail "$what: gc did not remove it: $(cat "$XH_TMP/gc")"
-					fi
+					finish poststop removes
 				fi
 			else
 				state "$id" creating "$mode" | hook createRuntime 2>"$XH_TMP/err" ||
@@ -153,13 +155,7 @@ for mode in pod host; do
 					else
 						[ $rc = 137 ] || fail "$what: exit $rc, want 137"
 					fi
-					if [ $(( (n + ${#mode}) % 2 )) = 0 ]; then
-						state "$id" stopped "$mode" | hook poststop 2>"$XH_TMP/err" ||
-							fail "$what: second poststop: $(cat "$XH_TMP/err")"
-					else
-						del_ctr "$name" "$pid"
-						hook gc >"$XH_TMP/gc" 2>&1 || fail "$what: gc: $(cat "$XH_TMP/gc")"
-					fi
+					finish "second poststop"
 				else
 					[ $rc = 0 ] || fail "$what: poststop failed without the fault: $(cat "$XH_TMP/err")"
 				fi

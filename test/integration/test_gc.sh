@@ -16,13 +16,6 @@
 command -v flock >/dev/null || skip "flock (util-linux) is not installed"
 
 topo_new
-new_ctr() {
-	ns_new "$1"
-	nsenter --net="/run/netns/$(ns "$1")" sleep 600 >/dev/null 2>&1 &
-	CTR_PID=$!
-	at_exit "kill $CTR_PID"
-	while [ "$(readlink "/proc/$CTR_PID/ns/net")" = "$(readlink /proc/self/ns/net)" ]; do sleep 0.01; done
-}
 state() {
 	echo "{\"ociVersion\":\"1.0.2\",\"id\":\"xht-$XH_TAG-$1\",\"status\":\"$2\",\"pid\":${3:-0},\"annotations\":{\"io.xdphook.ips\":\"${4:-}\",\"io.xdphook.nic\":\"nic0\"}}"
 }
