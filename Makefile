@@ -246,6 +246,11 @@ fuzz: $(FUZZ_BINS)
 ifneq ($(SANITIZE),1)
 test: test-fuzz
 endif
+# Within `make -j2 test` the fuzzers (a CPU each, for minutes) run after the
+# integration tests, never beside them: those measure live traffic.
+ifneq ($(filter test,$(MAKECMDGOALS)),)
+test-fuzz: | test-integration
+endif
 
 $(FUZZ_DIR)/fuzz_%: test/fuzz/fuzz_%.c $(FUZZ_SRCS) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
