@@ -14,10 +14,10 @@
  *  - the shared xdp_veth: loading it and adding our entries (an entry in
  *    veth_dev is what keeps a teardown from unpinning it under us);
  *  - the NIC program and its maps (and host mode's tc_clone): finding or
- *    attaching it and recording nic_entries (what keeps a teardown of the
- *    last other container from detaching it under us) in one section, so
- *    that teardown's "no other user, detach" sees either no program yet
- *    (we attach a new one after it) or our nic_entries.
+ *    attaching it and adding our tx_ports entry (what keeps a teardown of
+ *    the last other container from detaching it under us: it detaches
+ *    only an empty tx_ports) in one section, so that teardown sees either
+ *    no program yet (we attach a new one after it) or our entry.
  * The rest is this container's alone (its veth pair, addresses and routes,
  * xdp0's program, the link on its veth, the keeper) and runs unlocked.
  * Every name and address it uses was claimed; a gc judges only containers

@@ -11,8 +11,8 @@
  * removing our entries (and host mode's tc_clone), and, after the veth is
  * gone, dropping our xdp_veth entries and releasing xdp_veth and the NIC
  * program if nobody else uses them. A setup holds the global lock from
- * finding the NIC program to recording nic_entries, so "no other user"
- * here cannot miss a setup that found the program.
+ * finding the NIC program to adding its tx_ports entry, so "no other
+ * user" (an empty tx_ports) cannot miss a setup that found the program.
  */
 #include "hook.h"
 #include "attach.h"
