@@ -18,6 +18,7 @@
  * progress lines of bench.h with the frames the kernel has completed.
  */
 #include "bench.h"
+#include "csum.h"
 
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -177,22 +178,6 @@ static void put16(uint8_t *p, uint16_t v)
 	p[1] = v & 0xff;
 }
 
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
-{
-	for (; len > 1; p += 2, len -= 2)
-		sum += (uint32_t)p[0] << 8 | p[1];
-	if (len)
-		sum += (uint32_t)p[0] << 8;
-	return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 /* Ethernet, IPv4, UDP with both checksums, zero payload. */
 static void build(uint8_t *f, uint32_t len, const uint8_t *src_mac, const uint8_t *dst_mac,
 		  const uint8_t *src, const uint8_t *dst, uint16_t sport, uint16_t dport)
@@ -211,12 +196,12 @@ static void build(uint8_t *f, uint32_t len, const uint8_t *src_mac, const uint8_
 	ip[9] = 17;
 	memcpy(ip + 12, src, 4);
 	memcpy(ip + 16, dst, 4);
-	put16(ip + 10, fold(sum16(ip, 20, 0)));
+	put16(ip + 10, csum_final(csum_add(ip, 20, 0)));
 	put16(udp, sport);
 	put16(udp + 2, dport);
 	put16(udp + 4, ulen);
 	/* pseudo header (addresses, protocol, length), then header and payload */
-	sum = fold(sum16(udp, ulen, sum16(ip + 12, 8, 17u + ulen)));
+	sum = csum_final(csum_add(udp, ulen, csum_add(ip + 12, 8, 17u + ulen)));
 	put16(udp + 6, sum ? sum : 0xffff);
 }
 

@@ -41,6 +41,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "csum.h"
 #include "util.h"
 #include "xdp_gen.h"
 #include "xdp_gen_kinds.h"
@@ -289,24 +290,6 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 /* ---- frames --------------------------------------------------------------- */
 
-static uint32_t sum16(const void *data, size_t len, uint32_t sum)
-{
-	const uint8_t *p = data;
-
-	for (; len > 1; p += 2, len -= 2)
-		sum += (uint32_t)p[0] << 8 | p[1];
-	if (len)
-		sum += (uint32_t)p[0] << 8;
-	return sum;
-}
-
-static uint32_t fold16(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum;
-}
-
 static void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = v >> 8;
@@ -335,8 +318,8 @@ static void build_tmpl(const struct opts *o, uint32_t len, struct xdp_gen_tmpl *
 		ip[9] = 17;
 		memcpy(ip + 12, o->src_ip, 4);
 		memcpy(ip + 16, o->dst_ip, 4);
-		put16(ip + 10, (uint16_t)~fold16(sum16(ip, 20, 0)));
-		pseudo = sum16(ip + 12, 8, 17 + ulen);
+		put16(ip + 10, csum_final(csum_add(ip, 20, 0)));
+		pseudo = csum_add(ip + 12, 8, 17 + ulen);
 	} else {
 		udp = ip + 40;
 		ulen = len - 54;
@@ -347,10 +330,10 @@ static void build_tmpl(const struct opts *o, uint32_t len, struct xdp_gen_tmpl *
 		ip[7] = 64;
 		memcpy(ip + 8, o->src_ip, 16);
 		memcpy(ip + 24, o->dst_ip, 16);
-		pseudo = sum16(ip + 8, 32, 17 + ulen);
+		pseudo = csum_add(ip + 8, 32, 17 + ulen);
 	}
 	put16(udp + 4, (uint16_t)ulen);
-	t->csum_base = fold16(sum16(udp, 8, pseudo));
+	t->csum_base = csum_fold(csum_add(udp, 8, pseudo));
 }
 
 static int dev_mac_mtu(const char *dev, uint8_t *mac, int *mtu)
