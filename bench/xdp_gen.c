@@ -414,13 +414,6 @@ static uint64_t dev_tx_dropped(const char *dev)
 
 /* ---- the helper veth and the fan-out ---------------------------------------- */
 
-/*
- * Seeds enter a veth pair of the generator's own, in a network namespace
- * of its own: the pair goes with the namespace when the process ends, on
- * every exit path, SIGKILL included. The fan-out map was filled before
- * (a devmap resolves an ifindex in the caller's netns), so copies still
- * leave from DEV in the netns we were started in.
- */
 static int write_file(const char *path, const char *text)
 {
 	cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -430,6 +423,13 @@ static int write_file(const char *path, const char *text)
 	return write(fd, text, strlen(text)) < 0 ? -errno : 0;
 }
 
+/*
+ * Seeds enter a veth pair of the generator's own, in a network namespace
+ * of its own: the pair goes with the namespace when the process ends, on
+ * every exit path, SIGKILL included. The fan-out map was filled before
+ * (a devmap resolves an ifindex in the caller's netns), so copies still
+ * leave from DEV in the netns we were started in.
+ */
 struct seeder {
 	int fd;               /* AF_PACKET on the seed side */
 	char seed_dev[16], fan_dev[16];
@@ -467,8 +467,9 @@ static int seeder_setup(struct seeder *s, struct xdp_gen *skel, uint32_t seed_le
 			      xh_strerror(err));
 	s->link = bpf_program__attach_xdp(skel->progs.xdp_gen_fanout, fan.ifindex);
 	if (!s->link)
-		return xh_err(-errno, "attach the fan-out program to %s: %s", s->fan_dev,
-			      strerror(errno));
+		return xh_err(-errno, "attach the fan-out program to %s: %s%s", s->fan_dev,
+			      strerror(errno), errno == ERANGE ?
+			      " (frames too long for XDP on a veth)" : "");
 	s->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (s->fd < 0)
 		return xh_err(-errno, "AF_PACKET socket: %s", strerror(errno));
@@ -577,6 +578,7 @@ static int send_seeds(struct run *r, int fd, const uint8_t *seed, uint32_t len,
 	struct mmsghdr msgs[SEED_BATCH];
 	uint64_t start = now_ns(), deadline = o->duration ? start + (uint64_t)(o->duration * 1e9) : 0;
 	uint64_t seen = 0, progress = start, accepted_at = start, t;
+	uint64_t copies = 0, copied_at = start;
 
 	uint64_t window = COPIES_IN_FLIGHT / r->fanout;
 
@@ -588,6 +590,14 @@ static int send_seeds(struct run *r, int fd, const uint8_t *seed, uint32_t len,
 
 		t = now_ns();
 		run_settle(r, &seen, &progress, t);
+		/* Seeds fanned out, no copy made: DEV takes no XDP frames. */
+		if (run_copies(r) != copies || !seen) {
+			copies = run_copies(r);
+			copied_at = t;
+		} else if (t - copied_at > SEED_STALL_NS) {
+			return xh_err(-ENXIO, "no copy leaves: %s takes no XDP frames (its veth peer needs an XDP program or GRO)",
+				      o->dev);
+		}
 		flying = run_in_flight(r);
 		if (flying >= window) {
 			sched_yield();

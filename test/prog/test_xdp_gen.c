@@ -152,8 +152,11 @@ static void assert_udp_ok(const uint8_t *f, uint32_t len, int v6)
 	assert_int_equal(get16(udp + 4), ulen);
 	assert_int_not_equal(get16(udp + 6), 0);
 	if (v6) {
-		assert_int_equal(l4_csum_v6((const struct in6_addr *)(ip + 8),
-					    (const struct in6_addr *)(ip + 24), 17, udp, ulen), 0);
+		struct in6_addr s6, d6; /* aligned copies */
+
+		memcpy(&s6, ip + 8, 16);
+		memcpy(&d6, ip + 24, 16);
+		assert_int_equal(l4_csum_v6(&s6, &d6, 17, udp, ulen), 0);
 		assert_int_equal(get16(ip + 4), ulen);
 	} else {
 		memcpy(&s, ip + 12, 4);
