@@ -757,7 +757,8 @@ static int run_setup(struct hook *h, const struct xh_oci_state *oci)
 		return err;
 
 	/* Reading only, unlocked: a refusal here leaves nothing. */
-	err = setup_nic(h, host);
+	err = st->mode == XH_NETNS ? netns_mode_prepare(h, host, ns, oci->bundle) /* hook/netns_mode.c */
+				   : setup_nic(h, host);
 	if (!err && st->mode == XH_HOST)
 		err = host_prepare(h, host); /* the NIC's addresses and routes, ports */
 	if (!err && st->mode == XH_POD)
@@ -770,11 +771,15 @@ static int run_setup(struct hook *h, const struct xh_oci_state *oci)
 	if (err)
 		return err;
 	FAULT("claim");
-	err = setup_veth(h, host, ns);
+	/* netns mode: no veth, route or program of ours on the host. */
+	if (st->mode == XH_NETNS)
+		err = netns_mode_apply(h, ns);
+	else
+		err = setup_veth(h, host, ns);
 	/* Host mode has its addresses from host_prepare(): the NIC's. */
 	if (!err && st->mode == XH_POD)
 		err = apply_addresses(h, host, ns);
-	if (!err)
+	if (!err && st->mode != XH_NETNS)
 		err = setup_programs(h);
 	if (!err)
 		err = hook_endpoint_start(h);

@@ -575,6 +575,34 @@ int xh_rtnl_neigh_del(struct nl_sock *sk, int ifindex, const struct xh_ip *ip)
 	return neigh_op(sk, ifindex, ip, NULL);
 }
 
+int xh_rtnl_neigh_lookup(struct nl_sock *sk, int ifindex, const struct xh_ip *ip, uint8_t mac[6])
+{
+	cleanup_nl_cache struct nl_cache *cache = NULL;
+	cleanup_nl_addr struct nl_addr *dst = nl_addr_of(ip, -1);
+	struct rtnl_neigh *n;
+	struct nl_addr *ll;
+	int err = 0, state;
+
+	if (!dst)
+		return -ENOMEM;
+	err = rtnl_neigh_alloc_cache(sk, &cache);
+	if (err)
+		return nl_errno(err);
+	n = rtnl_neigh_get(cache, ifindex, dst);
+	if (!n)
+		return -ENOENT;
+	ll = rtnl_neigh_get_lladdr(n);
+	state = rtnl_neigh_get_state(n);
+	/* Only an answer the kernel got (or was given): not an INCOMPLETE
+	 * or FAILED entry. */
+	if (!ll || nl_addr_get_len(ll) != 6 || (state & (NUD_INCOMPLETE | NUD_FAILED | NUD_NOARP)))
+		err = -ENOENT;
+	else
+		memcpy(mac, nl_addr_get_binary_addr(ll), 6);
+	rtnl_neigh_put(n);
+	return err;
+}
+
 struct route_walk {
 	int ifindex;
 	int (*fn)(const struct xh_route *r, void *ctx);

@@ -76,6 +76,9 @@ int xh_rtnl_route_del(struct nl_sock *sk, const struct xh_prefix *p, int oif);
 /* Permanent neighbour entry. */
 int xh_rtnl_neigh_add(struct nl_sock *sk, int ifindex, const struct xh_ip *ip, const uint8_t mac[6]);
 int xh_rtnl_neigh_del(struct nl_sock *sk, int ifindex, const struct xh_ip *ip);
+/* The MAC the neighbour table has for ip on ifindex (resolved or
+ * permanent); -ENOENT if none. */
+int xh_rtnl_neigh_lookup(struct nl_sock *sk, int ifindex, const struct xh_ip *ip, uint8_t mac[6]);
 /* A main-table route as far as xdphook needs to put it back or describe
  * it: destination, gateway (family 0: none), device. */
 struct xh_route {
