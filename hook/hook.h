@@ -55,6 +55,10 @@ int hook_teardown(struct hook *h);
  * from then on); refuse addresses another container holds. */
 int hook_save(struct hook *h);
 int hook_check_ips_free(struct hook *h);
+/* xh_rtnl_route_list() callback: append the route to ctx's (an xh_state)
+ * routes. */
+struct xh_route;
+int hook_record_route(const struct xh_route *r, void *ctx);
 
 /* host.c: the host-mode steps of the setup transaction. */
 struct nl_sock;
@@ -110,9 +114,6 @@ int netns_mode_apply(struct hook *h, struct nl_sock *ns);
 /* Teardown: the addresses and routes back while the netns lives (ns_fd,
  * or the bind mount recorded), the host peer's offload as it was. */
 int netns_mode_teardown(struct hook *h, int ns_fd);
-/* teardown.c: put back the addresses and routes st recorded as taken,
- * in h->netns_fd's namespace. */
-int hook_restore_taken(struct hook *h);
 
 int hook_list(bool json);
 int hook_gc(bool dry_run);

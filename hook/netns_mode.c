@@ -53,16 +53,6 @@ static int take_addr(int ifindex, const struct xh_prefix *p, void *ctx)
 	return 0;
 }
 
-static int take_route(const struct xh_route *r, void *ctx)
-{
-	struct xh_state *st = ctx;
-
-	if (st->n_routes == XH_MAX_ROUTES)
-		return xh_err(-E2BIG, "more than %d routes via %s", XH_MAX_ROUTES, st->netns.iface);
-	st->routes[st->n_routes++] = *r;
-	return 0;
-}
-
 /* The interface: named, else the one holding an address, else the
  * default route's. */
 static int find_iface(struct hook *h, struct nl_sock *ns, struct xh_link *link)
@@ -275,7 +265,7 @@ int netns_mode_prepare(struct hook *h, struct nl_sock *host, struct nl_sock *ns,
 		return xh_err(-EADDRNOTAVAIL, "%s has no address to take: let the CNI configure one", link.name);
 	/* Taking the addresses takes the routes through them along: record
 	 * them, to put back and to tell the sandbox. */
-	err = xh_rtnl_route_list(ns, link.ifindex, take_route, st);
+	err = xh_rtnl_route_list(ns, link.ifindex, hook_record_route, st);
 	if (err)
 		return err;
 
@@ -352,13 +342,37 @@ int netns_mode_apply(struct hook *h, struct nl_sock *ns)
 
 /* ---- teardown --------------------------------------------------------------------- */
 
+/* The addresses, then the routes as the CNI made them: replacing what the
+ * kernel added with an address (CNI ptp had replaced the connected route
+ * by one via its gateway, with the address as source). */
+static int restore(const struct xh_state *st, int ns_fd)
+{
+	cleanup_rtnl struct nl_sock *ns = NULL;
+	int err = xh_rtnl_open(ns_fd, &ns);
+
+	for (size_t i = 0; !err && i < st->n_taken; i++) {
+		struct xh_prefix p = { .ip = st->taken[i].addr.ip, .len = st->taken[i].addr.plen };
+
+		err = xh_rtnl_addr_add(ns, st->taken[i].ifindex, &p);
+		if (err == -EEXIST)
+			err = 0;
+	}
+	/* Routes via a gateway last: they need the routes to it. */
+	for (int pass = 0; !err && pass < 2; pass++)
+		for (size_t i = 0; !err && i < st->n_routes; i++)
+			if ((st->routes[i].gw.family != 0) == (pass == 1))
+				err = xh_rtnl_route_replace(ns, &st->routes[i]);
+	/* The interface is gone (the CNI deleted it already): nothing to do. */
+	return err == -ENODEV ? 0 : err;
+}
+
 int netns_mode_teardown(struct hook *h, int ns_fd)
 {
 	struct xh_state *st = &h->st;
 	struct xh_netns_state *n = &st->netns;
 	cleanup_close int own = -1;
 	struct xdphook_meta meta;
-	int saved = h->netns_fd, first = 0, err;
+	int first = 0, err;
 
 	/* Detach first: from here on the kernel has the interface again. */
 	if (st->peer_ifindex && !xh_pin_meta(st->netns_cookie, st->peer_ifindex, &meta) &&
@@ -368,11 +382,8 @@ int netns_mode_teardown(struct hook *h, int ns_fd)
 	if (ns_fd < 0 && n->path[0] && path_is_netns(n->path, st->netns_cookie))
 		ns_fd = own = open(n->path, O_RDONLY | O_CLOEXEC);
 	/* No netns any more: the interface and its addresses went with it. */
-	if (ns_fd >= 0 && st->n_taken) {
-		h->netns_fd = ns_fd;
-		first = hook_restore_taken(h);
-		h->netns_fd = saved;
-	}
+	if (ns_fd >= 0 && st->n_taken)
+		first = restore(st, ns_fd);
 
 	/* The host peer's offload as it was, if the peer is still the one
 	 * (the CNI's DEL deletes it, usually after us). */

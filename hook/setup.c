@@ -165,7 +165,7 @@ static int collect_cni_addr(int ifindex, const struct xh_prefix *p, void *ctx)
 	return 0;
 }
 
-static int record_route(const struct xh_route *r, void *ctx)
+int hook_record_route(const struct xh_route *r, void *ctx)
 {
 	struct xh_state *st = ctx;
 
@@ -209,7 +209,7 @@ static int collect_addresses(struct hook *h, struct nl_sock *ns)
 
 		for (size_t j = 0; j < i; j++)
 			seen |= st->taken[j].ifindex == st->taken[i].ifindex;
-		if (!seen && (err = xh_rtnl_route_list(ns, st->taken[i].ifindex, record_route, st)))
+		if (!seen && (err = xh_rtnl_route_list(ns, st->taken[i].ifindex, hook_record_route, st)))
 			return err;
 	}
 	return 0;

@@ -240,7 +240,7 @@ static int release_veth_program(const struct hook *h)
 	return err;
 }
 
-int hook_restore_taken(struct hook *h)
+static int restore_taken(struct hook *h)
 {
 	cleanup_rtnl struct nl_sock *ns = NULL;
 	int err = xh_rtnl_open(h->netns_fd, &ns);
@@ -496,7 +496,7 @@ int hook_teardown(struct hook *h)
 	first_error(&first, err);
 	if (h->netns_fd >= 0 && st->mode == XH_POD && st->n_taken) {
 		h->step = "teardown: restore addresses";
-		first_error(&first, hook_restore_taken(h));
+		first_error(&first, restore_taken(h));
 	}
 	/* netns mode: the CNI's addresses back, so its DEL finds them. */
 	if (st->mode == XH_NETNS) {

@@ -84,6 +84,7 @@ int xh_rtnl_neigh_lookup(struct nl_sock *sk, int ifindex, const struct xh_ip *ip
 struct xh_route {
 	struct xh_prefix dst;
 	struct xh_ip gw;
+	struct xh_ip src; /* preferred source (family 0: none) */
 	int oif;
 	uint8_t proto;  /* RTPROT_*: who added it */
 };
@@ -95,6 +96,9 @@ int xh_rtnl_route_list(struct nl_sock *sk, int ifindex,
 
 /* Add a route recorded by xh_rtnl_route_list() again, as it was. */
 int xh_rtnl_route_restore(struct nl_sock *sk, const struct xh_route *r);
+/* The same, replacing a route to the same destination (the kernel's
+ * connected one an address brought back). */
+int xh_rtnl_route_replace(struct nl_sock *sk, const struct xh_route *r);
 
 /* The device of the default route (IPv4, else IPv6). -ENOENT if none. */
 int xh_rtnl_default_dev(struct nl_sock *sk, int *ifindex);

@@ -221,6 +221,8 @@ static json_t *state_json(const struct xh_state *st)
 		json_object_set_new(o, "proto", json_integer(r->proto));
 		if (r->gw.family)
 			json_object_set_new(o, "gw", json_string(xh_ip_str(&r->gw, gw, sizeof(gw))));
+		if (r->src.family)
+			json_object_set_new(o, "src", json_string(xh_ip_str(&r->src, gw, sizeof(gw))));
 		json_array_append_new(routes, o);
 	}
 	json_t *j = json_pack("{s:i,s:s,s:s,s:s,s:i,s:I,s:I,s:I,"
@@ -338,12 +340,12 @@ static int state_from_json(json_t *j, struct xh_state *st)
 		json_t *o = json_array_get(routes, i);
 		struct xh_route *r = &st->routes[st->n_routes++];
 		struct xh_cidr dst;
-		const char *gw = NULL;
+		const char *gw = NULL, *src = NULL;
 		int proto;
 
 		if (cidr_from_json(o, &dst) ||
-		    json_unpack(o, "{s:i,s:i,s?s}", "oif", &r->oif, "proto", &proto, "gw", &gw) ||
-		    proto < 0 || proto > 255 || (gw && xh_ip_parse(gw, &r->gw)))
+		    json_unpack(o, "{s:i,s:i,s?s,s?s}", "oif", &r->oif, "proto", &proto, "gw", &gw, "src", &src) ||
+		    proto < 0 || proto > 255 || (gw && xh_ip_parse(gw, &r->gw)) || (src && xh_ip_parse(src, &r->src)))
 			return xh_err(-EINVAL, "malformed state: routes[%zu]", i);
 		r->dst.ip = dst.ip;
 		r->dst.len = dst.plen;

@@ -139,9 +139,8 @@ kill "$httpd" "$SANDBOX"
 runc_ delete -f "$C" || fail "runc delete"
 [ ! -e "/run/xdphook/$C" ] || fail "state left: $(ls "/run/xdphook/$C")"
 [ -z "$(xdp_prog_id pod eth0)" ] || fail "a program is left on eth0"
-[ "$(pod_net pod | head -1)" = "$(echo "$pod_before" | head -1)" ] ||
-	fail "eth0's address did not come back: $(pod_net pod)"
-in_ns pod ip route show default | grep -q "via 10.77.1.1 dev eth0" || fail "the default route did not come back: $(pod_net pod)"
+[ "$(pod_net pod)" = "$pod_before" ] ||
+	fail "the CNI's addresses and routes did not come back: $(diff <(echo "$pod_before") <(pod_net pod))"
 [ "$(tx_csum "$PEER")" = on ] || fail "$PEER: TX checksum offload not back on"
 [ "$(host_net)" = "$host_before" ] || fail "the host netns changed: $(diff <(echo "$host_before") <(host_net))"
 [ "$(xdp_prog_id host nic0)" = "$nic_prog" ] || fail "the foreign program on nic0 changed"
