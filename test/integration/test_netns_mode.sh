@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/container.sh"
 command -v runc >/dev/null || skip "runc is not installed"
-[ -x /usr/lib/cni/ptp ] && [ -x /usr/lib/cni/host-local ] || skip "containernetworking-plugins is not installed"
+cni_check
 for b in xdp_echo xdp_tap xdp_endpoint; do [ -x "$BUILD/$b" ] || fail "$BUILD/$b is not built"; done
 
 topo_new
@@ -19,23 +19,6 @@ in_ns host ip link set dev nic0 xdp obj "$BUILD/bpf/xdp_pass.bpf.o" sec xdp || f
 nic_prog=$(xdp_prog_id host nic0)
 [ -n "$nic_prog" ] || fail "no foreign program on nic0"
 
-# CNI ptp + host-local, run in netns host like a node's runtime would.
-cat >"$XH_TMP/ptp.conf" <<EOF
-{"cniVersion": "0.4.0", "name": "xht$XH_TAG", "type": "ptp", "mtu": 1500,
- "ipam": {"type": "host-local", "subnet": "10.77.1.0/24", "rangeStart": "10.77.1.20",
-          "routes": [{"dst": "0.0.0.0/0"}], "dataDir": "$XH_TMP/ipam"}}
-EOF
-cni() { # cni ADD|DEL NAME: eth0 in netns NAME
-	in_ns host env CNI_COMMAND="$1" CNI_CONTAINERID="xht-$XH_TAG-$2" CNI_NETNS="/run/netns/$(ns "$2")" \
-		CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni /usr/lib/cni/ptp <"$XH_TMP/ptp.conf"
-}
-cni_pod() { # cni_pod NAME: netns NAME with the CNI's eth0, deleted by CNI at cleanup
-	ns_new "$1"
-	at_exit "cni DEL $1"
-	cni ADD "$1" >"$XH_TMP/cni-$1.json" || fail "CNI ADD $1: $(cat "$XH_TMP/cni-$1.json")"
-	jq -r '.ips[0].address | sub("/.*"; "")' "$XH_TMP/cni-$1.json"
-}
-host_peer() { jq -r '.interfaces[] | select(.sandbox == null) | .name' "$XH_TMP/cni-$1.json"; }
 pod_net() { # the pod's addresses and routes
 	in_ns "$1" ip -o addr show dev eth0 | awk '{print $3, $4}'
 	in_ns "$1" ip route show | sort
