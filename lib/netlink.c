@@ -485,7 +485,7 @@ int xh_rtnl_addr_list(struct nl_sock *sk, int ifindex,
 
 /* nlflags: NLM_F_EXCL or NLM_F_REPLACE to add, -1 to delete. */
 static int route_op(struct nl_sock *sk, const struct xh_prefix *p, int oif, const struct xh_ip *gw,
-		    const struct xh_ip *src, uint8_t proto, int nlflags)
+		    const struct xh_ip *src, bool onlink, uint8_t proto, int nlflags)
 {
 	struct rtnl_route *r = rtnl_route_alloc();
 	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
@@ -514,7 +514,8 @@ static int route_op(struct nl_sock *sk, const struct xh_prefix *p, int oif, cons
 		rtnl_route_nh_set_gateway(nh, via);
 		/* The gateway may sit outside every connected prefix (a
 		 * link-local gateway, or a /32 address): trust the device. */
-		rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
+		if (onlink)
+			rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
 	}
 	rtnl_route_add_nexthop(r, nh); /* r owns nh now */
 	err = nlflags >= 0 ? rtnl_route_add(sk, r, nlflags) : rtnl_route_delete(sk, r, 0);
@@ -528,24 +529,24 @@ static int route_op(struct nl_sock *sk, const struct xh_prefix *p, int oif, cons
 
 int xh_rtnl_route_add(struct nl_sock *sk, const struct xh_prefix *p, int oif, const struct xh_ip *gw)
 {
-	return route_op(sk, p, oif, gw, NULL, XH_RTPROT, NLM_F_EXCL);
+	return route_op(sk, p, oif, gw, NULL, true, XH_RTPROT, NLM_F_EXCL);
 }
 
 int xh_rtnl_route_restore(struct nl_sock *sk, const struct xh_route *r)
 {
 	return route_op(sk, &r->dst, r->oif, r->gw.family ? &r->gw : NULL, r->src.family ? &r->src : NULL,
-			r->proto, NLM_F_EXCL);
+			r->onlink, r->proto, NLM_F_EXCL);
 }
 
 int xh_rtnl_route_replace(struct nl_sock *sk, const struct xh_route *r)
 {
 	return route_op(sk, &r->dst, r->oif, r->gw.family ? &r->gw : NULL, r->src.family ? &r->src : NULL,
-			r->proto, NLM_F_REPLACE);
+			r->onlink, r->proto, NLM_F_REPLACE);
 }
 
 int xh_rtnl_route_del(struct nl_sock *sk, const struct xh_prefix *p, int oif)
 {
-	return route_op(sk, p, oif, NULL, NULL, XH_RTPROT, -1);
+	return route_op(sk, p, oif, NULL, NULL, false, XH_RTPROT, -1);
 }
 
 static int neigh_op(struct nl_sock *sk, int ifindex, const struct xh_ip *ip, const uint8_t *mac)
@@ -647,6 +648,7 @@ static void route_walk_one(struct nl_object *obj, void *arg)
 		out.src.family = out.dst.ip.family;
 		memcpy(out.src.addr, nl_addr_get_binary_addr(src), nl_addr_get_len(src));
 	}
+	out.onlink = rtnl_route_nh_get_flags(nh) & RTNH_F_ONLINK;
 	gw = rtnl_route_nh_get_gateway(nh);
 	if (gw && nl_addr_get_len(gw)) {
 		out.gw.family = out.dst.ip.family;

@@ -85,6 +85,7 @@ struct xh_route {
 	struct xh_prefix dst;
 	struct xh_ip gw;
 	struct xh_ip src; /* preferred source (family 0: none) */
+	bool onlink;      /* the gateway is on the link whatever the prefixes */
 	int oif;
 	uint8_t proto;  /* RTPROT_*: who added it */
 };

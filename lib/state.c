@@ -223,6 +223,7 @@ static json_t *state_json(const struct xh_state *st)
 			json_object_set_new(o, "gw", json_string(xh_ip_str(&r->gw, gw, sizeof(gw))));
 		if (r->src.family)
 			json_object_set_new(o, "src", json_string(xh_ip_str(&r->src, gw, sizeof(gw))));
+		json_object_set_new(o, "onlink", json_boolean(r->onlink));
 		json_array_append_new(routes, o);
 	}
 	json_t *j = json_pack("{s:i,s:s,s:s,s:s,s:i,s:I,s:I,s:I,"
@@ -341,15 +342,17 @@ static int state_from_json(json_t *j, struct xh_state *st)
 		struct xh_route *r = &st->routes[st->n_routes++];
 		struct xh_cidr dst;
 		const char *gw = NULL, *src = NULL;
-		int proto;
+		int proto, onlink = 1; /* absent in older states, which restored it so */
 
 		if (cidr_from_json(o, &dst) ||
-		    json_unpack(o, "{s:i,s:i,s?s,s?s}", "oif", &r->oif, "proto", &proto, "gw", &gw, "src", &src) ||
+		    json_unpack(o, "{s:i,s:i,s?s,s?s,s?b}", "oif", &r->oif, "proto", &proto, "gw", &gw, "src", &src,
+				"onlink", &onlink) ||
 		    proto < 0 || proto > 255 || (gw && xh_ip_parse(gw, &r->gw)) || (src && xh_ip_parse(src, &r->src)))
 			return xh_err(-EINVAL, "malformed state: routes[%zu]", i);
 		r->dst.ip = dst.ip;
 		r->dst.len = dst.plen;
 		r->proto = proto;
+		r->onlink = onlink;
 	}
 	if (st->mode == XH_HOST) {
 		if (!host_j)

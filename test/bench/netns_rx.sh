@@ -25,6 +25,9 @@ bench_topo
 POD_IP=$(cni_pod pod)
 PEER=$(host_peer pod)
 POD_NET=/run/netns/$(ns pod)
+# w0's copies need GRO (or an XDP program) on nic0 to be taken; as in
+# run.sh's kernel path.
+in_ns host ethtool -K nic0 gro on >/dev/null
 # ep_count answers no ARP: the node knows the pod's MAC beforehand.
 in_ns host ip neigh replace "$POD_IP" lladdr "$(mac_of pod eth0)" dev "$PEER" nud permanent
 # The pod's "init", for the hook.
@@ -72,5 +75,5 @@ for k in netns_gen_alone_mpps netns_afxdp_mpps netns_tpacket_mpps netns_afxdp_ne
 	echo "$k ${R[$k]}"
 done
 # The goal (>= 1.0): raw rates, and net ones (per-frame cost beyond the generator's).
-awk -v a="${R[netns_afxdp_mpps]}" -v p="${R[netns_tpacket_mpps]}" 'BEGIN {printf "netns_afxdp/tpacket %.3f\n", p > 0 ? a / p : 0}'
-awk -v a="${R[netns_afxdp_net_ns]}" -v p="${R[netns_tpacket_net_ns]}" 'BEGIN {printf "netns_afxdp/tpacket(net) %.3f\n", a > 0 ? p / a : 0}'
+awk -v a="${R[netns_afxdp_mpps]}" -v p="${R[netns_tpacket_mpps]}" 'BEGIN {printf "netns_afxdp/tpacket %.3f\n", (p > 0) ? a / p : 0}'
+awk -v a="${R[netns_afxdp_net_ns]}" -v p="${R[netns_tpacket_net_ns]}" 'BEGIN {printf "netns_afxdp/tpacket(net) %.3f\n", (a > 0) ? p / a : 0}'
