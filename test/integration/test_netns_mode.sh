@@ -137,7 +137,13 @@ nsenter --net="/run/netns/$(ns ref)" sleep 600 &
 sleeper=$!
 at_exit "kill $sleeper"
 veth_new bare0 ref bare1 ref
-snap() { host_net; pod_net ref; in_ns ref ip -o link show | awk -F': ' '{print $2}' | sort; ls /run/xdphook | grep "xht-$XH_TAG" || true; }
+REF_PEER=$(host_peer ref)
+snap() {
+	host_net; pod_net ref; tx_csum "$REF_PEER"
+	in_ns ref ip -o link show | awk -F': ' '{print $2}' | sort
+	ls /run/xdphook | grep "xht-$XH_TAG" || true
+	pgrep -x xdphook-keeper | while read -r p; do [ "$(stat -L -c %i /proc/$p/ns/net 2>/dev/null)" = "$(stat -L -c %i /run/netns/$(ns ref))" ] && echo "keeper $p"; done
+}
 before=$(snap)
 R=xht-$XH_TAG-r
 refused() { # refused REGEX CONFIG-JSON
@@ -155,6 +161,16 @@ refused "addresses: bare0 has no address to take" '{"mode": "netns", "iface": "b
 for k in nic:'"nic0"' publish:'"80"' reserve:'"22"' fastpath:'"none"'; do
 	refused "config: $XH_TMP/ref.json: ${k%%:*} does not apply to mode netns" "{\"mode\": \"netns\", \"${k%%:*}\": ${k#*:}}"
 done
+# A failure after the addresses were taken and the program attached (the
+# keeper cannot listen: its name is squatted): the rollback puts it all back.
+nsenter --net="/run/netns/$(ns ref)" perl -MIO::Socket::UNIX -MSocket -e '
+	my $s = IO::Socket::UNIX->new(Type => SOCK_SEQPACKET, Local => "\0xdphook/endpoint", Listen => 1) or exit 1;
+	print "ready\n"; STDOUT->flush; sleep 600' >"$XH_TMP/squat" 2>&1 &
+squat=$!
+at_exit "kill $squat"
+wait_line "$XH_TMP/squat" ready "$squat" || fail "squatter: $(cat "$XH_TMP/squat")"
+refused "endpoint: .*@xdphook/endpoint is already bound" '{"mode": "netns"}'
+kill "$squat"
 in_ns ref ip link set dev eth0 mtu 4000
 before=$(snap)
 refused "interface: eth0: MTU 4000 is larger than a frame holds" '{"mode": "netns"}'
