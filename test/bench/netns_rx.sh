@@ -22,7 +22,8 @@ weigh_up
 declare -A R
 
 bench_topo
-POD_IP=$(cni_pod pod)
+cni_pod pod
+POD_IP=$CNI_ADDR
 PEER=$(host_peer pod)
 POD_NET=/run/netns/$(ns pod)
 # w0's copies need GRO (or an XDP program) on nic0 to be taken; as in

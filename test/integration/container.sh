@@ -136,12 +136,13 @@ cni() { # cni ADD|DEL NAME: eth0 in netns NAME
 	in_ns host env CNI_COMMAND="$1" CNI_CONTAINERID="xht-$XH_TAG-$2" CNI_NETNS="/run/netns/$(ns "$2")" \
 		CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni /usr/lib/cni/ptp <"$XH_TMP/ptp.conf"
 }
-# cni_pod NAME: netns NAME with the CNI's eth0 (deleted by CNI at cleanup);
-# prints its address. host_peer NAME: the CNI's host-side veth of it.
+# cni_pod NAME: netns NAME with the CNI's eth0 (deleted by CNI at cleanup),
+# its address in CNI_ADDR. (Not in a command substitution: the netns must be
+# registered for cleanup here.) host_peer NAME: the CNI's host-side veth.
 cni_pod() {
 	ns_new "$1"
 	at_exit "cni DEL $1"
 	cni ADD "$1" >"$XH_TMP/cni-$1.json" || fail "CNI ADD $1: $(cat "$XH_TMP/cni-$1.json")"
-	jq -r '.ips[0].address | sub("/.*"; "")' "$XH_TMP/cni-$1.json"
+	CNI_ADDR=$(jq -r '.ips[0].address | sub("/.*"; "")' "$XH_TMP/cni-$1.json")
 }
 host_peer() { jq -r '.interfaces[] | select(.sandbox == null) | .name' "$XH_TMP/cni-$1.json"; }

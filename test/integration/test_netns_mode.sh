@@ -36,7 +36,8 @@ tx_csum() { in_ns host ethtool -k "$1" | awk '/^tx-checksumming:/ {print $2}'; }
 echo '{"mode": "netns", "iface": "eth0"}' >"$XH_TMP/node.json"
 chmod 644 "$XH_TMP/node.json"
 
-POD_IP=$(cni_pod pod)
+cni_pod pod
+POD_IP=$CNI_ADDR
 PEER=$(host_peer pod)
 pod_before=$(pod_net pod)
 host_before=$(host_net)
@@ -132,7 +133,7 @@ cni DEL pod >"$XH_TMP/del" 2>&1 || fail "CNI DEL: $(cat "$XH_TMP/del")"
 [ -z "$(in_ns host ip -o link show "$PEER" 2>/dev/null)" ] || fail "CNI DEL left $PEER"
 
 # 5. Refusals: one line, nothing changed (hook run directly, as runc would).
-cni_pod ref >/dev/null
+cni_pod ref
 nsenter --net="/run/netns/$(ns ref)" sleep 600 &
 sleeper=$!
 at_exit "kill $sleeper"
