@@ -263,7 +263,7 @@ test-fuzz: $(FUZZ_BINS)
 # xdp_gen is a tool of its own (also used by the integration tests); the
 # helpers live in build/bench/, next to the results.
 BENCH_TOOLS := $(BUILD)/xdp_gen $(BUILD)/bench/ep_count $(BUILD)/bench/ep_blast \
-               $(BUILD)/bench/udp_count $(BUILD)/bench/napi_set
+               $(BUILD)/bench/udp_count $(BUILD)/bench/napi_set $(BUILD)/bench/pkt_count
 all: $(BUILD)/xdp_gen
 bench: $(BENCH_TOOLS) $(ENDPOINT)
 test-integration: $(BUILD)/xdp_gen
@@ -289,6 +289,10 @@ $(BUILD)/bench/napi_set: $(BUILD)/obj/bench/napi_set.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bench/udp_count: $(BUILD)/obj/bench/udp_count.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/bench/pkt_count: $(BUILD)/obj/bench/pkt_count.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 

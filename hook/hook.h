@@ -26,6 +26,13 @@ struct hook {
 	bool report;               /* teardown: one stderr line per anomaly found */
 	uint8_t nic_mac[6];        /* setup: the NIC's MAC (host mode: xdp0's) */
 	struct veth_prog *vp;      /* setup: the shared xdp_veth being taken */
+	/* netns mode (hook/netns_mode.c), setup: the gateways whose MACs are
+	 * known, for the endpoint's description. */
+	size_t n_gw_macs;
+	struct hook_gw_mac {
+		struct xh_ip ip;
+		uint8_t mac[6];
+	} gw_macs[4];
 };
 #define HOOK_INIT { .netns_fd = -1, .lock_fd = -1, .ctr_lock = -1 }
 
@@ -48,6 +55,10 @@ int hook_teardown(struct hook *h);
  * from then on); refuse addresses another container holds. */
 int hook_save(struct hook *h);
 int hook_check_ips_free(struct hook *h);
+/* xh_rtnl_route_list() callback: append the route to ctx's (an xh_state)
+ * routes. */
+struct xh_route;
+int hook_record_route(const struct xh_route *r, void *ctx);
 
 /* host.c: the host-mode steps of the setup transaction. */
 struct nl_sock;
@@ -89,6 +100,20 @@ void veth_prog_forget(const struct xh_state *st, const struct veth_prog *vp);
 /* Unpin the program of netns cookie if no device has entries any more
  * (dry_run: only tell). 1 if it did (would), else 0. */
 int veth_prog_release(uint64_t cookie, bool dry_run);
+
+/* netns_mode.c: mode=netns, the sandbox takes the CNI's own interface in
+ * the container netns; in the host netns only the TX checksum offload of
+ * that interface's peer changes. */
+/* Before the claim, reading only: the interface, its addresses, routes
+ * and gateways; the refusals. bundle: the OCI bundle (its config.json
+ * names the netns the CNI made), or NULL. */
+int netns_mode_prepare(struct hook *h, struct nl_sock *host, struct nl_sock *ns, const char *bundle);
+/* After the claim: the host peer's offload off, the addresses taken off
+ * the kernel, the endpoint program attached to the interface. */
+int netns_mode_apply(struct hook *h, struct nl_sock *ns);
+/* Teardown: the addresses and routes back while the netns lives (ns_fd,
+ * or the bind mount recorded), the host peer's offload as it was. */
+int netns_mode_teardown(struct hook *h, int ns_fd);
 
 int hook_list(bool json);
 int hook_gc(bool dry_run);

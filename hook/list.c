@@ -116,6 +116,18 @@ static json_t *host_json(const struct xh_state *st)
 			 "host_ports", "lo", hs->host_eph_lo, "hi", hs->host_eph_hi, "clone", clone_json(st));
 }
 
+/* netns mode: the CNI's interface, and the one change on the host. */
+static json_t *netns_json(const struct xh_state *st)
+{
+	const struct xh_netns_state *n = &st->netns;
+	char change[64] = "none";
+
+	if (n->csum_off)
+		snprintf(change, sizeof(change), "tx-checksum off on %s", n->host_peer);
+	return json_pack("{s:s,s:i,s:s,s:s,s:s}", "iface", n->iface, "ifindex", st->peer_ifindex, "host_peer",
+			 n->host_peer, "host_change", change, "netns_path", n->path);
+}
+
 static int add_json(const struct xh_state *st, void *ctx)
 {
 	char mac[18], buf[64];
@@ -126,7 +138,7 @@ static int add_json(const struct xh_state *st, void *ctx)
 		json_array_append_new(ips, json_string(buf));
 	}
 	o = json_pack("{s:s,s:s,s:s,s:b,s:i,s:s,s:s,s:i,s:s,s:o,s:{s:o,s:o,s:o}}", "id", st->id, "mode",
-		      st->mode == XH_HOST ? "host" : "pod", "status", st->status, "alive", xh_state_alive(st), "pid",
+		      xh_addr_mode_name(st->mode), "status", st->status, "alive", xh_state_alive(st), "pid",
 		      st->pid, "nic", st->nic, "veth", st->veth, "mtu", (int)st->mtu, "sandbox_mac",
 		      xh_mac_str(st->peer_mac, mac, sizeof(mac)), "ips", ips, "programs", "nic",
 		      counters_json(st->host_cookie, st->nic_ifindex), "veth",
@@ -134,6 +146,8 @@ static int add_json(const struct xh_state *st, void *ctx)
 		      counters_json(st->netns_cookie, st->peer_ifindex));
 	if (o && st->mode == XH_HOST)
 		json_object_set_new(o, "host", host_json(st));
+	if (o && st->mode == XH_NETNS)
+		json_object_set_new(o, "netns", netns_json(st));
 	json_array_append_new(ctx, o);
 	return 0;
 }
@@ -141,7 +155,7 @@ static int add_json(const struct xh_state *st, void *ctx)
 static int print_row(const struct xh_state *st, void *ctx)
 {
 	struct xdphook_counter nic[XDPHOOK_VERDICTS], veth[XDPHOOK_VERDICTS], ep[XDPHOOK_VERDICTS];
-	char ips[128] = "", buf[64];
+	char ips[128] = "", buf[64], peer[24];
 
 	(void)ctx;
 	for (size_t i = 0; i < st->n_ips; i++) {
@@ -151,9 +165,14 @@ static int print_row(const struct xh_state *st, void *ctx)
 	counters(st->host_cookie, st->nic_ifindex, nic);
 	counters(st->host_cookie, st->veth_ifindex, veth);
 	counters(st->netns_cookie, st->peer_ifindex, ep);
-	printf("%-20.20s %-4s %-10s %-5s %-10s %-15s %-24s %10llu %10llu %10llu\n", st->id,
-	       st->mode == XH_HOST ? "host" : "pod", st->status, xh_state_alive(st) ? "yes" : "no", st->nic,
-	       st->veth, ips, (unsigned long long)nic[XDP_REDIRECT].packets,
+	/* netns mode: nothing of ours on the host; the columns show the
+	 * CNI's interface and its host peer (",tx-off": offload turned off). */
+	if (st->mode == XH_NETNS)
+		snprintf(peer, sizeof(peer), "%s%s", st->netns.host_peer[0] ? st->netns.host_peer : "-",
+			 st->netns.csum_off ? ",tx-off" : "");
+	printf("%-20.20s %-5s %-10s %-5s %-10s %-15s %-24s %10llu %10llu %10llu\n", st->id,
+	       xh_addr_mode_name(st->mode), st->status, xh_state_alive(st) ? "yes" : "no",
+	       st->mode == XH_NETNS ? st->netns.iface : st->nic, st->mode == XH_NETNS ? peer : st->veth, ips, (unsigned long long)nic[XDP_REDIRECT].packets,
 	       (unsigned long long)veth[XDP_REDIRECT].packets, (unsigned long long)ep[XDP_REDIRECT].packets);
 	return 0;
 }
@@ -172,7 +191,7 @@ int hook_list(bool json)
 		}
 		json_decref(arr);
 	} else {
-		printf("%-20s %-4s %-10s %-5s %-10s %-15s %-24s %10s %10s %10s\n", "id", "mode", "status", "alive",
+		printf("%-20s %-5s %-10s %-5s %-10s %-15s %-24s %10s %10s %10s\n", "id", "mode", "status", "alive",
 		       "nic", "veth", "ips", "nic>veth", "veth>nic", "endpoint");
 		err = xh_state_walk(print_row, NULL);
 	}

@@ -165,7 +165,7 @@ static int collect_cni_addr(int ifindex, const struct xh_prefix *p, void *ctx)
 	return 0;
 }
 
-static int record_route(const struct xh_route *r, void *ctx)
+int hook_record_route(const struct xh_route *r, void *ctx)
 {
 	struct xh_state *st = ctx;
 
@@ -209,7 +209,7 @@ static int collect_addresses(struct hook *h, struct nl_sock *ns)
 
 		for (size_t j = 0; j < i; j++)
 			seen |= st->taken[j].ifindex == st->taken[i].ifindex;
-		if (!seen && (err = xh_rtnl_route_list(ns, st->taken[i].ifindex, record_route, st)))
+		if (!seen && (err = xh_rtnl_route_list(ns, st->taken[i].ifindex, hook_record_route, st)))
 			return err;
 	}
 	return 0;
@@ -757,7 +757,8 @@ static int run_setup(struct hook *h, const struct xh_oci_state *oci)
 		return err;
 
 	/* Reading only, unlocked: a refusal here leaves nothing. */
-	err = setup_nic(h, host);
+	err = st->mode == XH_NETNS ? netns_mode_prepare(h, host, ns, oci->bundle) /* hook/netns_mode.c */
+				   : setup_nic(h, host);
 	if (!err && st->mode == XH_HOST)
 		err = host_prepare(h, host); /* the NIC's addresses and routes, ports */
 	if (!err && st->mode == XH_POD)
@@ -770,11 +771,15 @@ static int run_setup(struct hook *h, const struct xh_oci_state *oci)
 	if (err)
 		return err;
 	FAULT("claim");
-	err = setup_veth(h, host, ns);
+	/* netns mode: no veth, route or program of ours on the host. */
+	if (st->mode == XH_NETNS)
+		err = netns_mode_apply(h, ns);
+	else
+		err = setup_veth(h, host, ns);
 	/* Host mode has its addresses from host_prepare(): the NIC's. */
 	if (!err && st->mode == XH_POD)
 		err = apply_addresses(h, host, ns);
-	if (!err)
+	if (!err && st->mode != XH_NETNS)
 		err = setup_programs(h);
 	if (!err)
 		err = hook_endpoint_start(h);

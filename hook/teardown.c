@@ -498,6 +498,11 @@ int hook_teardown(struct hook *h)
 		h->step = "teardown: restore addresses";
 		first_error(&first, restore_taken(h));
 	}
+	/* netns mode: the CNI's addresses back, so its DEL finds them. */
+	if (st->mode == XH_NETNS) {
+		h->step = "teardown: restore addresses";
+		first_error(&first, netns_mode_teardown(h, ns));
+	}
 	/* The veth before its programs: deleting it detaches both (xdp0
 	 * goes with it) within the one unregistration the kernel does anyway;
 	 * detaching first would add a syscall with RCU waits of its own. */

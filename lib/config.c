@@ -481,19 +481,25 @@ static int set_mode(struct xh_config *cfg, const char *v, const char *where)
 		cfg->mode = XH_POD;
 	else if (!strcmp(v, "host"))
 		cfg->mode = XH_HOST;
+	else if (!strcmp(v, "netns"))
+		cfg->mode = XH_NETNS;
 	else
-		return item_err(-EINVAL, where, v, "must be pod or host");
+		return item_err(-EINVAL, where, v, "must be pod, host or netns");
 	return 0;
 }
 
+const char *xh_addr_mode_name(enum xh_mode_id mode)
+{
+	return mode == XH_HOST ? "host" : mode == XH_NETNS ? "netns" : "pod";
+}
+
 /* What the kernel's dev_valid_name() accepts, minus control characters. */
-static int set_nic(struct xh_config *cfg, const char *v, const char *where)
+static int set_ifname(char dst[16], const char *v, const char *where)
 {
 	size_t len = strlen(v);
 
-	if (len >= sizeof(cfg->nic))
-		return item_err(-EINVAL, where, v, "interface name longer than %zu characters",
-				sizeof(cfg->nic) - 1);
+	if (len >= 16)
+		return item_err(-EINVAL, where, v, "interface name longer than %d characters", 15);
 	if (!strcmp(v, ".") || !strcmp(v, ".."))
 		return item_err(-EINVAL, where, v, "not an interface name");
 	for (size_t i = 0; i < len; i++) {
@@ -503,8 +509,18 @@ static int set_nic(struct xh_config *cfg, const char *v, const char *where)
 			return item_err(-EINVAL, where, v,
 					"character 0x%02x not allowed in an interface name", c);
 	}
-	memcpy(cfg->nic, v, len + 1);
+	memcpy(dst, v, len + 1);
 	return 0;
+}
+
+static int set_nic(struct xh_config *cfg, const char *v, const char *where)
+{
+	return set_ifname(cfg->nic, v, where);
+}
+
+static int set_iface(struct xh_config *cfg, const char *v, const char *where)
+{
+	return set_ifname(cfg->iface, v, where);
 }
 
 static int set_ips(struct xh_config *cfg, const char *v, const char *where)
@@ -608,6 +624,7 @@ static const struct key_desc {
 	[XH_CFG_UMEM_SIZE] = { "umem_size", set_umem_size, J_INT, "a string or an integer" },
 	[XH_CFG_ALLOWED_UIDS] = { "allowed_uids", set_allowed_uids, J_ARRAY | J_INT,
 				  "a string, an integer or an array of them" },
+	[XH_CFG_IFACE] = { "iface", set_iface, 0, "a string" },
 };
 
 const char *xh_config_key_name(enum xh_cfg_key key)
@@ -626,7 +643,7 @@ int xh_config_key_lookup(const char *name, enum xh_cfg_key *key)
 	return -ENOENT;
 }
 
-#define KEY_LIST "enable, mode, nic, ips, fastpath, publish, reserve, umem_size, allowed_uids"
+#define KEY_LIST "enable, mode, nic, ips, fastpath, publish, reserve, umem_size, allowed_uids, iface"
 
 void xh_config_init(struct xh_config *cfg)
 {
@@ -663,11 +680,29 @@ int xh_config_set(struct xh_config *cfg, enum xh_cfg_key key, const char *value,
 	err = keys[key].set(&tmp, trim(copy), where);
 	if (err)
 		return err;
+	tmp.set_keys |= 1u << key;
 	*cfg = tmp;
 	return 0;
 }
 
 /* ---- the file ------------------------------------------------------------------- */
+
+/* netns mode changes nothing in the host netns: keys that pick or program
+ * host resources make no sense with it. Checked for the keys set by the
+ * same layer that chose netns (or a later one): a node file's defaults
+ * for the other modes stay valid when an annotation picks netns. */
+static int check_netns_keys(const struct xh_config *cfg, unsigned int set, const char *prefix)
+{
+	static const enum xh_cfg_key host_keys[] = { XH_CFG_NIC, XH_CFG_FASTPATH, XH_CFG_PUBLISH, XH_CFG_RESERVE };
+
+	if (cfg->mode != XH_NETNS)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(host_keys); i++)
+		if (set & (1u << host_keys[i]))
+			return xh_err(-EINVAL, "%s%s does not apply to mode netns (it changes nothing on the host)",
+				      prefix, keys[host_keys[i]].name);
+	return 0;
+}
 
 /* One array element or scalar as list text, or an error naming it. */
 static int json_item_text(const struct key_desc *k, json_t *v, const char *where,
@@ -781,10 +816,12 @@ int xh_config_load_file(const char *path, struct xh_config *cfg)
 	json_auto_t *root = NULL;
 	struct xh_config tmp;
 	struct stat st;
+	char prefix[4096 + 8];
 	size_t len;
 	int err;
 
 	xh_config_init(cfg);
+	snprintf(prefix, sizeof(prefix), "%s: ", path);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -808,6 +845,8 @@ int xh_config_load_file(const char *path, struct xh_config *cfg)
 		return err;
 	xh_config_init(&tmp);
 	err = apply_json(&tmp, root, path);
+	if (!err)
+		err = check_netns_keys(&tmp, tmp.set_keys, prefix);
 	if (err)
 		return err;
 	*cfg = tmp;
@@ -827,17 +866,20 @@ static int check_mode_keys(const struct xh_config *cfg)
 	} only[] = {
 		{ XH_CFG_PUBLISH, XH_HOST },
 		{ XH_CFG_RESERVE, XH_HOST },
-		{ XH_CFG_IPS, XH_POD }, /* host mode takes the NIC's addresses */
+		{ XH_CFG_IPS, XH_POD }, /* host mode takes the NIC's addresses, netns mode the interface's */
+		{ XH_CFG_IFACE, XH_NETNS },
 	};
+	int err;
 
 	for (size_t i = 0; i < ARRAY_SIZE(only); i++) {
 		if (!(cfg->from_annotation & (1u << only[i].key)) || cfg->mode == only[i].mode)
 			continue;
 		return xh_err(-EINVAL, "annotation " XH_ANN_PREFIX "%s applies to mode %s only (mode is %s)",
-			      keys[only[i].key].name, only[i].mode == XH_HOST ? "host" : "pod",
-			      cfg->mode == XH_HOST ? "host" : "pod");
+			      keys[only[i].key].name, xh_addr_mode_name(only[i].mode), xh_addr_mode_name(cfg->mode));
 	}
-	return 0;
+	/* An annotation choosing netns drops the file's host-side defaults. */
+	err = check_netns_keys(cfg, cfg->from_annotation, "annotation " XH_ANN_PREFIX);
+	return err;
 }
 
 int xh_config_apply_annotations(struct xh_config *cfg, const struct xh_annotation *ann, size_t n)

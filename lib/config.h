@@ -8,7 +8,7 @@
  * takes the JSON types noted):
  *
  *   enable        "true" | "false" (file: boolean)                default true
- *   mode          "pod" | "host"                                  default pod
+ *   mode          "pod" | "host" | "netns"                        default pod
  *   nic           interface name; "" = device of the default route   default ""
  *   ips           "ADDR[/LEN],..." unicast addresses the sandbox owns;
  *                 "" = what the CNI configured              (file: array too)
@@ -28,6 +28,9 @@
  *                 (file: integer too)
  *   allowed_uids  "UID,..." uids that may take the endpoint; not empty
  *                 default "0"                   (file: array of integers too)
+ *   iface         netns mode: the container's interface the sandbox takes;
+ *                 "" = the one holding its address, else the default
+ *                 route's                                       default ""
  *
  * Lists are comma separated; blanks around items are ignored; an empty item
  * is an error. Errors are negative errnos (-EINVAL bad value, -E2BIG too
@@ -71,6 +74,7 @@ enum xh_cfg_key {
 	XH_CFG_RESERVE,
 	XH_CFG_UMEM_SIZE,
 	XH_CFG_ALLOWED_UIDS,
+	XH_CFG_IFACE,
 	XH_CFG_NKEYS,
 };
 
@@ -98,7 +102,7 @@ struct xh_port_range {
 /* Fixed arrays: nothing to free, copyable. */
 struct xh_config {
 	bool enable;
-	enum xh_mode_id mode; /* XH_POD / XH_HOST */
+	enum xh_mode_id mode; /* XH_POD / XH_HOST / XH_NETNS */
 	char nic[16];         /* "" = device of the default route */
 
 	size_t n_ips;         /* 0 = the addresses the CNI configured */
@@ -120,7 +124,10 @@ struct xh_config {
 	size_t n_uids;
 	uint32_t allowed_uids[XH_CFG_MAX_UIDS];
 
+	char iface[16];       /* netns mode; "" = found in the container */
+
 	unsigned int from_annotation; /* bit (1u << enum xh_cfg_key): set by an annotation */
+	unsigned int set_keys;        /* the same bits: set by the file or an annotation */
 };
 
 /* The built-in defaults. */
@@ -146,6 +153,8 @@ int xh_config_apply_annotations(struct xh_config *cfg, const struct xh_annotatio
 int xh_config_set(struct xh_config *cfg, enum xh_cfg_key key, const char *value, const char *where);
 
 const char *xh_config_key_name(enum xh_cfg_key key);
+/* "pod", "host", "netns" */
+const char *xh_addr_mode_name(enum xh_mode_id mode);
 /* -ENOENT for an unknown name. */
 int xh_config_key_lookup(const char *name, enum xh_cfg_key *key);
 

@@ -76,11 +76,16 @@ int xh_rtnl_route_del(struct nl_sock *sk, const struct xh_prefix *p, int oif);
 /* Permanent neighbour entry. */
 int xh_rtnl_neigh_add(struct nl_sock *sk, int ifindex, const struct xh_ip *ip, const uint8_t mac[6]);
 int xh_rtnl_neigh_del(struct nl_sock *sk, int ifindex, const struct xh_ip *ip);
+/* The MAC the neighbour table has for ip on ifindex (resolved or
+ * permanent); -ENOENT if none. */
+int xh_rtnl_neigh_lookup(struct nl_sock *sk, int ifindex, const struct xh_ip *ip, uint8_t mac[6]);
 /* A main-table route as far as xdphook needs to put it back or describe
  * it: destination, gateway (family 0: none), device. */
 struct xh_route {
 	struct xh_prefix dst;
 	struct xh_ip gw;
+	struct xh_ip src; /* preferred source (family 0: none) */
+	bool onlink;      /* the gateway is on the link whatever the prefixes */
 	int oif;
 	uint8_t proto;  /* RTPROT_*: who added it */
 };
@@ -92,6 +97,9 @@ int xh_rtnl_route_list(struct nl_sock *sk, int ifindex,
 
 /* Add a route recorded by xh_rtnl_route_list() again, as it was. */
 int xh_rtnl_route_restore(struct nl_sock *sk, const struct xh_route *r);
+/* The same, replacing a route to the same destination (the kernel's
+ * connected one an address brought back). */
+int xh_rtnl_route_replace(struct nl_sock *sk, const struct xh_route *r);
 
 /* The device of the default route (IPv4, else IPv6). -ENOENT if none. */
 int xh_rtnl_default_dev(struct nl_sock *sk, int *ifindex);

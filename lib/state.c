@@ -174,6 +174,28 @@ static int host_from_json(json_t *j, struct xh_host_state *hs)
 	return 0;
 }
 
+static json_t *netns_json(const struct xh_netns_state *n)
+{
+	return json_pack("{s:s,s:s,s:i,s:b,s:s}", "iface", n->iface, "host_peer", n->host_peer,
+			 "host_peer_ifindex", n->host_peer_ifindex, "csum_off", n->csum_off, "path", n->path);
+}
+
+static int copy_name(char *dst, size_t size, const char *src);
+
+static int netns_from_json(json_t *j, struct xh_netns_state *n)
+{
+	const char *iface, *peer, *path;
+	int csum_off;
+
+	if (json_unpack(j, "{s:s,s:s,s:i,s:b,s:s}", "iface", &iface, "host_peer", &peer, "host_peer_ifindex",
+			&n->host_peer_ifindex, "csum_off", &csum_off, "path", &path) ||
+	    copy_name(n->iface, sizeof(n->iface), iface) || copy_name(n->host_peer, sizeof(n->host_peer), peer) ||
+	    copy_name(n->path, sizeof(n->path), path))
+		return xh_err(-EINVAL, "malformed state: netns");
+	n->csum_off = csum_off;
+	return 0;
+}
+
 static json_t *state_json(const struct xh_state *st)
 {
 	char vmac[18], pmac[18];
@@ -199,6 +221,9 @@ static json_t *state_json(const struct xh_state *st)
 		json_object_set_new(o, "proto", json_integer(r->proto));
 		if (r->gw.family)
 			json_object_set_new(o, "gw", json_string(xh_ip_str(&r->gw, gw, sizeof(gw))));
+		if (r->src.family)
+			json_object_set_new(o, "src", json_string(xh_ip_str(&r->src, gw, sizeof(gw))));
+		json_object_set_new(o, "onlink", json_boolean(r->onlink));
 		json_array_append_new(routes, o);
 	}
 	json_t *j = json_pack("{s:i,s:s,s:s,s:s,s:i,s:I,s:I,s:I,"
@@ -206,7 +231,7 @@ static json_t *state_json(const struct xh_state *st)
 			 "s:{s:s,s:i,s:s,s:i,s:s,s:i},"
 			 "s:o,s:o,s:o,s:o,s:b,s:{s:i,s:I}}",
 			 "version", 1, "id", st->id, "status", st->status, "mode",
-			 st->mode == XH_HOST ? "host" : "pod", "pid", st->pid, "pid_start",
+			 xh_addr_mode_name(st->mode), "pid", st->pid, "pid_start",
 			 (json_int_t)st->pid_start, "netns_cookie", (json_int_t)st->netns_cookie,
 			 "host_cookie", (json_int_t)st->host_cookie,
 			 "nic", "name", st->nic, "ifindex", st->nic_ifindex,
@@ -219,6 +244,8 @@ static json_t *state_json(const struct xh_state *st)
 
 	if (j && st->mode == XH_HOST)
 		json_object_set_new(j, "host", host_json(&st->host));
+	if (j && st->mode == XH_NETNS)
+		json_object_set_new(j, "netns", netns_json(&st->netns));
 	return j;
 }
 
@@ -258,7 +285,7 @@ static int state_from_json(json_t *j, struct xh_state *st)
 {
 	const char *id, *status, *mode, *nic, *veth, *vmac, *pmac;
 	json_int_t pid_start, netns, host, kstart;
-	json_t *ips, *taken, *routes, *fastpath = NULL, *host_j = NULL;
+	json_t *ips, *taken, *routes, *fastpath = NULL, *host_j = NULL, *netns_j = NULL;
 	int version, nic_entries, mtu;
 	json_error_t e;
 
@@ -267,7 +294,7 @@ static int state_from_json(json_t *j, struct xh_state *st)
 			   "{s:i,s:s,s:s,s:s,s:i,s:I,s:I,s:I,"
 			   "s:{s:s,s:i},"
 			   "s:{s:s,s:i,s:s,s:i,s:s,s:i},"
-			   "s:o,s:o,s:o,s?o,s:b,s:{s:i,s:I},s?o}",
+			   "s:o,s:o,s:o,s?o,s:b,s:{s:i,s:I},s?o,s?o}",
 			   "version", &version, "id", &id, "status", &status, "mode", &mode, "pid",
 			   &st->pid, "pid_start", &pid_start, "netns_cookie", &netns, "host_cookie", &host,
 			   "nic", "name", &nic, "ifindex", &st->nic_ifindex,
@@ -275,7 +302,7 @@ static int state_from_json(json_t *j, struct xh_state *st)
 			   "peer_ifindex", &st->peer_ifindex, "peer_mac", &pmac, "mtu", &mtu,
 			   "ips", &ips, "taken", &taken, "routes", &routes, "fastpath", &fastpath,
 			   "nic_entries", &nic_entries,
-			   "keeper", "pid", &st->keeper_pid, "start", &kstart, "host", &host_j))
+			   "keeper", "pid", &st->keeper_pid, "start", &kstart, "host", &host_j, "netns", &netns_j))
 		return xh_err(-EINVAL, "malformed state: %s", e.text);
 	if (version != 1)
 		return xh_err(-EINVAL, "state version %d is not 1", version);
@@ -283,7 +310,7 @@ static int state_from_json(json_t *j, struct xh_state *st)
 	    copy_name(st->nic, sizeof(st->nic), nic) || copy_name(st->veth, sizeof(st->veth), veth) ||
 	    mac_parse(vmac, st->veth_mac) || mac_parse(pmac, st->peer_mac))
 		return xh_err(-EINVAL, "malformed state: bad name or MAC");
-	st->mode = !strcmp(mode, "host") ? XH_HOST : XH_POD;
+	st->mode = !strcmp(mode, "host") ? XH_HOST : !strcmp(mode, "netns") ? XH_NETNS : XH_POD;
 	st->pid_start = pid_start;
 	st->netns_cookie = netns;
 	st->host_cookie = host;
@@ -314,21 +341,28 @@ static int state_from_json(json_t *j, struct xh_state *st)
 		json_t *o = json_array_get(routes, i);
 		struct xh_route *r = &st->routes[st->n_routes++];
 		struct xh_cidr dst;
-		const char *gw = NULL;
-		int proto;
+		const char *gw = NULL, *src = NULL;
+		int proto, onlink = 1; /* absent in older states, which restored it so */
 
 		if (cidr_from_json(o, &dst) ||
-		    json_unpack(o, "{s:i,s:i,s?s}", "oif", &r->oif, "proto", &proto, "gw", &gw) ||
-		    proto < 0 || proto > 255 || (gw && xh_ip_parse(gw, &r->gw)))
+		    json_unpack(o, "{s:i,s:i,s?s,s?s,s?b}", "oif", &r->oif, "proto", &proto, "gw", &gw, "src", &src,
+				"onlink", &onlink) ||
+		    proto < 0 || proto > 255 || (gw && xh_ip_parse(gw, &r->gw)) || (src && xh_ip_parse(src, &r->src)))
 			return xh_err(-EINVAL, "malformed state: routes[%zu]", i);
 		r->dst.ip = dst.ip;
 		r->dst.len = dst.plen;
 		r->proto = proto;
+		r->onlink = onlink;
 	}
 	if (st->mode == XH_HOST) {
 		if (!host_j)
 			return xh_err(-EINVAL, "malformed state: host mode without \"host\"");
 		return host_from_json(host_j, &st->host);
+	}
+	if (st->mode == XH_NETNS) {
+		if (!netns_j)
+			return xh_err(-EINVAL, "malformed state: netns mode without \"netns\"");
+		return netns_from_json(netns_j, &st->netns);
 	}
 	return 0;
 }

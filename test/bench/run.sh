@@ -175,6 +175,16 @@ for k in hook_create_ms hook_poststop_ms cni_ptp_add_ms cni_ptp_del_ms; do
 	[ -n "${R[$k]}" ] || fail "hook_latency.sh printed no $k: $(cat "$XH_TMP/latency")"
 done
 
+# 8. netns mode's raw receive (its own namespaces): AF_XDP on the CNI's
+# interface vs AF_PACKET TPACKET_V3 on the same interface.
+log "netns mode: raw receive, AF_XDP vs AF_PACKET TPACKET_V3"
+BUILD="$BUILD" TRIALS="$TRIALS" bash "$HERE/netns_rx.sh" >"$XH_TMP/netns_rx" 2>&1 ||
+	fail "netns_rx.sh: $(tail -5 "$XH_TMP/netns_rx")"
+for k in netns_afxdp_mpps netns_tpacket_mpps netns_afxdp_net_ns netns_tpacket_net_ns; do
+	R[$k]=$(awk -v k="$k" '$1 == k {print $2}' "$XH_TMP/netns_rx")
+	[ -n "${R[$k]}" ] || fail "netns_rx.sh printed no $k: $(cat "$XH_TMP/netns_rx")"
+done
+
 # ---- report -------------------------------------------------------------------
 
 KEYS="limit_drop_mpps gen_reference_mpps afxdp_direct_mpps path_rx_mpps path_tx_mpps kernel_dnat_mpps capture_mpps
@@ -185,6 +195,7 @@ NET_FIGURES="limit_drop afxdp_direct path_rx kernel_dnat"
 net_ns() { awk -v r="$1" -v g="${R[gen_alone_mpps]}" 'BEGIN {n = (r > 0 && g > r) ? 1e3 / r - 1e3 / g : 0; printf "%.1f", n}'; }
 for f in $NET_FIGURES; do R[${f}_net_ns]=$(net_ns "${R[${f}_mpps]}"); done
 KEYS="$KEYS gen_alone_mpps $(for f in $NET_FIGURES; do printf '%s_net_ns ' "$f"; done)"
+KEYS="$KEYS netns_afxdp_mpps netns_tpacket_mpps netns_afxdp_net_ns netns_tpacket_net_ns"
 for k in $KEYS; do echo "$k ${R[$k]}"; done |
 	jq -R 'split(" ") | {(.[0]): (.[1] | tonumber)}' | jq -s 'add' >"$OUT/results.json" ||
 	fail "writing results.json"
@@ -201,6 +212,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", (b > 0) ? a / b : 0}'; 
 	echo "hook_create/cni_add $(ratio "${R[hook_create_ms]}" "${R[cni_ptp_add_ms]}") 1.0 le"
 	echo "hook_poststop/cni_del $(ratio "${R[hook_poststop_ms]}" "${R[cni_ptp_del_ms]}") 0.5 le"
 	echo "keeper_pss_kib ${R[keeper_pss_kib]} 1024 le"
+	echo "netns_afxdp/tpacket(net) $(ratio "${R[netns_tpacket_net_ns]}" "${R[netns_afxdp_net_ns]}") 1.0 ge"
 } >"$XH_TMP/goals"
 
 echo

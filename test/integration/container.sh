@@ -121,3 +121,28 @@ podman_setup() {
 	jq --arg p "$HOOK" '.hook.path = $p' "$(dirname "$0")/../../examples/hooks.d/xdphook.json" \
 		>"$XH_PODMAN_DIR/hooks/xdphook.json" || fail "hooks.d example"
 }
+
+# CNI ptp + host-local (containernetworking-plugins), run in netns host as a
+# node's runtime would, on the pod range 10.77.1.0/24 from .20 on.
+cni_check() {
+	[ -x /usr/lib/cni/ptp ] && [ -x /usr/lib/cni/host-local ] || skip "containernetworking-plugins is not installed"
+	cat >"$XH_TMP/ptp.conf" <<EOF
+{"cniVersion": "0.4.0", "name": "xht$XH_TAG", "type": "ptp", "mtu": 1500,
+ "ipam": {"type": "host-local", "subnet": "10.77.1.0/24", "rangeStart": "10.77.1.20",
+          "routes": [{"dst": "0.0.0.0/0"}], "dataDir": "$XH_TMP/ipam"}}
+EOF
+}
+cni() { # cni ADD|DEL NAME: eth0 in netns NAME
+	in_ns host env CNI_COMMAND="$1" CNI_CONTAINERID="xht-$XH_TAG-$2" CNI_NETNS="/run/netns/$(ns "$2")" \
+		CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni /usr/lib/cni/ptp <"$XH_TMP/ptp.conf"
+}
+# cni_pod NAME: netns NAME with the CNI's eth0 (deleted by CNI at cleanup),
+# its address in CNI_ADDR. (Not in a command substitution: the netns must be
+# registered for cleanup here.) host_peer NAME: the CNI's host-side veth.
+cni_pod() {
+	ns_new "$1"
+	at_exit "cni DEL $1"
+	cni ADD "$1" >"$XH_TMP/cni-$1.json" || fail "CNI ADD $1: $(cat "$XH_TMP/cni-$1.json")"
+	CNI_ADDR=$(jq -r '.ips[0].address | sub("/.*"; "")' "$XH_TMP/cni-$1.json")
+}
+host_peer() { jq -r '.interfaces[] | select(.sandbox == null) | .name' "$XH_TMP/cni-$1.json"; }

@@ -186,7 +186,7 @@ for v in 300.1.1.1 10.0.0.1/33 0.0.0.1 224.0.0.1 127.0.0.1 ::1 ff02::1 10.0.0.1/
 done
 ann '"io.xdphook.fastpath":"10.0.0.1/24"' | hook_fails "$A.fastpath: \"10.0.0.1/24\": "
 ann '"io.xdphook.enable":"yes"' | hook_fails "$A.enable: \"yes\": must be true or false"
-ann '"io.xdphook.mode":"Host"' | hook_fails "$A.mode: \"Host\": must be pod or host"
+ann '"io.xdphook.mode":"Host"' | hook_fails "$A.mode: \"Host\": must be pod, host or netns"
 ann '"io.xdphook.nic":"../../etc"' | hook_fails "$A.nic: \"../../etc\": character 0x2f not allowed"
 ann '"io.xdphook.nic":"aaaaaaaaaaaaaaaaaaaa"' | hook_fails "$A.nic: \"a+\": interface name longer than 15"
 ann '"io.xdphook.nic":"a\u001bb"' | hook_fails "$A.nic: \"a\\\\x1bb\": character 0x1b not allowed"

@@ -328,8 +328,8 @@ static void enable_and_mode(void **state)
 	assert_int_equal(cfg.mode, XH_HOST);
 	assert_int_equal(set(&cfg, "mode", "pod"), 0);
 	assert_int_equal(cfg.mode, XH_POD);
-	assert_bad("mode", "Pod", "annotation io.xdphook.mode: \"Pod\": must be pod or host");
-	assert_bad("mode", "bridge", "must be pod or host");
+	assert_bad("mode", "Pod", "annotation io.xdphook.mode: \"Pod\": must be pod, host or netns");
+	assert_bad("mode", "bridge", "must be pod, host or netns");
 }
 
 static void nic_names(void **state)
@@ -702,6 +702,46 @@ static void mode_specific_annotations(void **state)
 	assert_int_equal(ann1(&cfg, "io.xdphook.mode", "pod"), 0);
 }
 
+static void netns_mode(void **state)
+{
+	struct xh_annotation netns_nic[] = {
+		{ "io.xdphook.mode", "netns" },
+		{ "io.xdphook.nic", "eth0" },
+	};
+	struct xh_config cfg;
+
+	(void)state;
+	assert_int_equal(load("{\"mode\":\"netns\",\"iface\":\"eth1\"}", &cfg), 0);
+	assert_int_equal(cfg.mode, XH_NETNS);
+	assert_string_equal(cfg.iface, "eth1");
+	assert_string_equal(xh_addr_mode_name(cfg.mode), "netns");
+	/* keys that pick or program host resources, set with netns in the file */
+	assert_err(load("{\"mode\":\"netns\",\"nic\":\"eth0\"}", &cfg), -EINVAL,
+		   ": nic does not apply to mode netns");
+	assert_err(load("{\"mode\":\"netns\",\"fastpath\":\"none\"}", &cfg), -EINVAL,
+		   ": fastpath does not apply to mode netns");
+	assert_err(load("{\"mode\":\"netns\",\"publish\":\"80\"}", &cfg), -EINVAL,
+		   ": publish does not apply to mode netns");
+	assert_err(load("{\"mode\":\"netns\",\"reserve\":22}", &cfg), -EINVAL,
+		   ": reserve does not apply to mode netns");
+	/* or by an annotation */
+	xh_config_init(&cfg);
+	assert_err(xh_config_apply_annotations(&cfg, netns_nic, 2), -EINVAL,
+		   "annotation io.xdphook.nic does not apply to mode netns");
+	/* the file's defaults for the other modes stay valid */
+	assert_int_equal(load("{\"nic\":\"eth0\",\"fastpath\":\"none\"}", &cfg), 0);
+	assert_int_equal(ann1(&cfg, "io.xdphook.mode", "netns"), 0);
+	assert_int_equal(cfg.mode, XH_NETNS);
+	/* iface is netns mode's, ips pod mode's */
+	xh_config_init(&cfg);
+	assert_err(ann1(&cfg, "io.xdphook.iface", "eth0"), -EINVAL,
+		   "annotation io.xdphook.iface applies to mode netns only (mode is pod)");
+	assert_int_equal(load("{\"mode\":\"netns\"}", &cfg), 0);
+	assert_err(ann1(&cfg, "io.xdphook.ips", "10.1.2.3"), -EINVAL,
+		   "annotation io.xdphook.ips applies to mode pod only (mode is netns)");
+	assert_bad("iface", "a/b", "not allowed in an interface name");
+}
+
 static void keys_and_helpers(void **state)
 {
 	struct xh_config cfg;
@@ -744,6 +784,7 @@ int main(void)
 		cmocka_unit_test(annotations_override_file),
 		cmocka_unit_test(unknown_and_failed_annotations),
 		cmocka_unit_test(mode_specific_annotations),
+		cmocka_unit_test(netns_mode),
 		cmocka_unit_test(keys_and_helpers),
 	};
 
