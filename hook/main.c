@@ -111,7 +111,8 @@ static int run_oci(const char *stage)
 	h.step = "config";
 	err = xh_config_load_file(xh_config_path(), &h.cfg);
 	if (!err)
-		err = xh_config_apply_annotations(&h.cfg, oci->annotations, oci->n_annotations);
+		err = xh_config_apply_annotations(&h.cfg, oci->annotations, oci->n_annotations,
+						  xh_config_path());
 	if (err)
 		return hook_fail(&h, err);
 	if (!h.cfg.enable)

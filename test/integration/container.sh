@@ -16,17 +16,19 @@ rootfs_new() {
 }
 
 # bundle_new NAME ANNOTATIONS-JSON [extra jq filter]: $XH_TMP/b-NAME running
-# `sleep 3600` in a new netns, with the hook for createRuntime and poststop.
+# `sleep 3600` in a new netns, with the hook for createRuntime and poststop
+# (environment: the test's node config only).
 bundle_new() {
 	local b="$XH_TMP/b-$1" ann=${2:-'{}'} extra=${3:-.}
 	[ -d "$XH_ROOTFS" ] || rootfs_new
 	mkdir -p "$b"
 	(cd "$b" && runc spec) || fail "runc spec"
-	jq --arg hook "$HOOK" --arg rootfs "$XH_ROOTFS" --argjson ann "$ann" '
+	jq --arg hook "$HOOK" --arg rootfs "$XH_ROOTFS" --argjson ann "$ann" \
+		--arg env "XDPHOOK_CONFIG=$XH_NODE_CONFIG" '
 		.process.terminal = false | .process.args = ["sleep", "3600"] |
 		.root = {path: $rootfs, readonly: true} | .annotations = $ann |
-		.hooks = {createRuntime: [{path: $hook, args: ["xdp_hook", "createRuntime"]}],
-			  poststop: [{path: $hook, args: ["xdp_hook", "poststop"]}]}' \
+		.hooks = {createRuntime: [{path: $hook, args: ["xdp_hook", "createRuntime"], env: [$env]}],
+			  poststop: [{path: $hook, args: ["xdp_hook", "poststop"], env: [$env]}]}' \
 		"$b/config.json" | jq "$extra" >"$b/config.json.new" || fail "bundle config"
 	mv "$b/config.json.new" "$b/config.json"
 	echo "$b"
@@ -118,6 +120,7 @@ podman_setup() {
 	command -v podman >/dev/null || skip "podman is not installed"
 	[ -d "$XH_ROOTFS" ] || rootfs_new
 	mkdir -p "$XH_PODMAN_DIR/hooks"
-	jq --arg p "$HOOK" '.hook.path = $p' "$(dirname "$0")/../../examples/hooks.d/xdphook.json" \
+	jq --arg p "$HOOK" --arg env "XDPHOOK_CONFIG=$XH_NODE_CONFIG" '.hook.path = $p | .hook.env = [$env]' \
+		"$(dirname "$0")/../../examples/hooks.d/xdphook.json" \
 		>"$XH_PODMAN_DIR/hooks/xdphook.json" || fail "hooks.d example"
 }
