@@ -97,9 +97,28 @@ topo_ipv6() {
 	in_ns host ping -6 -c 1 -W 2 -q fd77::2 >/dev/null || fail "host cannot reach world over IPv6"
 }
 
+# reaped: poststop leaves the deletion of a container's veth (out of every
+# route and map by then) to a detached reaper. Wait, bounded, until netns
+# host has no hook veth (xh-<12 hex>) that no state records: every
+# reaper is done. (Polling: the reaper is nobody's child we could wait for.)
+reaped() {
+	local i v left
+	for ((i = 0; i < 200; i++)); do
+		left=
+		for v in $(in_ns host ip -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' |
+			   grep -E '^xh-[0-9a-f]{12}$'); do
+			grep -qs "\"$v\"" /run/xdphook/*/state.json || { left=$v; break; }
+		done
+		[ -z "$left" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # What the hook left in netns host, bpffs and /run/xdphook (for "nothing
-# left behind" comparisons).
+# left behind" comparisons), once the reapers are done.
 host_snapshot() {
+	reaped
 	{ in_ns host ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort
 	  in_ns host "$LOADER" -status -json | jq -r '.[] | select(.this_netns) | .pin_dir' | sort
 	  # Only this test's containers: others may run at the same time.
