@@ -19,7 +19,7 @@ RU="$XH_TMP/rusage.log"
 pod_bundle() {
 	bundle_new "$1" "{\"io.xdphook.ips\":\"$2/32\",\"io.xdphook.nic\":\"nic0\"}" \
 		".hooks |= with_entries(.value |= map(.args = [\"rusage_wrap\", \"$RU\", .path] + .args[1:] |
-			.path = \"$WRAP\" | .env = [\"ASAN_OPTIONS=log_path=$XH_TMP/san\", \"UBSAN_OPTIONS=log_path=$XH_TMP/san\"]))"
+			.path = \"$WRAP\" | .env += [\"ASAN_OPTIONS=log_path=$XH_TMP/san\", \"UBSAN_OPTIONS=log_path=$XH_TMP/san\"]))"
 }
 # hooks_ok N: the hook ran N times per phase, every time with exit status 0,
 # and no sanitizer said anything.
