@@ -3,12 +3,12 @@
  * Starting and stopping the endpoint keeper (see keeper.h); the keeper
  * itself is keeper_run.c, a program of its own.
  *
- * Start-up: fork, setsid() (a session of its own, away from the runtime's
- * terminal and signals; it never opens a terminal, so leading the session
- * gives it none), the fds it needs moved to KEEPER_FD_*, every other one
- * closed and 0-2 on /dev/null (the runtime waits for EOF on the hook's
- * stdout/stderr), exec. One fork, not the classic two: the keeper is
- * reparented once the hook exits. A readiness pipe carries the keeper's
+ * Start-up: posix_spawn with setsid() (a session of its own, away from the
+ * runtime's terminal and signals; it never opens a terminal, so leading
+ * the session gives it none), the fds it needs moved to KEEPER_FD_*, every
+ * other one closed and 0-2 on /dev/null (the runtime waits for EOF on the
+ * hook's stdout/stderr). One child, not the classic double fork: the
+ * keeper is reparented once the hook exits. A readiness pipe carries the keeper's
  * verdict back; the keeper closes its end once it listens, before serving
  * anyone.
  */
@@ -24,6 +24,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/stat.h>
@@ -169,37 +170,41 @@ static int keeper_exe(const struct keeper_args *a, char *buf, size_t size)
 	return 0;
 }
 
-/* In the child: fds to KEEPER_FD_*, nothing else, exec. Never returns; a
- * failure is reported through the pipe. */
-static void __attribute__((noreturn)) exec_keeper(const char *exe, char **argv, const int fds[KEEPER_NFDS])
+/* posix_spawn (a vfork, not a copy of the hook's page tables): a session
+ * of its own, fds[i] as KEEPER_FD_FIRST + i, 0-2 on /dev/null, nothing
+ * else. fds are first copied above every target, so that no dup2 over a
+ * target clobbers a source still to be moved. */
+static int spawn_keeper(const char *exe, char **argv, const int fds[KEEPER_NFDS], pid_t *pid)
 {
-	int tmp[KEEPER_NFDS], keep[KEEPER_NFDS], err = 0;
-	struct keeper_ready r = { 0 };
+	int high[KEEPER_NFDS], err = 0;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
 
-	if (setsid() < 0)
-		err = -errno;
-	/* Above every target first, so no dup2 overwrites one still needed. */
+	for (int i = 0; i < KEEPER_NFDS; i++)
+		high[i] = -1;
 	for (int i = 0; !err && i < KEEPER_NFDS; i++)
-		if ((tmp[i] = fcntl(fds[i], F_DUPFD, KEEPER_FD_FIRST + KEEPER_NFDS)) < 0)
-			err = -errno;
-	for (int i = 0; !err && i < KEEPER_NFDS; i++) {
-		keep[i] = KEEPER_FD_FIRST + i;
-		if (dup2(tmp[i], keep[i]) < 0) /* without O_CLOEXEC: for the keeper */
-			err = -errno;
+		if ((high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, KEEPER_FD_END)) < 0)
+			err = xh_err(-errno, "keeper fds: %s", strerror(errno));
+	if (!err && (err = -posix_spawn_file_actions_init(&fa)) == 0) {
+		if ((err = -posix_spawnattr_init(&attr)) == 0) {
+			for (int i = 0; !err && i < KEEPER_NFDS; i++)
+				err = -posix_spawn_file_actions_adddup2(&fa, high[i], KEEPER_FD_FIRST + i);
+			if (!err)
+				err = -posix_spawn_file_actions_addclosefrom_np(&fa, KEEPER_FD_END);
+			for (int i = 0; !err && i < 3; i++)
+				err = -posix_spawn_file_actions_addopen(&fa, i, "/dev/null", O_RDWR, 0);
+			if (!err)
+				err = -posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+			if (!err && (err = -posix_spawn(pid, exe, &fa, &attr, argv, environ)))
+				err = xh_err(err, "start %s: %s", exe, strerror(-err));
+			posix_spawnattr_destroy(&attr);
+		}
+		posix_spawn_file_actions_destroy(&fa);
 	}
-	if (!err)
-		err = xh_detach_fds(keep, KEEPER_NFDS);
-	if (!err) {
-		execv(exe, argv);
-		err = xh_err(-errno, "exec %s: %s", exe, strerror(errno));
-	}
-	r.err = err;
-	snprintf(r.detail, sizeof(r.detail), "%s", xh_strerror(err));
-	if (write(fds[KEEPER_FD_READY - KEEPER_FD_FIRST], &r, sizeof(r)) < 0 &&
-	    write(KEEPER_FD_READY, &r, sizeof(r)) < 0) {
-		/* the pipe closing says it too */
-	}
-	_exit(127);
+	for (int i = 0; i < KEEPER_NFDS; i++)
+		if (high[i] >= 0)
+			close(high[i]);
+	return err;
 }
 
 int keeper_start(const struct keeper_args *a, int *pid_out, uint64_t *start_out)
@@ -243,14 +248,11 @@ int keeper_start(const struct keeper_args *a, int *pid_out, uint64_t *start_out)
 	argv[KEEPER_ARGV_UIDS] = uids;
 	argv[KEEPER_ARGV_DESC] = json;
 
-	fflush(NULL); /* nothing buffered may be written twice */
-	pid = fork();
-	if (pid < 0)
-		return xh_err(-errno, "fork: %s", strerror(errno));
-	if (pid == 0) {
+	{
 		const int fds[KEEPER_NFDS] = { log_fd, map_fd, pidfd, a->netns_fd, wr };
 
-		exec_keeper(exe, argv, fds);
+		if ((err = spawn_keeper(exe, argv, fds, &pid)))
+			return err;
 	}
 	close(steal_fd(&wr));
 	return wait_ready(rd, pid, pid_out, start_out);
