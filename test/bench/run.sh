@@ -94,6 +94,23 @@ log "afxdp_direct: AF_XDP socket on nic0"
 run_consumer afxdp_direct "/run/netns/$(ns host)" "$OUT/ep_count" -i nic0
 steady afxdp_direct -D 10.77.0.1 -p 9
 
+# 2b. The same three hops as path_rx with minimal programs, the bare
+# mechanism the hook's path is built on: nic0 -> devmap redirect
+# (xdp_loader -redirect) -> veth vb0 -> vb1 in netns bare -> XSKMAP
+# (ep_count -i: the capture program) -> AF_XDP. No parsing, no policy
+# maps; both programs keep only their per-CPU verdict counter.
+log "path_rx_bare: nic0 -> devmap -> veth -> XSKMAP -> AF_XDP, minimal programs"
+ns_new bare
+ip link add vb0 netns "$(ns host)" type veth peer name vb1 netns "$(ns bare)" || fail "veth vb0/vb1"
+in_ns host ip link set vb0 up; in_ns bare ip link set vb1 up
+# The consumer first: vb1 must have an XDP program before frames are
+# redirected into vb0 (xdp_loader checks).
+run_consumer path_rx_bare "/run/netns/$(ns bare)" "$OUT/ep_count" -i vb1
+in_ns host "$LOADER" -redirect nic0 vb0 >/dev/null || fail "redirect nic0 -> vb0"
+steady path_rx_bare -D 10.77.1.5 -p 9
+in_ns host "$LOADER" -detach -device nic0 >/dev/null || fail "detach the redirect from nic0"
+in_ns host ip link del vb0
+
 # 3. The hook's path: NIC -> xh- -> xdp0 -> AF_XDP in a runc container,
 # ep_count on the endpoint (libxdp_endpoint); then the keeper's memory.
 log "path_rx: nic0 -> veth -> AF_XDP endpoint in a runc container"
@@ -134,6 +151,23 @@ R[path_tx_mpps]=$(median <"$XH_TMP/path_tx.rates")
 samples path_tx
 in_ns world "$LOADER" -detach -device w0 >/dev/null || fail "detach drop from w0"
 runc_ delete -f "$C" >/dev/null || fail "runc delete"
+
+# 4b. path_tx's bare mechanism: ep_blast's own copy-mode AF_XDP socket on
+# a veth (tb0, netns host) into XDP_DROP on its peer (tb1, netns world),
+# the sender on the generator's CPU as in path_tx.
+log "afxdp_tx_bare: copy-mode AF_XDP on a veth -> XDP_DROP on its peer"
+ip link add tb0 netns "$(ns host)" type veth peer name tb1 netns "$(ns world)" || fail "veth tb0/tb1"
+in_ns host ip link set tb0 up; in_ns world ip link set tb1 up
+in_ns world "$LOADER" -program drop -device tb1 >/dev/null || fail "attach drop to tb1"
+blast "/run/netns/$(ns host)" "$XH_TMP/blast_bare" -i tb0 -m "$(mac_of world tb1)" -D 10.77.0.2 -p 9
+sleep 0.5
+sample_counter world tb1 drop "$XH_TMP/afxdp_tx_bare"
+kill $bl; wait $bl 2>/dev/null
+rates "$XH_TMP/afxdp_tx_bare" >"$XH_TMP/afxdp_tx_bare.rates"
+R[afxdp_tx_bare_mpps]=$(median <"$XH_TMP/afxdp_tx_bare.rates")
+samples afxdp_tx_bare
+in_ns world "$LOADER" -detach -device tb1 >/dev/null || fail "detach drop from tb1"
+in_ns host ip link del tb0
 
 # 5. Capture: the highest rate each tool captures without losing a frame,
 # xdp_loader -program tcpdump vs Debian's tcpdump, both writing a pcap file
@@ -177,11 +211,12 @@ done
 
 # ---- report -------------------------------------------------------------------
 
-KEYS="limit_drop_mpps gen_reference_mpps afxdp_direct_mpps path_rx_mpps path_tx_mpps kernel_dnat_mpps capture_mpps
+KEYS="limit_drop_mpps gen_reference_mpps afxdp_direct_mpps path_rx_bare_mpps path_rx_mpps path_tx_mpps
+      afxdp_tx_bare_mpps kernel_dnat_mpps capture_mpps
       libpcap_capture_mpps hook_create_ms hook_poststop_ms cni_ptp_add_ms cni_ptp_del_ms keeper_pss_kib"
 # Net per-frame cost of each generator-driven figure on the generator's
 # CPU: what the path costs beyond making the frame.
-NET_FIGURES="limit_drop afxdp_direct path_rx kernel_dnat"
+NET_FIGURES="limit_drop afxdp_direct path_rx_bare path_rx kernel_dnat"
 net_ns() { awk -v r="$1" -v g="${R[gen_alone_mpps]}" 'BEGIN {n = (r > 0 && g > r) ? 1e3 / r - 1e3 / g : 0; printf "%.1f", n}'; }
 for f in $NET_FIGURES; do R[${f}_net_ns]=$(net_ns "${R[${f}_mpps]}"); done
 KEYS="$KEYS gen_alone_mpps $(for f in $NET_FIGURES; do printf '%s_net_ns ' "$f"; done)"
@@ -196,7 +231,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", (b > 0) ? a / b : 0}'; 
 	# Receive ratios of net rates (1 / net ns): raw ones in the table.
 	echo "path_rx/afxdp_direct(net) $(ratio "${R[afxdp_direct_net_ns]}" "${R[path_rx_net_ns]}") 0.85 ge"
 	echo "path_rx/kernel_dnat(net) $(ratio "${R[kernel_dnat_net_ns]}" "${R[path_rx_net_ns]}") 5 ge"
+	echo "path_rx/path_rx_bare(net) $(ratio "${R[path_rx_bare_net_ns]}" "${R[path_rx_net_ns]}") 0.9 ge"
 	echo "path_tx/path_rx $(ratio "${R[path_tx_mpps]}" "${R[path_rx_mpps]}") 0.8 ge"
+	echo "path_tx/afxdp_tx_bare $(ratio "${R[path_tx_mpps]}" "${R[afxdp_tx_bare_mpps]}") 0.85 ge"
 	echo "capture/libpcap $(ratio "${R[capture_mpps]}" "${R[libpcap_capture_mpps]}") 3 ge"
 	echo "hook_create/cni_add $(ratio "${R[hook_create_ms]}" "${R[cni_ptp_add_ms]}") 1.0 le"
 	echo "hook_poststop/cni_del $(ratio "${R[hook_poststop_ms]}" "${R[cni_ptp_del_ms]}") 0.5 le"
@@ -237,8 +274,10 @@ awk '{printf "%d \"%s\" %s\n", NR - 1, $1, $2}' <<EOF >"$XH_TMP/mpps.dat"
 limit_drop ${R[limit_drop_mpps]}
 gen_reference ${R[gen_reference_mpps]}
 afxdp_direct ${R[afxdp_direct_mpps]}
+path_rx_bare ${R[path_rx_bare_mpps]}
 path_rx ${R[path_rx_mpps]}
 path_tx ${R[path_tx_mpps]}
+afxdp_tx_bare ${R[afxdp_tx_bare_mpps]}
 kernel_dnat ${R[kernel_dnat_mpps]}
 capture ${R[capture_mpps]}
 libpcap_capture ${R[libpcap_capture_mpps]}
