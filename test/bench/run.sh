@@ -201,6 +201,32 @@ run_consumer kernel_dnat "/run/netns/$(ns dnat)" "$OUT/udp_count" -p 80
 steady kernel_dnat -D 10.77.0.1 -p 8080
 in_ns host iptables -t nat -F PREROUTING
 
+# 6b. The best kernel path a Kubernetes user has today (Cilium's BPF host
+# routing; netkit would be its newer form, but this kernel has no
+# CONFIG_NETKIT): a tc ingress program on nic0 (bpf/tc_peer.bpf.c) hands
+# every packet to the pod's veth with bpf_redirect_peer(), a UDP socket
+# (recvmmsg) in the pod. No host forwarding, no backlog hop. The pod's
+# eth0 carries nic0's MAC, the frames' destination (Cilium rewrites it).
+log "kernel_bpf_peer: tc bpf_redirect_peer -> veth -> UDP socket"
+ns_new peer
+ip link add pr0 netns "$(ns host)" type veth peer name eth0 netns "$(ns peer)" || fail "veth pr0"
+in_ns peer ip link set eth0 address "$NIC_MAC"
+in_ns host ip link set pr0 up; in_ns peer ip link set eth0 up
+in_ns peer ip addr add 10.77.1.5/32 dev eth0
+in_ns peer ip route add default dev eth0
+PEER_PIN=/sys/fs/bpf/xdphook-bench-$XH_TAG
+at_exit "rm -rf $PEER_PIN $PEER_PIN.maps"
+bpftool prog load "$BUILD/bpf/tc_peer.bpf.o" "$PEER_PIN" type classifier pinmaps "$PEER_PIN.maps" ||
+	fail "load tc_peer.bpf.o"
+pr0=$(ip -n "$(ns host)" -j link show dev pr0 | jq -r '.[0].ifindex')
+bpftool map update pinned "$PEER_PIN.maps/peer_ifindex" key hex 00 00 00 00 \
+	value hex $(printf '%08x' "$pr0" | sed 's/\(..\)\(..\)\(..\)\(..\)/\4 \3 \2 \1/') || fail "peer_ifindex"
+in_ns host tc qdisc add dev nic0 clsact || fail "clsact on nic0"
+in_ns host tc filter add dev nic0 ingress bpf direct-action object-pinned "$PEER_PIN" || fail "tc filter on nic0"
+run_consumer kernel_bpf_peer "/run/netns/$(ns peer)" "$OUT/udp_count" -p 9
+steady kernel_bpf_peer -D 10.77.1.5 -p 9
+in_ns host tc qdisc del dev nic0 clsact
+
 # 7. Hook latency next to CNI ptp (its own namespaces), N=20.
 log "hook latency vs CNI ptp (N=20)"
 BUILD="$BUILD" N=20 bash "$HERE/hook_latency.sh" >"$XH_TMP/latency" 2>&1 || fail "hook_latency.sh: $(tail -5 "$XH_TMP/latency")"
@@ -212,11 +238,11 @@ done
 # ---- report -------------------------------------------------------------------
 
 KEYS="limit_drop_mpps gen_reference_mpps afxdp_direct_mpps path_rx_bare_mpps path_rx_mpps path_tx_mpps
-      afxdp_tx_bare_mpps kernel_dnat_mpps capture_mpps
+      afxdp_tx_bare_mpps kernel_dnat_mpps kernel_bpf_peer_mpps capture_mpps
       libpcap_capture_mpps hook_create_ms hook_poststop_ms cni_ptp_add_ms cni_ptp_del_ms keeper_pss_kib"
 # Net per-frame cost of each generator-driven figure on the generator's
 # CPU: what the path costs beyond making the frame.
-NET_FIGURES="limit_drop afxdp_direct path_rx_bare path_rx kernel_dnat"
+NET_FIGURES="limit_drop afxdp_direct path_rx_bare path_rx kernel_dnat kernel_bpf_peer"
 net_ns() { awk -v r="$1" -v g="${R[gen_alone_mpps]}" 'BEGIN {n = (r > 0 && g > r) ? 1e3 / r - 1e3 / g : 0; printf "%.1f", n}'; }
 for f in $NET_FIGURES; do R[${f}_net_ns]=$(net_ns "${R[${f}_mpps]}"); done
 KEYS="$KEYS gen_alone_mpps $(for f in $NET_FIGURES; do printf '%s_net_ns ' "$f"; done)"
@@ -231,6 +257,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", (b > 0) ? a / b : 0}'; 
 	# Receive ratios of net rates (1 / net ns): raw ones in the table.
 	echo "path_rx/afxdp_direct(net) $(ratio "${R[afxdp_direct_net_ns]}" "${R[path_rx_net_ns]}") 0.85 ge"
 	echo "path_rx/kernel_dnat(net) $(ratio "${R[kernel_dnat_net_ns]}" "${R[path_rx_net_ns]}") 5 ge"
+	echo "path_rx/kernel_bpf_peer(net) $(ratio "${R[kernel_bpf_peer_net_ns]}" "${R[path_rx_net_ns]}") 3 ge"
 	echo "path_rx/path_rx_bare(net) $(ratio "${R[path_rx_bare_net_ns]}" "${R[path_rx_net_ns]}") 0.9 ge"
 	echo "path_tx/path_rx $(ratio "${R[path_tx_mpps]}" "${R[path_rx_mpps]}") 0.8 ge"
 	echo "path_tx/afxdp_tx_bare $(ratio "${R[path_tx_mpps]}" "${R[afxdp_tx_bare_mpps]}") 0.85 ge"
@@ -279,6 +306,7 @@ path_rx ${R[path_rx_mpps]}
 path_tx ${R[path_tx_mpps]}
 afxdp_tx_bare ${R[afxdp_tx_bare_mpps]}
 kernel_dnat ${R[kernel_dnat_mpps]}
+kernel_bpf_peer ${R[kernel_bpf_peer_mpps]}
 capture ${R[capture_mpps]}
 libpcap_capture ${R[libpcap_capture_mpps]}
 EOF
