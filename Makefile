@@ -273,7 +273,7 @@ test-fuzz: $(FUZZ_BINS)
 # xdp_gen is a tool of its own (also used by the integration tests); the
 # helpers live in build/bench/, next to the results.
 BENCH_TOOLS := $(BUILD)/xdp_gen $(BUILD)/bench/ep_count $(BUILD)/bench/ep_blast \
-               $(BUILD)/bench/udp_count $(BUILD)/bench/napi_set
+               $(BUILD)/bench/udp_count $(BUILD)/bench/udp_blast $(BUILD)/bench/napi_set
 all: $(BUILD)/xdp_gen
 bench: $(BENCH_TOOLS) $(ENDPOINT)
 test-integration: $(BUILD)/xdp_gen
@@ -298,7 +298,7 @@ $(BUILD)/bench/napi_set: $(BUILD)/obj/bench/napi_set.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/bench/udp_count: $(BUILD)/obj/bench/udp_count.o
+$(BUILD)/bench/udp_count $(BUILD)/bench/udp_blast: $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 

@@ -22,10 +22,10 @@ OUT="$BUILD/bench"
 
 [ "$(id -u)" = 0 ] || fail "the benchmark needs root"
 [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs (generator and receiver apart)"
-for t in runc tcpdump capinfos iptables gnuplot jq taskset; do
+for t in runc tcpdump capinfos iptables gnuplot jq taskset bpftool tc; do
 	command -v $t >/dev/null || skip "$t is not installed"
 done
-for b in "$GEN" "$OUT/ep_count" "$OUT/ep_blast" "$OUT/udp_count" "$HOOK" "$LOADER"; do
+for b in "$GEN" "$OUT/ep_count" "$OUT/ep_blast" "$OUT/udp_count" "$OUT/udp_blast" "$HOOK" "$LOADER"; do
 	[ -x "$b" ] || fail "$b is not built (make bench builds it)"
 done
 mkdir -p "$OUT"
@@ -227,6 +227,29 @@ run_consumer kernel_bpf_peer "/run/netns/$(ns peer)" "$OUT/udp_count" -p 9
 steady kernel_bpf_peer -D 10.77.1.5 -p 9
 in_ns host tc qdisc del dev nic0 clsact
 
+# 6c. The kernel's transmit path a container has today (docker -p
+# topology, the netns of 6): a UDP socket (sendmmsg, bench/udp_blast) ->
+# veth -> host forwarding + SNAT -> nic0 -> w0, counted by XDP_DROP on w0,
+# the sender on the generator's CPU as in path_tx. The host's neighbour
+# entry for w0 is made permanent: w0's XDP_DROP would eat the ARP probes.
+log "kernel_tx: UDP socket -> veth -> forward + SNAT -> nic0 -> world"
+in_ns host iptables -t nat -A POSTROUTING -o nic0 -s 172.31.0.0/24 -j MASQUERADE || fail "iptables SNAT"
+in_ns host ip neigh replace 10.77.0.2 lladdr "$(mac_of world w0)" dev nic0 nud permanent
+in_ns world "$LOADER" -program drop -device w0 >/dev/null || fail "attach drop to w0"
+nsenter --net="/run/netns/$(ns dnat)" $NICE taskset -c "$GEN_CPU" "$OUT/udp_blast" -D 10.77.0.2 -p 9 \
+	>"$XH_TMP/udp_blast" 2>&1 & ub=$!
+at_exit "kill $ub 2>/dev/null"
+wait_for "$XH_TMP/udp_blast" '^ready'
+sleep 0.5
+sample_counter world w0 drop "$XH_TMP/kernel_tx"
+kill $ub; wait $ub 2>/dev/null
+rates "$XH_TMP/kernel_tx" >"$XH_TMP/kernel_tx.rates"
+R[kernel_tx_mpps]=$(median <"$XH_TMP/kernel_tx.rates")
+samples kernel_tx
+in_ns world "$LOADER" -detach -device w0 >/dev/null || fail "detach drop from w0"
+in_ns host ip neigh del 10.77.0.2 dev nic0
+in_ns host iptables -t nat -F POSTROUTING
+
 # 7. Hook latency next to CNI ptp (its own namespaces), N=20.
 log "hook latency vs CNI ptp (N=20)"
 BUILD="$BUILD" N=20 bash "$HERE/hook_latency.sh" >"$XH_TMP/latency" 2>&1 || fail "hook_latency.sh: $(tail -5 "$XH_TMP/latency")"
@@ -238,7 +261,7 @@ done
 # ---- report -------------------------------------------------------------------
 
 KEYS="limit_drop_mpps gen_reference_mpps afxdp_direct_mpps path_rx_bare_mpps path_rx_mpps path_tx_mpps
-      afxdp_tx_bare_mpps kernel_dnat_mpps kernel_bpf_peer_mpps capture_mpps
+      afxdp_tx_bare_mpps kernel_dnat_mpps kernel_bpf_peer_mpps kernel_tx_mpps capture_mpps
       libpcap_capture_mpps hook_create_ms hook_poststop_ms cni_ptp_add_ms cni_ptp_del_ms keeper_pss_kib"
 # Net per-frame cost of each generator-driven figure on the generator's
 # CPU: what the path costs beyond making the frame.
@@ -261,6 +284,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", (b > 0) ? a / b : 0}'; 
 	echo "path_rx/path_rx_bare(net) $(ratio "${R[path_rx_bare_net_ns]}" "${R[path_rx_net_ns]}") 0.9 ge"
 	echo "path_tx/path_rx $(ratio "${R[path_tx_mpps]}" "${R[path_rx_mpps]}") 0.8 ge"
 	echo "path_tx/afxdp_tx_bare $(ratio "${R[path_tx_mpps]}" "${R[afxdp_tx_bare_mpps]}") 0.85 ge"
+	echo "path_tx/kernel_tx $(ratio "${R[path_tx_mpps]}" "${R[kernel_tx_mpps]}") 2 ge"
 	echo "capture/libpcap $(ratio "${R[capture_mpps]}" "${R[libpcap_capture_mpps]}") 3 ge"
 	echo "hook_create/cni_add $(ratio "${R[hook_create_ms]}" "${R[cni_ptp_add_ms]}") 1.0 le"
 	echo "hook_poststop/cni_del $(ratio "${R[hook_poststop_ms]}" "${R[cni_ptp_del_ms]}") 0.5 le"
@@ -307,6 +331,7 @@ path_tx ${R[path_tx_mpps]}
 afxdp_tx_bare ${R[afxdp_tx_bare_mpps]}
 kernel_dnat ${R[kernel_dnat_mpps]}
 kernel_bpf_peer ${R[kernel_bpf_peer_mpps]}
+kernel_tx ${R[kernel_tx_mpps]}
 capture ${R[capture_mpps]}
 libpcap_capture ${R[libpcap_capture_mpps]}
 EOF
