@@ -529,12 +529,15 @@ int main(int argc, char **argv)
 	if (!err)
 		err = keeper_init(&k);
 	report(err);
-	if (err)
+	if (err) {
+		free(k.buf);
 		return 1;
+	}
 	klog(&k, "listening on @%s for %s (ifindex %d) queue %u, init pid %d", k.c.socket_name,
 	     k.c.ifname, k.c.ifindex, k.c.queue, k.c.init_pid);
 	run(&k);
 	k.exiting = true;
 	drop_client(&k, "endpoint taken back, keeper exiting");
+	free(k.buf);
 	return 0;
 }

@@ -215,11 +215,11 @@ in_ns host ip link set pr0 up; in_ns peer ip link set eth0 up
 in_ns peer ip addr add 10.77.1.5/32 dev eth0
 in_ns peer ip route add default dev eth0
 PEER_PIN=/sys/fs/bpf/xdphook-bench-$XH_TAG
-at_exit "rm -rf $PEER_PIN $PEER_PIN.maps"
-bpftool prog load "$BUILD/bpf/tc_peer.bpf.o" "$PEER_PIN" type classifier pinmaps "$PEER_PIN.maps" ||
+at_exit "rm -rf $PEER_PIN $PEER_PIN-maps"
+bpftool prog load "$BUILD/bpf/tc_peer.bpf.o" "$PEER_PIN" type classifier pinmaps "$PEER_PIN-maps" ||
 	fail "load tc_peer.bpf.o"
 pr0=$(ip -n "$(ns host)" -j link show dev pr0 | jq -r '.[0].ifindex')
-bpftool map update pinned "$PEER_PIN.maps/peer_ifindex" key hex 00 00 00 00 \
+bpftool map update pinned "$PEER_PIN-maps/peer_ifindex" key hex 00 00 00 00 \
 	value hex $(printf '%08x' "$pr0" | sed 's/\(..\)\(..\)\(..\)\(..\)/\4 \3 \2 \1/') || fail "peer_ifindex"
 in_ns host tc qdisc add dev nic0 clsact || fail "clsact on nic0"
 in_ns host tc filter add dev nic0 ingress bpf direct-action object-pinned "$PEER_PIN" || fail "tc filter on nic0"
