@@ -47,6 +47,17 @@ steady() {
 }
 # samples NAME: the samples behind a figure, for trials.txt.
 samples() { echo "${1}_mpps $(paste -sd' ' "$XH_TMP/$1.rates")" >>"$OUT/trials.txt"; }
+# tx_figure NAME NS DEV PID: sender PID runs; what it sends is counted
+# by XDP_DROP on DEV in netns NS: R[NAME_mpps]; then the sender stops.
+tx_figure() {
+	local name=$1
+	sleep 0.5
+	sample_counter "$2" "$3" drop "$XH_TMP/$name"
+	kill "$4"; wait "$4" 2>/dev/null
+	rates "$XH_TMP/$name" >"$XH_TMP/$name.rates"
+	R[${name}_mpps]=$(median <"$XH_TMP/$name.rates")
+	samples "$name"
+}
 
 # ---- topology ---------------------------------------------------------------
 
@@ -143,12 +154,7 @@ if [ "${BENCH_THREADED_NAPI:-0}" = 1 ]; then
 fi
 in_ns world "$LOADER" -program drop -device w0 >/dev/null || fail "attach drop to w0"
 blast "$CTR_NET" "$XH_TMP/blast" -D 10.77.0.2 -p 9
-sleep 0.5
-sample_counter world w0 drop "$XH_TMP/path_tx"
-kill $bl; wait $bl 2>/dev/null
-rates "$XH_TMP/path_tx" >"$XH_TMP/path_tx.rates"
-R[path_tx_mpps]=$(median <"$XH_TMP/path_tx.rates")
-samples path_tx
+tx_figure path_tx world w0 $bl
 in_ns world "$LOADER" -detach -device w0 >/dev/null || fail "detach drop from w0"
 runc_ delete -f "$C" >/dev/null || fail "runc delete"
 
@@ -160,12 +166,7 @@ ip link add tb0 netns "$(ns host)" type veth peer name tb1 netns "$(ns world)" |
 in_ns host ip link set tb0 up; in_ns world ip link set tb1 up
 in_ns world "$LOADER" -program drop -device tb1 >/dev/null || fail "attach drop to tb1"
 blast "/run/netns/$(ns host)" "$XH_TMP/blast_bare" -i tb0 -m "$(mac_of world tb1)" -D 10.77.0.2 -p 9
-sleep 0.5
-sample_counter world tb1 drop "$XH_TMP/afxdp_tx_bare"
-kill $bl; wait $bl 2>/dev/null
-rates "$XH_TMP/afxdp_tx_bare" >"$XH_TMP/afxdp_tx_bare.rates"
-R[afxdp_tx_bare_mpps]=$(median <"$XH_TMP/afxdp_tx_bare.rates")
-samples afxdp_tx_bare
+tx_figure afxdp_tx_bare world tb1 $bl
 in_ns world "$LOADER" -detach -device tb1 >/dev/null || fail "detach drop from tb1"
 in_ns host ip link del tb0
 
@@ -240,12 +241,7 @@ nsenter --net="/run/netns/$(ns dnat)" $NICE taskset -c "$GEN_CPU" "$OUT/udp_blas
 	>"$XH_TMP/udp_blast" 2>&1 & ub=$!
 at_exit "kill $ub 2>/dev/null"
 wait_for "$XH_TMP/udp_blast" '^ready'
-sleep 0.5
-sample_counter world w0 drop "$XH_TMP/kernel_tx"
-kill $ub; wait $ub 2>/dev/null
-rates "$XH_TMP/kernel_tx" >"$XH_TMP/kernel_tx.rates"
-R[kernel_tx_mpps]=$(median <"$XH_TMP/kernel_tx.rates")
-samples kernel_tx
+tx_figure kernel_tx world w0 $ub
 in_ns world "$LOADER" -detach -device w0 >/dev/null || fail "detach drop from w0"
 in_ns host ip neigh del 10.77.0.2 dev nic0
 in_ns host iptables -t nat -F POSTROUTING
