@@ -50,8 +50,11 @@ LIB      := $(BUILD)/libxdphook.a
 
 LOADER_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard loader/*.c))
 LOADER_LIB_OBJS := $(filter-out $(BUILD)/obj/loader/main.o,$(LOADER_OBJS))
-HOOK_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard hook/*.c))
-TOOLS       := $(BUILD)/xdp_loader $(if $(HOOK_OBJS),$(BUILD)/xdp_hook)
+# The keeper is a program of its own (hook/keeper_run.c, exec'd by the
+# hook): libc, jansson and two library modules, so it stays small.
+KEEPER_OBJS := $(BUILD)/obj/hook/keeper_run.o $(BUILD)/obj/lib/util.o $(BUILD)/obj/lib/endpoint_proto.o
+HOOK_OBJS   := $(filter-out $(KEEPER_OBJS),$(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard hook/*.c)))
+TOOLS       := $(BUILD)/xdp_loader $(if $(HOOK_OBJS),$(BUILD)/xdp_hook $(BUILD)/xdphook-keeper)
 
 UNIT_SRCS := $(wildcard test/unit/test_*.c)
 UNIT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))
@@ -88,6 +91,9 @@ $(BUILD)/xdp_loader: $(LOADER_OBJS) $(LIB)
 $(BUILD)/xdp_hook: $(HOOK_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/xdphook-keeper: $(KEEPER_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs jansson)
+
 # --- tests --------------------------------------------------------------------
 # Unit tests may use any library or loader module (not main).
 $(BUILD)/test/test_%: test/unit/test_%.c $(LOADER_LIB_OBJS) $(LIB) | $(BUILD)/test
@@ -104,7 +110,11 @@ test: test-unit test-prog test-integration
 # every tool with them instead).
 FAULT_HOOK := $(BUILD)/faults/xdp_hook
 FAULT_OBJS := $(patsubst $(BUILD)/obj/%,$(BUILD)/faults/obj/%,$(HOOK_OBJS))
-test-integration: $(FAULT_HOOK)
+test-integration: $(FAULT_HOOK) $(BUILD)/faults/xdphook-keeper
+# The hook looks for the keeper next to itself.
+$(BUILD)/faults/xdphook-keeper $(BUILD)/test/xdphook-keeper: $(BUILD)/xdphook-keeper
+	@mkdir -p $(dir $@)
+	ln -sf ../xdphook-keeper $@
 
 $(BUILD)/faults/obj/%.o: %.c $(LIB_HDRS) $(BPF_SKELS) $(wildcard hook/*.h) | $(BUILD)/obj
 	@mkdir -p $(dir $@)
@@ -199,7 +209,7 @@ $(BUILD)/test/ep_client: $(BUILD)/obj/test/harness/ep_client.o $(EP_LIB_A) | $(B
 	$(CC) $(LDFLAGS) -o $@ $^ $(EP_LDLIBS)
 
 $(BUILD)/test/keeper_harness: $(BUILD)/obj/test/harness/keeper_harness.o \
-		$(BUILD)/obj/hook/keeper.o $(LIB) | $(BUILD)/test
+		$(BUILD)/obj/hook/keeper.o $(LIB) | $(BUILD)/test $(BUILD)/test/xdphook-keeper
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 install-endpoint: $(ENDPOINT)
@@ -263,7 +273,8 @@ test-fuzz: $(FUZZ_BINS)
 # xdp_gen is a tool of its own (also used by the integration tests); the
 # helpers live in build/bench/, next to the results.
 BENCH_TOOLS := $(BUILD)/xdp_gen $(BUILD)/bench/ep_count $(BUILD)/bench/ep_blast \
-               $(BUILD)/bench/udp_count $(BUILD)/bench/napi_set $(BUILD)/bench/pkt_count
+               $(BUILD)/bench/udp_count $(BUILD)/bench/udp_blast $(BUILD)/bench/napi_set \
+               $(BUILD)/bench/pkt_count
 all: $(BUILD)/xdp_gen
 bench: $(BENCH_TOOLS) $(ENDPOINT)
 test-integration: $(BUILD)/xdp_gen
@@ -288,7 +299,7 @@ $(BUILD)/bench/napi_set: $(BUILD)/obj/bench/napi_set.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/bench/udp_count: $(BUILD)/obj/bench/udp_count.o
+$(BUILD)/bench/udp_count $(BUILD)/bench/udp_blast: $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 

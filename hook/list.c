@@ -8,6 +8,7 @@
 
 #include <bpf/bpf.h>
 #include <jansson.h>
+#include <net/if.h>
 #include <string.h>
 
 static const char *const verdicts[XDPHOOK_VERDICTS] = { "aborted", "drop", "pass", "tx", "redirect" };
@@ -289,6 +290,52 @@ static void gc_shared_programs(struct gc_ctx *g)
 	}
 }
 
+/* xh-<12 hex digits>: the name setup gives a container's host-side veth. */
+static bool hook_veth_name(const char *name)
+{
+	return strlen(name) == 15 && !strncmp(name, "xh-", 3) && strspn(name + 3, "0123456789abcdef") == 12;
+}
+
+static int records_veth(const struct xh_state *st, void *ctx)
+{
+	return !strcmp(st->veth, ctx);
+}
+
+/* Host-side veths that no state records: a poststop's reaper died before
+ * deleting its veth (a setup records the name before creating it, under
+ * the global lock we hold while looking). */
+static void gc_orphan_veths(struct gc_ctx *g)
+{
+	struct if_nameindex *ifs;
+	int lock = -1;
+
+	if (!g->dry_run && (lock = xh_lock()) < 0)
+		return;
+	ifs = if_nameindex();
+	for (struct if_nameindex *i = ifs; i && i->if_index; i++) {
+		int err;
+
+		if (!hook_veth_name(i->if_name) || xh_state_walk(records_veth, i->if_name) != 0)
+			continue;
+		g->found++;
+		if (g->dry_run) {
+			printf("would remove veth %s: no container records it\n", i->if_name);
+			continue;
+		}
+		err = hook_veth_delete((int)i->if_index, i->if_name);
+		if (err) {
+			fprintf(stderr, "xdp_hook: gc: veth %s: %s\n", i->if_name, xh_strerror(err));
+			g->failed++;
+		} else {
+			printf("removed veth %s: no container recorded it\n", i->if_name);
+		}
+	}
+	if (ifs)
+		if_freenameindex(ifs);
+	if (lock >= 0)
+		close(lock);
+}
+
 int hook_gc(bool dry_run)
 {
 	struct gc_ctx g = { .dry_run = dry_run };
@@ -296,8 +343,10 @@ int hook_gc(bool dry_run)
 
 	if (!err)
 		err = xh_state_walk(gc_one, &g);
-	if (!err)
+	if (!err) {
+		gc_orphan_veths(&g);
 		gc_shared_programs(&g);
+	}
 	if (err) {
 		fprintf(stderr, "xdp_hook: gc: %s\n", xh_strerror(err));
 		return 1;

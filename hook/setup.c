@@ -54,37 +54,6 @@ static uint64_t fnv1a(const char *s)
 	return h;
 }
 
-int hook_save(struct hook *h)
-{
-	int err = xh_state_save(&h->st);
-
-	if (!err)
-		h->owns_state = true;
-	return err;
-}
-
-/* Take the global lock into h->lock_fd. */
-static int lock_global(struct hook *h)
-{
-	int lock = xh_lock();
-
-	if (lock < 0)
-		return xh_err(lock, "lock %s: %s", XH_LOCK_FILE, strerror(-lock));
-	h->lock_fd = lock;
-	return 0;
-}
-
-int hook_locked(struct hook *h, int (*fn)(struct hook *h))
-{
-	int err = lock_global(h);
-
-	if (err)
-		return err;
-	err = fn(h);
-	xh_unlock(&h->lock_fd);
-	return err;
-}
-
 /* ---- who is already here ------------------------------------------------ */
 
 struct others {
@@ -537,6 +506,13 @@ static int setup_veth(struct hook *h, struct nl_sock *host, struct nl_sock *ns)
 
 	h->step = "veth";
 	err = xh_rtnl_veth_add(host, st->veth, PEER_NAME, h->netns_fd, st->mtu);
+	if (err == -EEXIST && !xh_rtnl_link_get(host, 0, st->veth, &link)) {
+		/* This id's veth from its previous life, whose reaper is not
+		 * done (or died): the name is this claimed id's alone. */
+		err = hook_veth_delete(link.ifindex, st->veth);
+		if (!err)
+			err = xh_rtnl_veth_add(host, st->veth, PEER_NAME, h->netns_fd, st->mtu);
+	}
 	if (err) {
 		/* Not ours: the rollback must not delete it by name. */
 		snprintf(name, sizeof(name), "%s", st->veth);
@@ -704,7 +680,7 @@ static int claim(struct hook *h)
 		bool stale = false;
 		int err;
 
-		err = lock_global(h);
+		err = hook_lock_global(h);
 		if (err)
 			return err;
 		err = claim_locked(h, &old, &stale);
@@ -816,7 +792,5 @@ int hook_setup(struct hook *h, const struct xh_oci_state *oci)
 	if (h->netns_fd >= 0)
 		close(h->netns_fd);
 	h->netns_fd = -1;
-	/* Our own work is done (or undone): now the leftovers of others. */
-	hook_gc_side(h->id);
 	return err < 0 ? 1 : 0;
 }

@@ -603,6 +603,32 @@ static int set_allowed_uids(struct xh_config *cfg, const char *v, const char *wh
 	return 0;
 }
 
+static int allow_key(struct xh_config *cfg, const char *item, const char *where)
+{
+	enum xh_cfg_key key;
+
+	if (!strcmp(item, "all"))
+		return item_err(-EINVAL, where, item, "\"all\" cannot be combined with keys");
+	if (xh_config_key_lookup(item, &key))
+		return item_err(-EINVAL, where, item, "not a config key");
+	if (key == XH_CFG_ANNOTATIONS)
+		return item_err(-EINVAL, where, item, "only the node config sets it");
+	if (cfg->ann_allowed & XH_CFG_BIT(key))
+		return item_err(-EINVAL, where, item, "key listed twice");
+	cfg->ann_allowed |= XH_CFG_BIT(key);
+	return 0;
+}
+
+static int set_annotations(struct xh_config *cfg, const char *v, const char *where)
+{
+	if (!strcmp(v, "all")) {
+		cfg->ann_allowed = XH_CFG_ANN_ALL;
+		return 0;
+	}
+	cfg->ann_allowed = 0;
+	return for_each_item(cfg, v, where, allow_key);
+}
+
 /* JSON forms the file accepts for a key, besides a string. */
 enum { J_BOOL = 1, J_INT = 2, J_ARRAY = 4, J_NO_STRING = 8 };
 
@@ -625,6 +651,8 @@ static const struct key_desc {
 	[XH_CFG_ALLOWED_UIDS] = { "allowed_uids", set_allowed_uids, J_ARRAY | J_INT,
 				  "a string, an integer or an array of them" },
 	[XH_CFG_IFACE] = { "iface", set_iface, 0, "a string" },
+	[XH_CFG_ANNOTATIONS] = { "annotations", set_annotations, J_ARRAY,
+				 "a string or an array of strings" },
 };
 
 const char *xh_config_key_name(enum xh_cfg_key key)
@@ -643,7 +671,9 @@ int xh_config_key_lookup(const char *name, enum xh_cfg_key *key)
 	return -ENOENT;
 }
 
-#define KEY_LIST "enable, mode, nic, ips, fastpath, publish, reserve, umem_size, allowed_uids, iface"
+#define KEY_LIST                                                                            \
+	"enable, mode, nic, ips, fastpath, publish, reserve, umem_size, allowed_uids, iface, " \
+	"annotations"
 
 void xh_config_init(struct xh_config *cfg)
 {
@@ -657,6 +687,7 @@ void xh_config_init(struct xh_config *cfg)
 	cfg->umem_size = XH_CFG_UMEM_DEFAULT;
 	cfg->allowed_uids[0] = 0;
 	cfg->n_uids = 1;
+	cfg->ann_allowed = XH_CFG_ANN_DEFAULT;
 }
 
 const char *xh_config_path(void)
@@ -882,7 +913,41 @@ static int check_mode_keys(const struct xh_config *cfg)
 	return err;
 }
 
-int xh_config_apply_annotations(struct xh_config *cfg, const struct xh_annotation *ann, size_t n)
+/* "enable, ips" (or "none") for the error naming what the node allows. */
+static void format_keys(unsigned int mask, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < XH_CFG_NKEYS && len < size; i++)
+		if (mask & XH_CFG_BIT(i))
+			len += snprintf(buf + len, size - len, "%s%s", len ? ", " : "", keys[i].name);
+	if (!mask)
+		snprintf(buf, size, "none");
+}
+
+/* The node decides which keys its containers' authors may set. */
+static int check_allowed(const struct xh_config *cfg, enum xh_cfg_key key, const char *ann,
+			 const char *node_path)
+{
+	char q[96], allowed[128];
+
+	if (!node_path)
+		node_path = xh_config_path();
+	if (key == XH_CFG_ANNOTATIONS)
+		return xh_err(-EPERM, "annotation %s: only the node config (%s) sets it",
+			      xh_str_escape(ann, q, sizeof(q)), node_path);
+	if (cfg->ann_allowed & XH_CFG_BIT(key))
+		return 0;
+	format_keys(cfg->ann_allowed, allowed, sizeof(allowed));
+	return xh_err(-EPERM,
+		      "annotation %s: not allowed by the node config %s (its \"annotations\" key; "
+		      "annotations may set: %s)",
+		      xh_str_escape(ann, q, sizeof(q)), node_path, allowed);
+}
+
+int xh_config_apply_annotations(struct xh_config *cfg, const struct xh_annotation *ann, size_t n,
+				const char *node_path)
 {
 	const size_t plen = strlen(XH_ANN_PREFIX);
 	struct xh_config tmp = *cfg;
@@ -897,11 +962,14 @@ int xh_config_apply_annotations(struct xh_config *cfg, const struct xh_annotatio
 		if (xh_config_key_lookup(ann[i].key + plen, &key))
 			return xh_err(-EINVAL, "annotation %s: unknown key (keys: " KEY_LIST ")",
 				      xh_str_escape(ann[i].key, q, sizeof(q)));
+		err = check_allowed(cfg, key, ann[i].key, node_path);
+		if (err)
+			return err;
 		snprintf(where, sizeof(where), "annotation %s", ann[i].key);
 		err = xh_config_set(&tmp, key, ann[i].value, where);
 		if (err)
 			return err;
-		tmp.from_annotation |= 1u << key;
+		tmp.from_annotation |= XH_CFG_BIT(key);
 	}
 	err = check_mode_keys(&tmp);
 	if (err)

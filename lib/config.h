@@ -31,6 +31,9 @@
  *   iface         netns mode: the container's interface the sandbox takes;
  *                 "" = the one holding its address, else the default
  *                 route's                                       default ""
+ *   annotations   node config only: "all", or "KEY,..." the keys that
+ *                 io.xdphook.<key> annotations may set (not "annotations")
+ *                 default "enable,ips,allowed_uids,umem_size"  (file: array too)
  *
  * Lists are comma separated; blanks around items are ignored; an empty item
  * is an error. Errors are negative errnos (-EINVAL bad value, -E2BIG too
@@ -75,8 +78,18 @@ enum xh_cfg_key {
 	XH_CFG_UMEM_SIZE,
 	XH_CFG_ALLOWED_UIDS,
 	XH_CFG_IFACE,
+	XH_CFG_ANNOTATIONS, /* the node's alone: never settable by an annotation */
 	XH_CFG_NKEYS,
 };
+
+#define XH_CFG_BIT(key) (1u << (key))
+/* What concerns the container alone; keys that pick host resources or
+ * expose host ports (mode, nic, fastpath, publish, reserve) need the
+ * node's consent. */
+#define XH_CFG_ANN_DEFAULT                                                                 \
+	(XH_CFG_BIT(XH_CFG_ENABLE) | XH_CFG_BIT(XH_CFG_IPS) | XH_CFG_BIT(XH_CFG_ALLOWED_UIDS) | \
+	 XH_CFG_BIT(XH_CFG_UMEM_SIZE))
+#define XH_CFG_ANN_ALL (XH_CFG_BIT(XH_CFG_ANNOTATIONS) - 1)
 
 /* An address with prefix length. ip.family is XH_AF_INET/XH_AF_INET6,
  * ip.addr in network byte order (IPv4 in the first 4 bytes, rest zero). */
@@ -126,7 +139,8 @@ struct xh_config {
 
 	char iface[16];       /* netns mode; "" = found in the container */
 
-	unsigned int from_annotation; /* bit (1u << enum xh_cfg_key): set by an annotation */
+	unsigned int ann_allowed;     /* XH_CFG_BIT(key): annotations may set key */
+	unsigned int from_annotation; /* XH_CFG_BIT(key): set by an annotation */
 	unsigned int set_keys;        /* the same bits: set by the file or an annotation */
 };
 
@@ -143,10 +157,13 @@ const char *xh_config_path(void);
 int xh_config_load_file(const char *path, struct xh_config *cfg);
 
 /* Apply the io.xdphook.<key> annotations over cfg; other annotations are
- * ignored, unknown io.xdphook.* keys are errors. Then checks what only the
- * merged result shows: an annotation setting publish or reserve in pod
- * mode, or ips in host mode. On error cfg is unchanged. */
-int xh_config_apply_annotations(struct xh_config *cfg, const struct xh_annotation *ann, size_t n);
+ * ignored, unknown io.xdphook.* keys are errors, and so is a key that
+ * cfg->ann_allowed does not list (the detail names node_path, the node
+ * config file cfg came from; NULL: xh_config_path()). Then checks what only the merged result
+ * shows: an annotation setting publish or reserve in pod mode, or ips in
+ * host mode. On error cfg is unchanged. */
+int xh_config_apply_annotations(struct xh_config *cfg, const struct xh_annotation *ann, size_t n,
+				const char *node_path);
 
 /* Parse one key's value as an annotation would give it (used by both of
  * the above; handy for tests and tools). where prefixes error details. */

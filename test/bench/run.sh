@@ -22,10 +22,10 @@ OUT="$BUILD/bench"
 
 [ "$(id -u)" = 0 ] || fail "the benchmark needs root"
 [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs (generator and receiver apart)"
-for t in runc tcpdump capinfos iptables gnuplot jq taskset; do
+for t in runc tcpdump capinfos iptables gnuplot jq taskset bpftool tc; do
 	command -v $t >/dev/null || skip "$t is not installed"
 done
-for b in "$GEN" "$OUT/ep_count" "$OUT/ep_blast" "$OUT/udp_count" "$HOOK" "$LOADER"; do
+for b in "$GEN" "$OUT/ep_count" "$OUT/ep_blast" "$OUT/udp_count" "$OUT/udp_blast" "$HOOK" "$LOADER"; do
 	[ -x "$b" ] || fail "$b is not built (make bench builds it)"
 done
 mkdir -p "$OUT"
@@ -47,6 +47,17 @@ steady() {
 }
 # samples NAME: the samples behind a figure, for trials.txt.
 samples() { echo "${1}_mpps $(paste -sd' ' "$XH_TMP/$1.rates")" >>"$OUT/trials.txt"; }
+# tx_figure NAME NS DEV PID: sender PID runs; what it sends is counted
+# by XDP_DROP on DEV in netns NS: R[NAME_mpps]; then the sender stops.
+tx_figure() {
+	local name=$1
+	sleep 0.5
+	sample_counter "$2" "$3" drop "$XH_TMP/$name"
+	kill "$4"; wait "$4" 2>/dev/null
+	rates "$XH_TMP/$name" >"$XH_TMP/$name.rates"
+	R[${name}_mpps]=$(median <"$XH_TMP/$name.rates")
+	samples "$name"
+}
 
 # ---- topology ---------------------------------------------------------------
 
@@ -94,6 +105,23 @@ log "afxdp_direct: AF_XDP socket on nic0"
 run_consumer afxdp_direct "/run/netns/$(ns host)" "$OUT/ep_count" -i nic0
 steady afxdp_direct -D 10.77.0.1 -p 9
 
+# 2b. The same three hops as path_rx with minimal programs, the bare
+# mechanism the hook's path is built on: nic0 -> devmap redirect
+# (xdp_loader -redirect) -> veth vb0 -> vb1 in netns bare -> XSKMAP
+# (ep_count -i: the capture program) -> AF_XDP. No parsing, no policy
+# maps; both programs keep only their per-CPU verdict counter.
+log "path_rx_bare: nic0 -> devmap -> veth -> XSKMAP -> AF_XDP, minimal programs"
+ns_new bare
+ip link add vb0 netns "$(ns host)" type veth peer name vb1 netns "$(ns bare)" || fail "veth vb0/vb1"
+in_ns host ip link set vb0 up; in_ns bare ip link set vb1 up
+# The consumer first: vb1 must have an XDP program before frames are
+# redirected into vb0 (xdp_loader checks).
+run_consumer path_rx_bare "/run/netns/$(ns bare)" "$OUT/ep_count" -i vb1
+in_ns host "$LOADER" -redirect nic0 vb0 >/dev/null || fail "redirect nic0 -> vb0"
+steady path_rx_bare -D 10.77.1.5 -p 9
+in_ns host "$LOADER" -detach -device nic0 >/dev/null || fail "detach the redirect from nic0"
+in_ns host ip link del vb0
+
 # 3. The hook's path: NIC -> xh- -> xdp0 -> AF_XDP in a runc container,
 # ep_count on the endpoint (libxdp_endpoint); then the keeper's memory.
 log "path_rx: nic0 -> veth -> AF_XDP endpoint in a runc container"
@@ -126,14 +154,21 @@ if [ "${BENCH_THREADED_NAPI:-0}" = 1 ]; then
 fi
 in_ns world "$LOADER" -program drop -device w0 >/dev/null || fail "attach drop to w0"
 blast "$CTR_NET" "$XH_TMP/blast" -D 10.77.0.2 -p 9
-sleep 0.5
-sample_counter world w0 drop "$XH_TMP/path_tx"
-kill $bl; wait $bl 2>/dev/null
-rates "$XH_TMP/path_tx" >"$XH_TMP/path_tx.rates"
-R[path_tx_mpps]=$(median <"$XH_TMP/path_tx.rates")
-samples path_tx
+tx_figure path_tx world w0 $bl
 in_ns world "$LOADER" -detach -device w0 >/dev/null || fail "detach drop from w0"
 runc_ delete -f "$C" >/dev/null || fail "runc delete"
+
+# 4b. path_tx's bare mechanism: ep_blast's own copy-mode AF_XDP socket on
+# a veth (tb0, netns host) into XDP_DROP on its peer (tb1, netns world),
+# the sender on the generator's CPU as in path_tx.
+log "afxdp_tx_bare: copy-mode AF_XDP on a veth -> XDP_DROP on its peer"
+ip link add tb0 netns "$(ns host)" type veth peer name tb1 netns "$(ns world)" || fail "veth tb0/tb1"
+in_ns host ip link set tb0 up; in_ns world ip link set tb1 up
+in_ns world "$LOADER" -program drop -device tb1 >/dev/null || fail "attach drop to tb1"
+blast "/run/netns/$(ns host)" "$XH_TMP/blast_bare" -i tb0 -m "$(mac_of world tb1)" -D 10.77.0.2 -p 9
+tx_figure afxdp_tx_bare world tb1 $bl
+in_ns world "$LOADER" -detach -device tb1 >/dev/null || fail "detach drop from tb1"
+in_ns host ip link del tb0
 
 # 5. Capture: the highest rate each tool captures without losing a frame,
 # xdp_loader -program tcpdump vs Debian's tcpdump, both writing a pcap file
@@ -167,6 +202,50 @@ run_consumer kernel_dnat "/run/netns/$(ns dnat)" "$OUT/udp_count" -p 80
 steady kernel_dnat -D 10.77.0.1 -p 8080
 in_ns host iptables -t nat -F PREROUTING
 
+# 6b. The best kernel path a Kubernetes user has today (Cilium's BPF host
+# routing; netkit would be its newer form, but this kernel has no
+# CONFIG_NETKIT): a tc ingress program on nic0 (bpf/tc_peer.bpf.c) hands
+# every packet to the pod's veth with bpf_redirect_peer(), a UDP socket
+# (recvmmsg) in the pod. No host forwarding, no backlog hop. The pod's
+# eth0 carries nic0's MAC, the frames' destination (Cilium rewrites it).
+log "kernel_bpf_peer: tc bpf_redirect_peer -> veth -> UDP socket"
+ns_new peer
+ip link add pr0 netns "$(ns host)" type veth peer name eth0 netns "$(ns peer)" || fail "veth pr0"
+in_ns peer ip link set eth0 address "$NIC_MAC"
+in_ns host ip link set pr0 up; in_ns peer ip link set eth0 up
+in_ns peer ip addr add 10.77.1.5/32 dev eth0
+in_ns peer ip route add default dev eth0
+PEER_PIN=/sys/fs/bpf/xdphook-bench-$XH_TAG
+at_exit "rm -rf $PEER_PIN $PEER_PIN-maps"
+bpftool prog load "$BUILD/bpf/tc_peer.bpf.o" "$PEER_PIN" type classifier pinmaps "$PEER_PIN-maps" ||
+	fail "load tc_peer.bpf.o"
+pr0=$(ip -n "$(ns host)" -j link show dev pr0 | jq -r '.[0].ifindex')
+bpftool map update pinned "$PEER_PIN-maps/peer_ifindex" key hex 00 00 00 00 \
+	value hex $(printf '%08x' "$pr0" | sed 's/\(..\)\(..\)\(..\)\(..\)/\4 \3 \2 \1/') || fail "peer_ifindex"
+in_ns host tc qdisc add dev nic0 clsact || fail "clsact on nic0"
+in_ns host tc filter add dev nic0 ingress bpf direct-action object-pinned "$PEER_PIN" || fail "tc filter on nic0"
+run_consumer kernel_bpf_peer "/run/netns/$(ns peer)" "$OUT/udp_count" -p 9
+steady kernel_bpf_peer -D 10.77.1.5 -p 9
+in_ns host tc qdisc del dev nic0 clsact
+
+# 6c. The kernel's transmit path a container has today (docker -p
+# topology, the netns of 6): a UDP socket (sendmmsg, bench/udp_blast) ->
+# veth -> host forwarding + SNAT -> nic0 -> w0, counted by XDP_DROP on w0,
+# the sender on the generator's CPU as in path_tx. The host's neighbour
+# entry for w0 is made permanent: w0's XDP_DROP would eat the ARP probes.
+log "kernel_tx: UDP socket -> veth -> forward + SNAT -> nic0 -> world"
+in_ns host iptables -t nat -A POSTROUTING -o nic0 -s 172.31.0.0/24 -j MASQUERADE || fail "iptables SNAT"
+in_ns host ip neigh replace 10.77.0.2 lladdr "$(mac_of world w0)" dev nic0 nud permanent
+in_ns world "$LOADER" -program drop -device w0 >/dev/null || fail "attach drop to w0"
+nsenter --net="/run/netns/$(ns dnat)" $NICE taskset -c "$GEN_CPU" "$OUT/udp_blast" -D 10.77.0.2 -p 9 \
+	>"$XH_TMP/udp_blast" 2>&1 & ub=$!
+at_exit "kill $ub 2>/dev/null"
+wait_for "$XH_TMP/udp_blast" '^ready'
+tx_figure kernel_tx world w0 $ub
+in_ns world "$LOADER" -detach -device w0 >/dev/null || fail "detach drop from w0"
+in_ns host ip neigh del 10.77.0.2 dev nic0
+in_ns host iptables -t nat -F POSTROUTING
+
 # 7. Hook latency next to CNI ptp (its own namespaces), N=20.
 log "hook latency vs CNI ptp (N=20)"
 BUILD="$BUILD" N=20 bash "$HERE/hook_latency.sh" >"$XH_TMP/latency" 2>&1 || fail "hook_latency.sh: $(tail -5 "$XH_TMP/latency")"
@@ -187,11 +266,12 @@ done
 
 # ---- report -------------------------------------------------------------------
 
-KEYS="limit_drop_mpps gen_reference_mpps afxdp_direct_mpps path_rx_mpps path_tx_mpps kernel_dnat_mpps capture_mpps
+KEYS="limit_drop_mpps gen_reference_mpps afxdp_direct_mpps path_rx_bare_mpps path_rx_mpps path_tx_mpps
+      afxdp_tx_bare_mpps kernel_dnat_mpps kernel_bpf_peer_mpps kernel_tx_mpps capture_mpps
       libpcap_capture_mpps hook_create_ms hook_poststop_ms cni_ptp_add_ms cni_ptp_del_ms keeper_pss_kib"
 # Net per-frame cost of each generator-driven figure on the generator's
 # CPU: what the path costs beyond making the frame.
-NET_FIGURES="limit_drop afxdp_direct path_rx kernel_dnat"
+NET_FIGURES="limit_drop afxdp_direct path_rx_bare path_rx kernel_dnat kernel_bpf_peer"
 net_ns() { awk -v r="$1" -v g="${R[gen_alone_mpps]}" 'BEGIN {n = (r > 0 && g > r) ? 1e3 / r - 1e3 / g : 0; printf "%.1f", n}'; }
 for f in $NET_FIGURES; do R[${f}_net_ns]=$(net_ns "${R[${f}_mpps]}"); done
 KEYS="$KEYS gen_alone_mpps $(for f in $NET_FIGURES; do printf '%s_net_ns ' "$f"; done)"
@@ -207,7 +287,11 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", (b > 0) ? a / b : 0}'; 
 	# Receive ratios of net rates (1 / net ns): raw ones in the table.
 	echo "path_rx/afxdp_direct(net) $(ratio "${R[afxdp_direct_net_ns]}" "${R[path_rx_net_ns]}") 0.85 ge"
 	echo "path_rx/kernel_dnat(net) $(ratio "${R[kernel_dnat_net_ns]}" "${R[path_rx_net_ns]}") 5 ge"
+	echo "path_rx/kernel_bpf_peer(net) $(ratio "${R[kernel_bpf_peer_net_ns]}" "${R[path_rx_net_ns]}") 3 ge"
+	echo "path_rx/path_rx_bare(net) $(ratio "${R[path_rx_bare_net_ns]}" "${R[path_rx_net_ns]}") 0.9 ge"
 	echo "path_tx/path_rx $(ratio "${R[path_tx_mpps]}" "${R[path_rx_mpps]}") 0.8 ge"
+	echo "path_tx/afxdp_tx_bare $(ratio "${R[path_tx_mpps]}" "${R[afxdp_tx_bare_mpps]}") 0.85 ge"
+	echo "path_tx/kernel_tx $(ratio "${R[path_tx_mpps]}" "${R[kernel_tx_mpps]}") 2 ge"
 	echo "capture/libpcap $(ratio "${R[capture_mpps]}" "${R[libpcap_capture_mpps]}") 3 ge"
 	echo "hook_create/cni_add $(ratio "${R[hook_create_ms]}" "${R[cni_ptp_add_ms]}") 1.0 le"
 	echo "hook_poststop/cni_del $(ratio "${R[hook_poststop_ms]}" "${R[cni_ptp_del_ms]}") 0.5 le"
@@ -249,9 +333,13 @@ awk '{printf "%d \"%s\" %s\n", NR - 1, $1, $2}' <<EOF >"$XH_TMP/mpps.dat"
 limit_drop ${R[limit_drop_mpps]}
 gen_reference ${R[gen_reference_mpps]}
 afxdp_direct ${R[afxdp_direct_mpps]}
+path_rx_bare ${R[path_rx_bare_mpps]}
 path_rx ${R[path_rx_mpps]}
 path_tx ${R[path_tx_mpps]}
+afxdp_tx_bare ${R[afxdp_tx_bare_mpps]}
 kernel_dnat ${R[kernel_dnat_mpps]}
+kernel_bpf_peer ${R[kernel_bpf_peer_mpps]}
+kernel_tx ${R[kernel_tx_mpps]}
 capture ${R[capture_mpps]}
 libpcap_capture ${R[libpcap_capture_mpps]}
 EOF

@@ -16,17 +16,19 @@ rootfs_new() {
 }
 
 # bundle_new NAME ANNOTATIONS-JSON [extra jq filter]: $XH_TMP/b-NAME running
-# `sleep 3600` in a new netns, with the hook for createRuntime and poststop.
+# `sleep 3600` in a new netns, with the hook for createRuntime and poststop
+# (environment: the test's node config only).
 bundle_new() {
 	local b="$XH_TMP/b-$1" ann=${2:-'{}'} extra=${3:-.}
 	[ -d "$XH_ROOTFS" ] || rootfs_new
 	mkdir -p "$b"
 	(cd "$b" && runc spec) || fail "runc spec"
-	jq --arg hook "$HOOK" --arg rootfs "$XH_ROOTFS" --argjson ann "$ann" '
+	jq --arg hook "$HOOK" --arg rootfs "$XH_ROOTFS" --argjson ann "$ann" \
+		--arg env "XDPHOOK_CONFIG=$XH_NODE_CONFIG" '
 		.process.terminal = false | .process.args = ["sleep", "3600"] |
 		.root = {path: $rootfs, readonly: true} | .annotations = $ann |
-		.hooks = {createRuntime: [{path: $hook, args: ["xdp_hook", "createRuntime"]}],
-			  poststop: [{path: $hook, args: ["xdp_hook", "poststop"]}]}' \
+		.hooks = {createRuntime: [{path: $hook, args: ["xdp_hook", "createRuntime"], env: [$env]}],
+			  poststop: [{path: $hook, args: ["xdp_hook", "poststop"], env: [$env]}]}' \
 		"$b/config.json" | jq "$extra" >"$b/config.json.new" || fail "bundle config"
 	mv "$b/config.json.new" "$b/config.json"
 	echo "$b"
@@ -95,9 +97,28 @@ topo_ipv6() {
 	in_ns host ping -6 -c 1 -W 2 -q fd77::2 >/dev/null || fail "host cannot reach world over IPv6"
 }
 
+# reaped: poststop leaves the deletion of a container's veth (out of every
+# route and map by then) to a detached reaper. Wait, bounded, until netns
+# host has no hook veth (xh-<12 hex>) that no state records: every
+# reaper is done. (Polling: the reaper is nobody's child we could wait for.)
+reaped() {
+	local i v left
+	for ((i = 0; i < 200; i++)); do
+		left=
+		for v in $(in_ns host ip -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' |
+			   grep -E '^xh-[0-9a-f]{12}$'); do
+			grep -qs "\"$v\"" /run/xdphook/*/state.json || { left=$v; break; }
+		done
+		[ -z "$left" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # What the hook left in netns host, bpffs and /run/xdphook (for "nothing
-# left behind" comparisons).
+# left behind" comparisons), once the reapers are done.
 host_snapshot() {
+	reaped
 	{ in_ns host ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort
 	  in_ns host "$LOADER" -status -json | jq -r '.[] | select(.this_netns) | .pin_dir' | sort
 	  # Only this test's containers: others may run at the same time.
@@ -118,7 +139,8 @@ podman_setup() {
 	command -v podman >/dev/null || skip "podman is not installed"
 	[ -d "$XH_ROOTFS" ] || rootfs_new
 	mkdir -p "$XH_PODMAN_DIR/hooks"
-	jq --arg p "$HOOK" '.hook.path = $p' "$(dirname "$0")/../../examples/hooks.d/xdphook.json" \
+	jq --arg p "$HOOK" --arg env "XDPHOOK_CONFIG=$XH_NODE_CONFIG" '.hook.path = $p | .hook.env = [$env]' \
+		"$(dirname "$0")/../../examples/hooks.d/xdphook.json" \
 		>"$XH_PODMAN_DIR/hooks/xdphook.json" || fail "hooks.d example"
 }
 
