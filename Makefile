@@ -212,6 +212,34 @@ install-endpoint: $(ENDPOINT)
 	ln -sf $(EP_SONAME) $(DESTDIR)$(PREFIX)/lib/libxdp_endpoint.so
 	sed 's|^prefix=.*|prefix=$(PREFIX)|' $(EP_PC) > $(DESTDIR)$(PREFIX)/lib/pkgconfig/xdp_endpoint.pc
 
+# --- Go: the endpoint's Go package and xdp_gvisor (gVisor's netstack) -------
+# Built when Go and Debian's gVisor sources (golang-gvisor-gvisor-dev) are
+# installed, skipped with a note otherwise. GOPATH mode over the Debian
+# sources; the package endpoint/go is xdphook/xdpendpoint through a link in
+# $(BUILD)/gopath.
+GO         ?= go
+GVISOR_SRC ?= /usr/share/gocode/src/gvisor.dev/gvisor
+HAVE_GO    := $(shell command -v $(GO) >/dev/null 2>&1 && test -d $(GVISOR_SRC)/pkg/tcpip/link/xdp && echo 1)
+GOPATH_DIR := $(abspath $(BUILD))/gopath
+GO_ENV     := GO111MODULE=off GOFLAGS= GOPATH=$(GOPATH_DIR):/usr/share/gocode
+GO_PKG_LINK:= $(GOPATH_DIR)/src/xdphook/xdpendpoint
+.PHONY: test-go
+ifeq ($(HAVE_GO),1)
+all: $(BUILD)/xdp_gvisor
+test-integration: $(BUILD)/xdp_gvisor
+test-unit: test-go
+$(GO_PKG_LINK):
+	@mkdir -p $(dir $@)
+	ln -sfn $(abspath endpoint/go) $@
+$(BUILD)/xdp_gvisor: $(wildcard examples/gvisor/*.go endpoint/go/*.go) | $(GO_PKG_LINK)
+	cd examples/gvisor && $(GO_ENV) $(GO) build -o $(abspath $@) .
+test-go: | $(GO_PKG_LINK)
+	cd $(GO_PKG_LINK) && $(GO_ENV) $(GO) test -count=1 .
+else
+all test-go:
+	@echo "note: Go or golang-gvisor-gvisor-dev not installed: xdp_gvisor and the Go package not built"
+endif
+
 $(BUILD)/bpf $(BUILD)/skel $(BUILD)/obj $(BUILD)/test:
 	mkdir -p $@
 

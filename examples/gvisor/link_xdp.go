@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+
+// The endpoint links: gVisor's own AF_XDP link endpoint (pkg/tcpip/link/xdp)
+// on the socket the keeper hands out.
+//
+// gVisor's WritePackets reserves TX descriptors under the UMEM lock but
+// fills them and publishes the producer index (pkg/xdp TXQueue.Notify)
+// after unlocking: with two writers at once, the later one can publish the
+// earlier one's still-unfilled descriptor (a lost or garbage frame, then a
+// TCP retransmission timeout). Fixed upstream in 2023-12; the Debian
+// snapshot has it. So:
+//
+//   - gvisor-xdp: the link as shipped, behind a one-queue fifo qdisc (one
+//     goroutine writes; what runsc's default of one queue per CPU would
+//     not give);
+//   - xdp: the same link with WritePackets serialised by a mutex around
+//     the whole call (reserve, copy, publish, kick), writing from the
+//     caller's goroutine: no qdisc hand-off per packet.
+package main
+
+import (
+	"fmt"
+
+	"gvisor.dev/gvisor/pkg/sync"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/link/nested"
+	"gvisor.dev/gvisor/pkg/tcpip/link/qdisc/fifo"
+	"gvisor.dev/gvisor/pkg/tcpip/link/xdp"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+
+	"xdphook/xdpendpoint"
+)
+
+// serialised: one writer at a time into gVisor's link/xdp, and the MTU of
+// the endpoint's description where it is below the link's fixed 1500.
+type serialised struct {
+	nested.Endpoint
+	mu  sync.Mutex
+	mtu uint32
+}
+
+func (e *serialised) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.Endpoint.WritePackets(pkts)
+}
+
+func (e *serialised) MTU() uint32 { return e.mtu }
+
+func configFromDesc(d *xdpendpoint.Desc) netConfig {
+	c := netConfig{ifname: d.Ifname, mac: d.MAC, mtu: d.MTU, addrs: d.Addresses, ephLo: d.EphLo, ephHi: d.EphHi}
+	for _, r := range d.Routes {
+		c.routes = append(c.routes, route{dst: r.Dst, via: r.Via})
+	}
+	for _, g := range d.Gateways {
+		c.neighbours = append(c.neighbours, neighbour{ip: g.IP, mac: g.MAC})
+	}
+	return c
+}
+
+func newXDPLink(name, socket string) (*link, error) {
+	ep, err := xdpendpoint.Dial(&xdpendpoint.Options{SocketName: socket})
+	if err != nil {
+		return nil, fmt.Errorf("endpoint: %v", err)
+	}
+	d := ep.Desc
+	fail := func(format string, a ...interface{}) (*link, error) {
+		ep.Close()
+		return nil, fmt.Errorf(format, a...)
+	}
+	// What gVisor's link/xdp assumes: it binds queue 0 and sizes its own
+	// 2 KiB frames and rings.
+	if d.Queue != 0 {
+		return fail("endpoint: queue %d: gVisor's link/xdp binds queue 0 only", d.Queue)
+	}
+	if d.MTU > xdp.MTU && name == "gvisor-xdp" {
+		return fail("endpoint: MTU %d: gVisor's link/xdp sends at most %d", d.MTU, xdp.MTU)
+	}
+	linkEP, err := xdp.New(&xdp.Options{
+		FD:             ep.FD(),
+		Address:        tcpip.LinkAddress(d.MAC),
+		InterfaceIndex: d.Ifindex,
+	})
+	if err != nil {
+		return fail("gVisor's link/xdp on %s: %v", d.Ifname, err)
+	}
+	l := &link{cfg: configFromDesc(d), name: name, ready: ep.Ready, done: ep.Done(), close: func() { ep.Close() }}
+	l.stats = func() string {
+		s, err := xdpendpoint.Statistics(ep.FD())
+		if err != nil {
+			return err.Error()
+		}
+		return "XDP_STATISTICS " + s.String()
+	}
+	if name == "gvisor-xdp" {
+		l.ep = linkEP
+		l.qdisc = fifo.New(linkEP, 1, 1000)
+		return l, nil
+	}
+	s := &serialised{mtu: d.MTU}
+	if s.mtu > xdp.MTU {
+		s.mtu = xdp.MTU
+	}
+	s.Endpoint.Init(linkEP, s)
+	l.ep = s
+	return l, nil
+}
