@@ -58,7 +58,7 @@ UNIT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))
 PROG_SRCS := $(filter-out %.bpf.c,$(wildcard test/prog/*.c))
 PROG_BIN  := $(if $(PROG_SRCS),$(BUILD)/test/test_progs)
 
-.PHONY: all test test-unit test-prog test-integration bench demo demo-loader install clean
+.PHONY: all test test-unit test-prog test-integration bench bench-gvisor demo demo-loader install clean
 .SECONDARY:
 .DELETE_ON_ERROR:
 
@@ -130,6 +130,10 @@ demo-loader: $(TOOLS)
 
 bench: $(TOOLS)
 	@BUILD=$(abspath $(BUILD)) test/bench/run.sh
+
+# The gVisor figures alone (also part of make bench).
+bench-gvisor: all
+	@BUILD=$(abspath $(BUILD)) test/bench/gvisor.sh
 
 install: $(TOOLS)
 	install -d $(DESTDIR)$(PREFIX)/bin
@@ -221,12 +225,15 @@ GO         ?= go
 GVISOR_SRC ?= /usr/share/gocode/src/gvisor.dev/gvisor
 HAVE_GO    := $(shell command -v $(GO) >/dev/null 2>&1 && test -d $(GVISOR_SRC)/pkg/tcpip/link/xdp && echo 1)
 GOPATH_DIR := $(abspath $(BUILD))/gopath
-GO_ENV     := GO111MODULE=off GOFLAGS= GOPATH=$(GOPATH_DIR):/usr/share/gocode
+# Go's build cache: the user's, or one in $(BUILD) where there is no HOME.
+GOCACHE    ?= $(if $(HOME),$(HOME)/.cache/go-build,$(abspath $(BUILD))/gocache)
+GO_ENV     := GO111MODULE=off GOFLAGS= GOPATH=$(GOPATH_DIR):/usr/share/gocode GOCACHE=$(GOCACHE)
 GO_PKG_LINK:= $(GOPATH_DIR)/src/xdphook/xdpendpoint
 .PHONY: test-go
 ifeq ($(HAVE_GO),1)
 all: $(BUILD)/xdp_gvisor
 test-integration: $(BUILD)/xdp_gvisor
+bench: $(BUILD)/xdp_gvisor
 test-unit: test-go
 $(GO_PKG_LINK):
 	@mkdir -p $(dir $@)

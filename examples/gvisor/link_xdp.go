@@ -37,6 +37,7 @@ type serialised struct {
 	nested.Endpoint
 	mu  sync.Mutex
 	mtu uint32
+	gso bool
 }
 
 func (e *serialised) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
@@ -46,6 +47,23 @@ func (e *serialised) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error
 }
 
 func (e *serialised) MTU() uint32 { return e.mtu }
+
+// gVisor GSO: TCP builds segments of up to 64 KiB and splits them itself
+// (tcp sendTCPBatch), so the sender's per-segment work is paid once per
+// 64 KiB; the link still sees MTU-sized packets.
+func (e *serialised) SupportedGSO() stack.SupportedGSO {
+	if e.gso {
+		return stack.GvisorGSOSupported
+	}
+	return stack.GSONotSupported
+}
+
+func (e *serialised) GSOMaxSize() uint32 {
+	if e.gso {
+		return stack.GvisorGSOMaxSize
+	}
+	return 0
+}
 
 func configFromDesc(d *xdpendpoint.Desc) netConfig {
 	c := netConfig{ifname: d.Ifname, mac: d.MAC, mtu: d.MTU, addrs: d.Addresses, ephLo: d.EphLo, ephHi: d.EphHi}
@@ -58,7 +76,13 @@ func configFromDesc(d *xdpendpoint.Desc) netConfig {
 	return c
 }
 
-func newXDPLink(name, socket string) (*link, error) {
+// xdpTuning: knobs of -link xdp (flags, for measuring the choices).
+type xdpTuning struct {
+	queues int  // fifo qdisc queues; 0: write from the caller
+	gso    bool // offer gVisor GSO
+}
+
+func newXDPLink(name, socket string, tune xdpTuning) (*link, error) {
 	ep, err := xdpendpoint.Dial(&xdpendpoint.Options{SocketName: socket})
 	if err != nil {
 		return nil, fmt.Errorf("endpoint: %v", err)
@@ -97,11 +121,14 @@ func newXDPLink(name, socket string) (*link, error) {
 		l.qdisc = fifo.New(linkEP, 1, 1000)
 		return l, nil
 	}
-	s := &serialised{mtu: d.MTU}
+	s := &serialised{mtu: d.MTU, gso: tune.gso}
 	if s.mtu > xdp.MTU {
 		s.mtu = xdp.MTU
 	}
 	s.Endpoint.Init(linkEP, s)
 	l.ep = s
+	if tune.queues > 0 {
+		l.qdisc = fifo.New(s, tune.queues, 1000)
+	}
 	return l, nil
 }

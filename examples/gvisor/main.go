@@ -89,6 +89,8 @@ func main() {
 	socket := flag.String("socket", "", "abstract name of the keeper's socket (default xdphook/endpoint)")
 	httpPort := flag.Int("http", 8080, "HTTP port")
 	echoPort := flag.Int("echo", 7, "TCP and UDP echo port")
+	queues := flag.Int("qdisc", 1, "-link xdp: fifo qdisc queues (0: none, write from the caller)")
+	gso := flag.Bool("gso", true, "-link xdp: gVisor GSO (TCP segments of up to 64 KiB, split in the stack)")
 	flag.Parse()
 	if flag.NArg() != 0 || *httpPort <= 0 || *httpPort > 65535 || *echoPort <= 0 || *echoPort > 65535 {
 		usage()
@@ -100,7 +102,7 @@ func main() {
 		if *dev != "" {
 			die("-dev is for -link packet (-link %s takes the endpoint of this network namespace)", *linkName)
 		}
-		l, err = newXDPLink(*linkName, *socket)
+		l, err = newXDPLink(*linkName, *socket, xdpTuning{queues: *queues, gso: *gso})
 	case "packet":
 		if *dev == "" {
 			die("-link packet needs -dev IFACE")

@@ -12,9 +12,11 @@
 # forwarded during the xdp runs (goal 0). The server is pinned to $RX_CPU,
 # the clients to $GEN_CPU.
 #
-# Prints "key value" lines (run.sh takes them into results.json and the
-# chart); run alone (`BUILD=build test/bench/gvisor.sh`) it needs neither
-# xdp_gen nor the rest of the benchmark.
+# Prints "key value" lines, the figures and then the ratios xdp / packet
+# (run.sh takes them into results.json, its table and chart), and writes
+# them to $OUT/gvisor.json with every wrk output in $OUT/gvisor_wrk.log.
+# Run alone (`make bench-gvisor`, or `BUILD=build test/bench/gvisor.sh`)
+# it needs neither xdp_gen nor the rest of the benchmark.
 set -u
 . "$(dirname "$0")/lib.sh" gvisor
 GV="$BUILD/xdp_gvisor"
@@ -80,19 +82,25 @@ runc_ delete -f "$C" >/dev/null || fail "runc delete"
 
 # packet: runsc's default network on a CNI ptp veth.
 log "packet: xdp_gvisor -link packet on a CNI ptp veth"
-ns_new p
-conf='{"cniVersion":"0.4.0","name":"xhb-'$XH_TAG'","type":"ptp","ipMasq":false,
-       "ipam":{"type":"host-local","subnet":"10.77.2.0/24","routes":[{"dst":"0.0.0.0/0"}],"dataDir":"'$XH_TMP/cni'"}}'
-cni() { in_ns host env CNI_COMMAND=$1 CNI_CONTAINERID=xhb-$XH_TAG CNI_NETNS=/run/netns/$(ns p) \
-	CNI_IFNAME=eth0 CNI_PATH=$CNI $CNI/ptp <<<"$conf"; }
-at_exit "cni DEL"
-cni ADD >"$XH_TMP/cni.out" 2>&1 || fail "CNI ptp ADD: $(cat "$XH_TMP/cni.out")"
-pip=$(jq -r '.ips[0].address' "$XH_TMP/cni.out" | cut -d/ -f1)
+cni_ptp p 10.77.2.0/24
+pip=$PTP_IP
 in_ns world ip route add 10.77.2.0/24 via 10.77.0.1
 start_gv "/run/netns/$(ns p)" packet -link packet -dev eth0
 measure packet "$pip" >"$XH_TMP/packet.res"
 kill -INT "$GV_PID"; wait "$GV_PID" 2>/dev/null
 
-cat "$XH_TMP/xdp.res" "$XH_TMP/packet.res"
-[ -n "${OUT:-}" ] && cp "$XH_TMP/wrk.log" "$OUT/gvisor_wrk.log"
+# Ratios xdp / packet: requests/s and latency at each connection count,
+# bulk both ways.
+cat "$XH_TMP/xdp.res" "$XH_TMP/packet.res" >"$XH_TMP/all.res"
+val() { awk -v k="$1" '$1 == k {print $2}' "$XH_TMP/all.res"; }
+for k in c1_rps c8_rps c64_rps c1_p50_us c8_p50_us c64_p50_us c1_p99_us c8_p99_us c64_p99_us bulk_down_mbs bulk_up_mbs; do
+	awk -v k="gvisor_${k}_ratio" -v a="$(val xdp_$k)" -v b="$(val packet_$k)" \
+		'BEGIN {printf "%s %.3f\n", k, (b > 0) ? a / b : 0}'
+done >"$XH_TMP/ratios"
+sed 's/^/gvisor_/' "$XH_TMP/all.res" | cat - "$XH_TMP/ratios" | tee "$XH_TMP/out"
+OUT=${OUT:-$BUILD/bench}
+mkdir -p "$OUT"
+jq -R 'split(" ") | {(.[0]): (.[1] | tonumber)}' "$XH_TMP/out" | jq -s add >"$OUT/gvisor.json" ||
+	fail "writing $OUT/gvisor.json"
+cp "$XH_TMP/wrk.log" "$OUT/gvisor_wrk.log"
 exit 0

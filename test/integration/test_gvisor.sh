@@ -118,8 +118,9 @@ gvisor_start "$ctr" host
 grep -q 'addresses=10.77.0.1/24' "$XH_TMP/gv-host" || fail "host mode ready line: $(cat "$XH_TMP/gv-host")"
 mkdir -p "$XH_TMP/www-host" "$XH_TMP/www-world"
 echo "page of the host" >"$XH_TMP/www-host/index.html"; echo "page of the world" >"$XH_TMP/www-world/index.html"
-in_ns host busybox httpd -f -p 22 -h "$XH_TMP/www-host" & at_exit "kill $!"; hpid=$!
-in_ns world busybox httpd -f -p 80 -h "$XH_TMP/www-world" & at_exit "kill $!"; wpid=$!
+# nsenter execs httpd: $! is httpd itself (not a subshell of in_ns).
+nsenter --net="/run/netns/$(ns host)" busybox httpd -f -p 22 -h "$XH_TMP/www-host" & hpid=$!; at_exit "kill $hpid"
+nsenter --net="/run/netns/$(ns world)" busybox httpd -f -p 80 -h "$XH_TMP/www-world" & wpid=$!; at_exit "kill $wpid"
 wait_listen() { for _ in $(seq 60); do [ -n "$(in_ns "$1" ss -Hltn "sport = :$2")" ] && return 0; sleep 0.05; done; fail "nothing listens on $2 in $1"; }
 wait_listen host 22; wait_listen world 80
 page_ok world http://10.77.0.1:8080/
@@ -127,20 +128,15 @@ echo_ok world udp 10.77.0.1 7
 [ "$(in_ns world curl -s --max-time 5 http://10.77.0.1:22/)" = "page of the host" ] || fail "port 22 did not stay with the host"
 [ "$(in_ns host curl -s --max-time 5 http://10.77.0.2/)" = "page of the world" ] || fail "the host's own connection broke"
 kill "$GV_PID" "$hpid" "$wpid"
+wait_gone "$hpid" && wait_gone "$wpid" || fail "httpd still runs"
 runc_ delete -f "$C" || fail "runc delete (host mode)"
 [ "$(host_snapshot)" = "$before" ] || fail "teardown left: $(diff <(echo "$before") <(host_snapshot))"
 
 # --- -link packet on a CNI ptp interface (runsc's default) ------------------------------
 CNI=/usr/lib/cni
 if [ -x $CNI/ptp ] && [ -x $CNI/host-local ]; then
-	ns_new p
-	conf='{"cniVersion":"0.4.0","name":"xht-'$XH_TAG'","type":"ptp","ipMasq":false,
-	       "ipam":{"type":"host-local","subnet":"10.77.2.0/24","routes":[{"dst":"0.0.0.0/0"}],"dataDir":"'$XH_TMP/cni'"}}'
-	cni() { in_ns host env CNI_COMMAND=$1 CNI_CONTAINERID=xht-$XH_TAG CNI_NETNS=/run/netns/$(ns p) \
-		CNI_IFNAME=eth0 CNI_PATH=$CNI $CNI/ptp <<<"$conf"; }
-	at_exit "cni DEL"
-	cni ADD >"$XH_TMP/cni.out" 2>&1 || fail "CNI ptp ADD: $(cat "$XH_TMP/cni.out")"
-	pip=$(jq -r '.ips[0].address' "$XH_TMP/cni.out" | cut -d/ -f1)
+	cni_ptp p 10.77.2.0/24
+	pip=$PTP_IP
 	in_ns world ip route add 10.77.2.0/24 via 10.77.0.1
 	gvisor_start "/run/netns/$(ns p)" packet -link packet -dev eth0
 	grep -q "^ready link=packet ifname=eth0 .*addresses=$pip/" "$XH_TMP/gv-packet" || fail "ready line: $(cat "$XH_TMP/gv-packet")"
