@@ -21,6 +21,7 @@ package main
 import (
 	"fmt"
 
+	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/sync"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/link/nested"
@@ -38,12 +39,43 @@ type serialised struct {
 	mu  sync.Mutex
 	mtu uint32
 	gso bool
+	fd  int // the AF_XDP socket, to kick
 }
 
 func (e *serialised) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.Endpoint.WritePackets(pkts)
+	n, err := e.Endpoint.WritePackets(pkts)
+	if _, full := err.(*tcpip.ErrNoBufferSpace); full {
+		// The ring is full of frames an earlier kick left: send them
+		// (which frees their UMEM frames), then try once more.
+		e.drain()
+		n, err = e.Endpoint.WritePackets(pkts)
+	}
+	if err != nil || pkts.Len() > txBatch {
+		e.drain()
+	}
+	return n, err
+}
+
+// txBatch is what the kernel sends per kick in copy mode (TX_BATCH_SIZE in
+// net/xdp/xsk.c): the rest of the ring waits for the next kick, and the
+// kernel answers EAGAIN.
+const txBatch = 32
+
+// drain kicks until the kernel has taken every descriptor of the TX ring.
+// gVisor's link kicks once per WritePackets, and gives up without a kick
+// when the ring is full: with batches above 32 frames (fifo's batch is 47,
+// gVisor GSO sends up to 45 frames at once) frames pile up in the ring
+// until it is full and then nothing kicks it any more: a stall that only
+// TCP retransmissions break.
+func (e *serialised) drain() {
+	for i := 0; i < 64; i++ {
+		_, _, errno := unix.Syscall6(unix.SYS_SENDTO, uintptr(e.fd), 0, 0, unix.MSG_DONTWAIT, 0, 0)
+		if errno != unix.EAGAIN {
+			return
+		}
+	}
 }
 
 func (e *serialised) MTU() uint32 { return e.mtu }
@@ -121,7 +153,7 @@ func newXDPLink(name, socket string, tune xdpTuning) (*link, error) {
 		l.qdisc = fifo.New(linkEP, 1, 1000)
 		return l, nil
 	}
-	s := &serialised{mtu: d.MTU, gso: tune.gso}
+	s := &serialised{mtu: d.MTU, gso: tune.gso, fd: ep.FD()}
 	if s.mtu > xdp.MTU {
 		s.mtu = xdp.MTU
 	}
