@@ -3,7 +3,8 @@
 # $BUILD/bench/results.json and $BUILD/bench/results.png.
 #
 # Traffic: build/xdp_gen in netns world pushes 64-byte UDP (IPv4, 1000
-# source ports) out of w0 into nic0, pinned to CPU $GEN_CPU; whatever
+# source ports; AF_PACKET seeds multiplied 32 times by a devmap broadcast,
+# see bench/xdp_gen.c) out of w0 into nic0, pinned to CPU $GEN_CPU; whatever
 # receives (consumer, capture tool, UDP socket) is pinned to CPU $RX_CPU.
 # On veths the receive path of nic0 runs in softirq on the sender's CPU, so
 # the "NIC" side of every figure shares the generator's CPU: compare the
@@ -53,16 +54,39 @@ log "topology"
 bench_topo
 declare -A R   # results
 
-# 1. The limit: XDP_DROP on the NIC.
-log "limit_drop: XDP_DROP on nic0"
+# 1. The limit: XDP_DROP on the NIC. It is the generator's own ceiling
+# too (every other figure's traffic comes from the same generator):
+# limit_drop with the per-copy rewrite the figures use, gen_reference the
+# bare fan-out (xdp_gen -R: AF_PACKET seeds, 32-way devmap broadcast,
+# copies unchanged), in the same minute.
+# drop_figure NAME GEN-ARGS...: XDP_DROP on nic0 counts what arrives.
+drop_figure() {
+	local name=$1 g; shift
+	log "$name: XDP_DROP on nic0 (xdp_gen $*)"
+	in_ns host "$LOADER" -program drop -device nic0 >/dev/null || fail "attach drop to nic0"
+	gen -q -d $((TRIALS + 3)) -D 10.77.0.1 -p 9 "$@" & g=$!
+	sleep 0.5
+	sample_counter host nic0 drop "$XH_TMP/$name"
+	wait $g || fail "$name: xdp_gen failed"
+	rates "$XH_TMP/$name" >"$XH_TMP/$name.rates"
+	R[${name}_mpps]=$(median <"$XH_TMP/$name.rates")
+	samples "$name"
+	in_ns host "$LOADER" -detach -device nic0 >/dev/null || fail "detach drop from nic0"
+}
+drop_figure limit_drop
+drop_figure gen_reference -R
+
+# 1b. The generator alone: every copy made and dropped before w0 sends it
+# (xdp_gen -Z; nic0 keeps an XDP program, without which w0 takes no XDP
+# frames and the devmap makes no copies). Every generator-driven figure
+# also pays this per frame on the generator's CPU; its net cost is
+# 1/rate - 1/gen_alone. One figure: the generator's own average.
+log "gen_alone: xdp_gen -Z (copies made, then dropped)"
 in_ns host "$LOADER" -program drop -device nic0 >/dev/null || fail "attach drop to nic0"
-gen -q -d $((TRIALS + 3)) -D 10.77.0.1 -p 9 & g=$!
-sleep 0.5
-sample_counter host nic0 drop "$XH_TMP/limit_drop"
-wait $g || fail "limit_drop: xdp_gen failed"
-rates "$XH_TMP/limit_drop" >"$XH_TMP/limit_drop.rates"
-R[limit_drop_mpps]=$(median <"$XH_TMP/limit_drop.rates")
-samples limit_drop
+out=$(gen -d $((TRIALS + 1)) -D 10.77.0.1 -p 9 -Z) || fail "gen_alone: xdp_gen failed: $out"
+R[gen_alone_mpps]=$(awk '/ pps/ {printf "%.4f", $(NF - 1) / 1e6}' <<<"$out")
+[ -n "${R[gen_alone_mpps]}" ] || fail "gen_alone: no rate in: $out"
+echo "gen_alone_mpps ${R[gen_alone_mpps]}" >>"$OUT/trials.txt"
 in_ns host "$LOADER" -detach -device nic0 >/dev/null || fail "detach drop from nic0"
 
 # 2. AF_XDP straight on the NIC: ep_count's own socket on nic0.
@@ -165,9 +189,14 @@ esac
 
 # ---- report -------------------------------------------------------------------
 
-KEYS="limit_drop_mpps afxdp_direct_mpps path_rx_mpps path_tx_mpps kernel_dnat_mpps capture_mpps
-      libpcap_capture_mpps hook_create_ms hook_poststop_ms cni_ptp_add_ms cni_ptp_del_ms keeper_pss_kib
-      $GV_KEYS"
+KEYS="limit_drop_mpps gen_reference_mpps afxdp_direct_mpps path_rx_mpps path_tx_mpps kernel_dnat_mpps capture_mpps
+      libpcap_capture_mpps hook_create_ms hook_poststop_ms cni_ptp_add_ms cni_ptp_del_ms keeper_pss_kib"
+# Net per-frame cost of each generator-driven figure on the generator's
+# CPU: what the path costs beyond making the frame.
+NET_FIGURES="limit_drop afxdp_direct path_rx kernel_dnat"
+net_ns() { awk -v r="$1" -v g="${R[gen_alone_mpps]}" 'BEGIN {n = (r > 0 && g > r) ? 1e3 / r - 1e3 / g : 0; printf "%.1f", n}'; }
+for f in $NET_FIGURES; do R[${f}_net_ns]=$(net_ns "${R[${f}_mpps]}"); done
+KEYS="$KEYS gen_alone_mpps $(for f in $NET_FIGURES; do printf '%s_net_ns ' "$f"; done) $GV_KEYS"
 for k in $KEYS; do echo "$k ${R[$k]}"; done |
 	jq -R 'split(" ") | {(.[0]): (.[1] | tonumber)}' | jq -s 'add' >"$OUT/results.json" ||
 	fail "writing results.json"
@@ -175,8 +204,10 @@ for k in $KEYS; do echo "$k ${R[$k]}"; done |
 # name  value  goal  direction(ge|le)  label
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", (b > 0) ? a / b : 0}'; }
 {
-	echo "path_rx/afxdp_direct $(ratio "${R[path_rx_mpps]}" "${R[afxdp_direct_mpps]}") 0.85 ge"
-	echo "path_rx/kernel_dnat $(ratio "${R[path_rx_mpps]}" "${R[kernel_dnat_mpps]}") 5 ge"
+	echo "limit_drop/gen_reference $(ratio "${R[limit_drop_mpps]}" "${R[gen_reference_mpps]}") 0.8 ge"
+	# Receive ratios of net rates (1 / net ns): raw ones in the table.
+	echo "path_rx/afxdp_direct(net) $(ratio "${R[afxdp_direct_net_ns]}" "${R[path_rx_net_ns]}") 0.85 ge"
+	echo "path_rx/kernel_dnat(net) $(ratio "${R[kernel_dnat_net_ns]}" "${R[path_rx_net_ns]}") 5 ge"
 	echo "path_tx/path_rx $(ratio "${R[path_tx_mpps]}" "${R[path_rx_mpps]}") 0.8 ge"
 	echo "capture/libpcap $(ratio "${R[capture_mpps]}" "${R[libpcap_capture_mpps]}") 3 ge"
 	echo "hook_create/cni_add $(ratio "${R[hook_create_ms]}" "${R[cni_ptp_add_ms]}") 1.0 le"
@@ -195,8 +226,19 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", (b > 0) ? a / b : 0}'; 
 echo
 echo "xdphook benchmark ($(uname -r), $(nproc) CPUs; generator on CPU $GEN_CPU, receivers on CPU $RX_CPU; median of $TRIALS)"
 echo
-printf '  %-24s %10s\n' figure value
-for k in $KEYS; do printf '  %-24s %10s\n' "$k" "${R[$k]}"; done
+# Each rate next to the generator's ceiling (limit_drop): within 20% of
+# it, the generator may be what limits the figure.
+printf '  %-24s %10s  %s\n' figure value "of the generator's ceiling (limit_drop)"
+for k in $KEYS; do
+	note=""
+	case $k in
+	limit_drop_mpps|gen_reference_mpps|gen_alone_mpps|*_net_ns) ;;
+	*_mpps) note=$(awk -v a="${R[$k]}" -v c="${R[limit_drop_mpps]}" 'BEGIN {
+		f = (c > 0) ? a / c : 0
+		printf "%.2f%s", f, (f >= 0.8) ? "  within 20% of the generator: may be generator-bound" : ""}') ;;
+	esac
+	printf '  %-24s %10s  %s\n' "$k" "${R[$k]}" "$note"
+done
 echo
 printf '  %-24s %10s %8s  %s\n' goal value target result
 awk '{ok = ($4 == "ge") ? ($2 >= $3) : ($2 <= $3)
@@ -213,6 +255,7 @@ awk '{f = ($4 == "ge") ? $2 / $3 : (($2 > 0) ? $3 / $2 : ($3 == 0 ? 1 : 0))
 	"$XH_TMP/goals" >"$XH_TMP/chart.dat"
 awk '{printf "%d \"%s\" %s\n", NR - 1, $1, $2}' <<EOF >"$XH_TMP/mpps.dat"
 limit_drop ${R[limit_drop_mpps]}
+gen_reference ${R[gen_reference_mpps]}
 afxdp_direct ${R[afxdp_direct_mpps]}
 path_rx ${R[path_rx_mpps]}
 path_tx ${R[path_tx_mpps]}
