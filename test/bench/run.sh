@@ -273,6 +273,7 @@ set grid ytics
 unset key
 set xtics rotate by -25 left nomirror
 set bmargin 6
+set rmargin 12
 set offsets 0.5, 0.5, 0, 0
 set title "Throughput, Mpps (64-byte UDP)"
 set yrange [0:*]
