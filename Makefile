@@ -61,7 +61,7 @@ UNIT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))
 PROG_SRCS := $(filter-out %.bpf.c,$(wildcard test/prog/*.c))
 PROG_BIN  := $(if $(PROG_SRCS),$(BUILD)/test/test_progs)
 
-.PHONY: all test test-unit test-prog test-integration bench demo demo-loader install clean
+.PHONY: all test test-unit test-prog test-integration bench bench-gvisor demo demo-loader install clean
 .SECONDARY:
 .DELETE_ON_ERROR:
 
@@ -140,6 +140,10 @@ demo-loader: $(TOOLS)
 
 bench: $(TOOLS)
 	@BUILD=$(abspath $(BUILD)) test/bench/run.sh
+
+# The gVisor figures alone (also part of make bench).
+bench-gvisor: all
+	@BUILD=$(abspath $(BUILD)) test/bench/gvisor.sh
 
 install: $(TOOLS)
 	install -d $(DESTDIR)$(PREFIX)/bin
@@ -221,6 +225,37 @@ install-endpoint: $(ENDPOINT)
 	install -m 0755 $(BUILD)/$(EP_SONAME) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf $(EP_SONAME) $(DESTDIR)$(PREFIX)/lib/libxdp_endpoint.so
 	sed 's|^prefix=.*|prefix=$(PREFIX)|' $(EP_PC) > $(DESTDIR)$(PREFIX)/lib/pkgconfig/xdp_endpoint.pc
+
+# --- Go: the endpoint's Go package and xdp_gvisor (gVisor's netstack) -------
+# Built when Go and Debian's gVisor sources (golang-gvisor-gvisor-dev) are
+# installed, skipped with a note otherwise. GOPATH mode over the Debian
+# sources; the package endpoint/go is xdphook/xdpendpoint through a link in
+# $(BUILD)/gopath.
+GO         ?= go
+GVISOR_SRC ?= /usr/share/gocode/src/gvisor.dev/gvisor
+HAVE_GO    := $(shell command -v $(GO) >/dev/null 2>&1 && test -d $(GVISOR_SRC)/pkg/tcpip/link/xdp && echo 1)
+GOPATH_DIR := $(abspath $(BUILD))/gopath
+# Go's build cache: the user's, or one in $(BUILD) where there is no HOME.
+GOCACHE    ?= $(if $(HOME),$(HOME)/.cache/go-build,$(abspath $(BUILD))/gocache)
+GO_ENV     := GO111MODULE=off GOFLAGS= GOPATH=$(GOPATH_DIR):/usr/share/gocode GOCACHE=$(GOCACHE)
+GO_PKG_LINK:= $(GOPATH_DIR)/src/xdphook/xdpendpoint
+.PHONY: test-go
+ifeq ($(HAVE_GO),1)
+all: $(BUILD)/xdp_gvisor
+test-integration: $(BUILD)/xdp_gvisor
+bench: $(BUILD)/xdp_gvisor
+test-unit: test-go
+$(GO_PKG_LINK):
+	@mkdir -p $(dir $@)
+	ln -sfn $(abspath endpoint/go) $@
+$(BUILD)/xdp_gvisor: $(wildcard examples/gvisor/*.go endpoint/go/*.go) | $(GO_PKG_LINK)
+	cd examples/gvisor && $(GO_ENV) $(GO) build -o $(abspath $@) .
+test-go: | $(GO_PKG_LINK)
+	cd $(GO_PKG_LINK) && $(GO_ENV) $(GO) test -count=1 .
+else
+all test-go:
+	@echo "note: Go or golang-gvisor-gvisor-dev not installed: xdp_gvisor and the Go package not built"
+endif
 
 $(BUILD)/bpf $(BUILD)/skel $(BUILD)/obj $(BUILD)/test:
 	mkdir -p $@

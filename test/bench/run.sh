@@ -264,6 +264,18 @@ for k in netns_afxdp_mpps netns_tpacket_mpps netns_afxdp_net_ns netns_tpacket_ne
 	[ -n "${R[$k]}" ] || fail "netns_rx.sh printed no $k: $(cat "$XH_TMP/netns_rx")"
 done
 
+# 9. gVisor's netstack on the endpoint vs on runsc's default AF_PACKET path
+# (test/bench/gvisor.sh, its own namespaces): wrk and bulk TCP, ratios.
+GV_KEYS=""
+log "gvisor: xdp_gvisor -link xdp (hook) vs -link packet (CNI ptp)"
+BUILD="$BUILD" OUT="$OUT" TRIALS=3 GEN_CPU="$GEN_CPU" RX_CPU="$RX_CPU" bash "$HERE/gvisor.sh" >"$XH_TMP/gvisor" 2>&1
+case $? in
+0)  GV_KEYS=$(awk '/^gvisor_/ {print $1}' "$XH_TMP/gvisor")
+    for k in $GV_KEYS; do R[$k]=$(awk -v k="$k" '$1 == k {print $2}' "$XH_TMP/gvisor"); done ;;
+77) log "gvisor: skipped: $(grep -m1 SKIP "$XH_TMP/gvisor")" ;;
+*)  fail "gvisor.sh: $(tail -5 "$XH_TMP/gvisor")" ;;
+esac
+
 # ---- report -------------------------------------------------------------------
 
 KEYS="limit_drop_mpps gen_reference_mpps afxdp_direct_mpps path_rx_bare_mpps path_rx_mpps path_tx_mpps
@@ -275,7 +287,7 @@ NET_FIGURES="limit_drop afxdp_direct path_rx_bare path_rx kernel_dnat kernel_bpf
 net_ns() { awk -v r="$1" -v g="${R[gen_alone_mpps]}" 'BEGIN {n = (r > 0 && g > r) ? 1e3 / r - 1e3 / g : 0; printf "%.1f", n}'; }
 for f in $NET_FIGURES; do R[${f}_net_ns]=$(net_ns "${R[${f}_mpps]}"); done
 KEYS="$KEYS gen_alone_mpps $(for f in $NET_FIGURES; do printf '%s_net_ns ' "$f"; done)"
-KEYS="$KEYS netns_afxdp_mpps netns_tpacket_mpps netns_afxdp_net_ns netns_tpacket_net_ns"
+KEYS="$KEYS netns_afxdp_mpps netns_tpacket_mpps netns_afxdp_net_ns netns_tpacket_net_ns $GV_KEYS"
 for k in $KEYS; do echo "$k ${R[$k]}"; done |
 	jq -R 'split(" ") | {(.[0]): (.[1] | tonumber)}' | jq -s 'add' >"$OUT/results.json" ||
 	fail "writing results.json"
@@ -297,6 +309,14 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", (b > 0) ? a / b : 0}'; 
 	echo "hook_poststop/cni_del $(ratio "${R[hook_poststop_ms]}" "${R[cni_ptp_del_ms]}") 0.5 le"
 	echo "keeper_pss_kib ${R[keeper_pss_kib]} 1024 le"
 	echo "netns_afxdp/tpacket(net) $(ratio "${R[netns_tpacket_net_ns]}" "${R[netns_afxdp_net_ns]}") 1.0 ge"
+	if [ -n "$GV_KEYS" ]; then
+		echo "gvisor_rps_c8_xdp/packet ${R[gvisor_c8_rps_ratio]} 1.5 ge"
+		echo "gvisor_rps_c1_xdp/packet ${R[gvisor_c1_rps_ratio]} 1.5 ge"
+		echo "gvisor_p99_c8_xdp/packet ${R[gvisor_c8_p99_us_ratio]} 0.7 le"
+		echo "gvisor_bulk_down_xdp/packet ${R[gvisor_bulk_down_mbs_ratio]} 1.2 ge"
+		echo "gvisor_bulk_up_xdp/packet ${R[gvisor_bulk_up_mbs_ratio]} 1.2 ge"
+		echo "gvisor_xdp_forwarded_pkts ${R[gvisor_xdp_forwarded_packets]} 0 le"
+	fi
 } >"$XH_TMP/goals"
 
 echo
@@ -325,7 +345,7 @@ echo "  $OUT/results.json, $OUT/results.png; capture trials: $OUT/capture.log"
 # The chart: on the left the throughputs; on the right how far each figure
 # is from its goal, as a factor of it (>= 1: met; for "<=" goals goal /
 # value), log scale, with the measured value and the goal on each bar.
-awk '{f = ($4 == "ge") ? $2 / $3 : (($2 > 0) ? $3 / $2 : 0)
+awk '{f = ($4 == "ge") ? $2 / $3 : (($2 > 0) ? $3 / $2 : ($3 == 0 ? 1 : 0))
       printf "%d \"%s\" %.4f %s \"%s\\ngoal %s%s\" %.4f\n", NR - 1, $1, (f > 0.01 ? f : 0.01),
              (f >= 1 ? "0x2e8b57" : "0xcd3333"), $2, ($4 == "ge" ? ">=" : "<="), $3, (f > 1 ? f : 1) * 1.5}' \
 	"$XH_TMP/goals" >"$XH_TMP/chart.dat"
@@ -344,7 +364,7 @@ capture ${R[capture_mpps]}
 libpcap_capture ${R[libpcap_capture_mpps]}
 EOF
 gnuplot <<EOF || fail "gnuplot"
-set terminal pngcairo size 1500,620 font "DejaVu Sans,10" noenhanced
+set terminal pngcairo size 1700,620 font "DejaVu Sans,10" noenhanced
 set output "$OUT/results.png"
 set multiplot layout 1,2 title "xdphook benchmark: $(uname -r), veth topology, median of $TRIALS"
 set style fill solid 0.85 border -1
@@ -353,6 +373,7 @@ set grid ytics
 unset key
 set xtics rotate by -25 left nomirror
 set bmargin 6
+set rmargin 12
 set offsets 0.5, 0.5, 0, 0
 set title "Throughput, Mpps (64-byte UDP)"
 set yrange [0:*]

@@ -127,6 +127,25 @@ host_snapshot() {
 # track_id ID: a container id not named xht-$XH_TAG-... (podman's), for host_snapshot.
 track_id() { echo "$1" >>"$XH_TMP/ids"; }
 
+# cni_ptp NAME SUBNET: netns NAME with eth0 made by the CNI ptp plugin
+# (containernetworking-plugins, run in netns host: host-local IPAM from
+# SUBNET, a default route via the host side), as a CNI runtime would;
+# deleted (CNI DEL) at exit. PTP_IP: eth0's address.
+cni_ptp() {
+	ns_new "$1"
+	jq -n --arg name "xht-$XH_TAG-$1" --arg subnet "$2" --arg dir "$XH_TMP/cni" \
+		'{cniVersion: "0.4.0", name: $name, type: "ptp", ipMasq: false,
+		  ipam: {type: "host-local", subnet: $subnet, routes: [{dst: "0.0.0.0/0"}], dataDir: $dir}}' \
+		>"$XH_TMP/ptp-$1.json"
+	at_exit "cni_ptp_run DEL $1"
+	cni_ptp_run ADD "$1" >"$XH_TMP/ptp-$1.out" 2>&1 || fail "CNI ptp ADD: $(cat "$XH_TMP/ptp-$1.out")"
+	PTP_IP=$(jq -r '.ips[0].address' "$XH_TMP/ptp-$1.out" | cut -d/ -f1)
+}
+cni_ptp_run() {
+	in_ns host env CNI_COMMAND="$1" CNI_CONTAINERID="xht-$XH_TAG-$2" CNI_NETNS="/run/netns/$(ns "$2")" \
+		CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni /usr/lib/cni/ptp <"$XH_TMP/ptp-$2.json"
+}
+
 # podman in netns host with private storage, this build's hook through the
 # hooks.d example (path rewritten), runc underneath.
 XH_PODMAN_DIR="$XH_TMP/podman"
