@@ -305,9 +305,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", (b > 0) ? a / b : 0}'; 
 	echo "path_tx/afxdp_tx_bare $(ratio "${R[path_tx_mpps]}" "${R[afxdp_tx_bare_mpps]}") 0.85 ge"
 	echo "path_tx/kernel_tx $(ratio "${R[path_tx_mpps]}" "${R[kernel_tx_mpps]}") 2 ge"
 	echo "capture/libpcap $(ratio "${R[capture_mpps]}" "${R[libpcap_capture_mpps]}") 3 ge"
-	echo "hook_create/cni_add $(ratio "${R[hook_create_ms]}" "${R[cni_ptp_add_ms]}") 1.0 le"
+	echo "hook_create/cni_add $(ratio "${R[hook_create_ms]}" "${R[cni_ptp_add_ms]}") 0.8 le"
 	echo "hook_poststop/cni_del $(ratio "${R[hook_poststop_ms]}" "${R[cni_ptp_del_ms]}") 0.5 le"
-	echo "keeper_pss_kib ${R[keeper_pss_kib]} 1024 le"
+	echo "keeper_pss_kib ${R[keeper_pss_kib]} 512 le"
 	echo "netns_afxdp/tpacket(net) $(ratio "${R[netns_tpacket_net_ns]}" "${R[netns_afxdp_net_ns]}") 1.0 ge"
 	if [ -n "$GV_KEYS" ]; then
 		echo "gvisor_rps_c8_xdp/packet ${R[gvisor_c8_rps_ratio]} 1.5 ge"
