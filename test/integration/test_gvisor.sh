@@ -111,6 +111,8 @@ runc_ delete -f "$C" || fail "runc delete"
 
 # --- host mode: the published port reaches xdp_gvisor, 22 and the host's own stay ----------
 C=xht-$XH_TAG-gvh
+# The node lets this single-tenant host's containers pick host mode and publish ports.
+node_config '{"annotations": ["enable", "ips", "nic", "mode", "publish"]}'
 b=$(bundle_new gvh '{"io.xdphook.mode":"host","io.xdphook.nic":"nic0","io.xdphook.publish":"8080:8080/tcp,7:7/udp"}')
 ctr_create runc "$C" "$b" || fail "runc create (host mode): $(cat "$XH_TMP/$C.err")"
 ctr=/proc/$(ctr_pid runc "$C")/ns/net
