@@ -51,7 +51,8 @@ LIB      := $(BUILD)/libxdphook.a
 LOADER_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard loader/*.c))
 LOADER_LIB_OBJS := $(filter-out $(BUILD)/obj/loader/main.o,$(LOADER_OBJS))
 HOOK_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard hook/*.c))
-TOOLS       := $(BUILD)/xdp_loader $(if $(HOOK_OBJS),$(BUILD)/xdp_hook)
+RUNTIME_OBJS:= $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard runtime/*.c))
+TOOLS       := $(BUILD)/xdp_loader $(if $(HOOK_OBJS),$(BUILD)/xdp_hook) $(BUILD)/xdp_runtime
 
 UNIT_SRCS := $(wildcard test/unit/test_*.c)
 UNIT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))
@@ -86,6 +87,9 @@ $(BUILD)/xdp_loader: $(LOADER_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/xdp_hook: $(HOOK_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/xdp_runtime: $(RUNTIME_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # --- tests --------------------------------------------------------------------
