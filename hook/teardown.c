@@ -269,6 +269,33 @@ static int restore_taken(struct hook *h)
 	return 0;
 }
 
+/* The host routes setup took over go back to their devices (by name and
+ * index: an index may have been reused), replacing ours, before the veth
+ * goes: the address is never without a route. */
+static int restore_host_routes(const struct hook *h)
+{
+	const struct xh_state *st = &h->st;
+	cleanup_rtnl struct nl_sock *host = NULL;
+	int first = 0, err;
+
+	if (!st->n_host_routes || !in_host_netns(st))
+		return 0;
+	err = xh_rtnl_open(-1, &host);
+	if (err)
+		return err;
+	for (size_t i = 0; i < st->n_host_routes; i++) {
+		const struct xh_host_route *hr = &st->host_routes[i];
+		struct xh_link link;
+
+		if (xh_rtnl_link_get(host, hr->r.oif, NULL, &link) || strcmp(link.name, hr->dev))
+			continue; /* gone (CNI DEL ran first): nothing to give back */
+		err = xh_rtnl_route_replace(host, &hr->r);
+		if (err && err != -ENODEV)
+			first_error(&first, err);
+	}
+	return first;
+}
+
 /* ns_alive: the container's netns still exists (we hold it), so the
  * veth pair cannot have gone with it. */
 static int delete_veth(const struct hook *h, bool ns_alive)
@@ -501,6 +528,8 @@ int hook_teardown(struct hook *h)
 	/* The veth before its programs: deleting it detaches both (xdp0
 	 * goes with it) within the one unregistration the kernel does anyway;
 	 * detaching first would add a syscall with RCU waits of its own. */
+	h->step = "teardown: host routes";
+	first_error(&first, restore_host_routes(h));
 	h->step = "teardown: veth";
 	first_error(&first, delete_veth(h, ns >= 0));
 	if ((err = FAULT_ERR("td-veth")))

@@ -219,10 +219,6 @@ int xh_link_check_xdp_xmit(int ifindex)
 /* ---- rtnetlink operations for the hook -------------------------------- */
 
 
-/* Routes and addresses xdphook adds are marked with this protocol number
- * (not a registered one), so an operator can tell them apart. */
-#define XH_RTPROT 0x58
-
 static void nl_addr_putp(struct nl_addr **a)
 {
 	if (*a)
@@ -483,8 +479,10 @@ int xh_rtnl_addr_list(struct nl_sock *sk, int ifindex,
 	return w.rc < 0 ? w.rc : 0;
 }
 
+/* op: RTM_NEWROUTE with flags, or RTM_DELROUTE (flags < 0). scope 0
+ * without a gateway means link. */
 static int route_op(struct nl_sock *sk, const struct xh_prefix *p, int oif, const struct xh_ip *gw,
-		    uint8_t proto, bool add)
+		    uint8_t proto, uint8_t scope, int flags)
 {
 	struct rtnl_route *r = rtnl_route_alloc();
 	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
@@ -503,7 +501,7 @@ static int route_op(struct nl_sock *sk, const struct xh_prefix *p, int oif, cons
 	rtnl_route_set_dst(r, dst);
 	rtnl_route_set_table(r, RT_TABLE_MAIN);
 	rtnl_route_set_protocol(r, proto);
-	rtnl_route_set_scope(r, gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
+	rtnl_route_set_scope(r, gw ? RT_SCOPE_UNIVERSE : scope ? scope : RT_SCOPE_LINK);
 	rtnl_route_set_type(r, RTN_UNICAST);
 	rtnl_route_nh_set_ifindex(nh, oif);
 	if (via) {
@@ -513,7 +511,7 @@ static int route_op(struct nl_sock *sk, const struct xh_prefix *p, int oif, cons
 		rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
 	}
 	rtnl_route_add_nexthop(r, nh); /* r owns nh now */
-	err = add ? rtnl_route_add(sk, r, NLM_F_EXCL) : rtnl_route_delete(sk, r, 0);
+	err = flags >= 0 ? rtnl_route_add(sk, r, flags) : rtnl_route_delete(sk, r, 0);
 	rtnl_route_put(r);
 	if (err == -NLE_EXIST)
 		return -EEXIST;
@@ -524,17 +522,24 @@ static int route_op(struct nl_sock *sk, const struct xh_prefix *p, int oif, cons
 
 int xh_rtnl_route_add(struct nl_sock *sk, const struct xh_prefix *p, int oif, const struct xh_ip *gw)
 {
-	return route_op(sk, p, oif, gw, XH_RTPROT, true);
+	return route_op(sk, p, oif, gw, XH_RTPROT, 0, NLM_F_EXCL);
 }
 
 int xh_rtnl_route_restore(struct nl_sock *sk, const struct xh_route *r)
 {
-	return route_op(sk, &r->dst, r->oif, r->gw.family ? &r->gw : NULL, r->proto, true);
+	return route_op(sk, &r->dst, r->oif, r->gw.family ? &r->gw : NULL, r->proto, r->scope,
+			NLM_F_EXCL);
+}
+
+int xh_rtnl_route_replace(struct nl_sock *sk, const struct xh_route *r)
+{
+	return route_op(sk, &r->dst, r->oif, r->gw.family ? &r->gw : NULL, r->proto, r->scope,
+			NLM_F_CREATE | NLM_F_REPLACE);
 }
 
 int xh_rtnl_route_del(struct nl_sock *sk, const struct xh_prefix *p, int oif)
 {
-	return route_op(sk, p, oif, NULL, XH_RTPROT, false);
+	return route_op(sk, p, oif, NULL, XH_RTPROT, 0, -1);
 }
 
 static int neigh_op(struct nl_sock *sk, int ifindex, const struct xh_ip *ip, const uint8_t *mac)
@@ -576,7 +581,8 @@ int xh_rtnl_neigh_del(struct nl_sock *sk, int ifindex, const struct xh_ip *ip)
 }
 
 struct route_walk {
-	int ifindex;
+	int ifindex;               /* routes out of this device, or */
+	const struct xh_prefix *dst; /* the route to exactly this */
 	int (*fn)(const struct xh_route *r, void *ctx);
 	void *ctx;
 	int rc;
@@ -595,15 +601,19 @@ static void route_walk_one(struct nl_object *obj, void *arg)
 	    rtnl_route_get_protocol(r) == RTPROT_KERNEL || (family != AF_INET && family != AF_INET6))
 		return;
 	if (rtnl_route_get_nnexthops(r) != 1 || !(nh = rtnl_route_nexthop_n(r, 0)) ||
-	    rtnl_route_nh_get_ifindex(nh) != w->ifindex)
+	    (!w->dst && rtnl_route_nh_get_ifindex(nh) != w->ifindex))
 		return;
-	out.oif = w->ifindex;
+	out.oif = rtnl_route_nh_get_ifindex(nh);
 	out.proto = rtnl_route_get_protocol(r);
+	out.scope = rtnl_route_get_scope(r);
 	out.dst.ip.family = family == AF_INET ? XH_AF_INET : XH_AF_INET6;
 	if (dst && nl_addr_get_len(dst)) {
 		memcpy(out.dst.ip.addr, nl_addr_get_binary_addr(dst), nl_addr_get_len(dst) > 16 ? 16 : nl_addr_get_len(dst));
 		out.dst.len = nl_addr_get_prefixlen(dst);
 	}
+	if (w->dst && (out.dst.len != w->dst->len || out.dst.ip.family != w->dst->ip.family ||
+		       memcmp(out.dst.ip.addr, w->dst->ip.addr, sizeof(out.dst.ip.addr))))
+		return;
 	gw = rtnl_route_nh_get_gateway(nh);
 	if (gw && nl_addr_get_len(gw)) {
 		out.gw.family = out.dst.ip.family;
@@ -612,17 +622,37 @@ static void route_walk_one(struct nl_object *obj, void *arg)
 	w->rc = w->fn(&out, w->ctx);
 }
 
-int xh_rtnl_route_list(struct nl_sock *sk, int ifindex,
-		       int (*fn)(const struct xh_route *r, void *ctx), void *ctx)
+static int route_walk(struct nl_sock *sk, struct route_walk *w)
 {
 	cleanup_nl_cache struct nl_cache *cache = NULL;
-	struct route_walk w = { .ifindex = ifindex, .fn = fn, .ctx = ctx };
 	int err = rtnl_route_alloc_cache(sk, AF_UNSPEC, 0, &cache);
 
 	if (err)
 		return nl_errno(err);
-	nl_cache_foreach(cache, route_walk_one, &w);
-	return w.rc < 0 ? w.rc : 0;
+	nl_cache_foreach(cache, route_walk_one, w);
+	return w->rc < 0 ? w->rc : 0;
+}
+
+int xh_rtnl_route_list(struct nl_sock *sk, int ifindex,
+		       int (*fn)(const struct xh_route *r, void *ctx), void *ctx)
+{
+	struct route_walk w = { .ifindex = ifindex, .fn = fn, .ctx = ctx };
+
+	return route_walk(sk, &w);
+}
+
+static int route_found(const struct xh_route *r, void *ctx)
+{
+	*(struct xh_route *)ctx = *r;
+	return 1;
+}
+
+int xh_rtnl_route_find(struct nl_sock *sk, const struct xh_prefix *p, struct xh_route *out)
+{
+	struct route_walk w = { .dst = p, .fn = route_found, .ctx = out };
+	int err = route_walk(sk, &w);
+
+	return err ? err : w.rc ? 0 : -ENOENT;
 }
 
 struct default_walk {

@@ -4,6 +4,7 @@
  * command-line scanning and the spec rewrite (see oci_runtime.h).
  */
 #include "oci_runtime.h"
+#include "config.h"
 #include "oci.h"
 #include "util.h"
 
@@ -130,7 +131,7 @@ static int stage_has(json_t *arr, const char *stage, const char *hook, bool *has
 	return 0;
 }
 
-int xh_spec_add_hooks(json_t *spec, const char *hook)
+int xh_spec_add_hooks(json_t *spec, const char *hook, const char *config)
 {
 	json_t *hooks = json_object_get(spec, "hooks"), *arr[2];
 	bool has[2];
@@ -167,10 +168,15 @@ int xh_spec_add_hooks(json_t *spec, const char *hook)
 
 		if (has[s])
 			continue;
+		json_auto_t *e = json_pack("{s:s,s:[s,s],s:i}", "path", hook, "args", "xdp_hook",
+					   stages[s], "timeout", 30);
 		a = arr[s] ? json_copy(arr[s]) : json_array();
-		if (!a || json_array_append_new(a, json_pack("{s:s,s:[s,s],s:i}", "path", hook, "args",
-							     "xdp_hook", stages[s], "timeout", 30)) ||
-		    json_object_set(copy, stages[s], a))
+		if (!e || !a)
+			return -ENOMEM;
+		/* Hooks get only the env their entry names. */
+		if (config && json_object_set_new(e, "env", json_pack("[s+]", XH_CONFIG_ENV "=", config)))
+			return -ENOMEM;
+		if (json_array_append(a, e) || json_object_set(copy, stages[s], a))
 			return -ENOMEM;
 	}
 	if (json_object_set(spec, "hooks", copy))
@@ -181,7 +187,7 @@ int xh_spec_add_hooks(json_t *spec, const char *hook)
 /* Specs carry long env and mount lists: a larger bound than the hook's. */
 #define SPEC_MAX (16u << 20)
 
-int xh_spec_file_add_hooks(const char *bundle, const char *hook)
+int xh_spec_file_add_hooks(const char *bundle, const char *hook, const char *config)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
 	cleanup_close int fd = -1, out = -1;
@@ -211,7 +217,7 @@ int xh_spec_file_add_hooks(const char *bundle, const char *hook)
 	if (!spec)
 		return xh_err(-EINVAL, "%s: invalid JSON at line %d column %d: %s", path, jerr.line,
 			      jerr.column, jerr.text);
-	err = xh_spec_add_hooks(spec, hook);
+	err = xh_spec_add_hooks(spec, hook, config);
 	if (err < 0) {
 		char why[256];
 

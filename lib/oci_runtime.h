@@ -30,17 +30,18 @@ int xh_runtime_cmd_parse(int argc, char **argv, struct xh_runtime_cmd *out);
 /* True for the commands after which the bundle's hooks run (create, run). */
 bool xh_runtime_cmd_creates(int argc, char **argv, const struct xh_runtime_cmd *c);
 
-/* Add {path: hook, args: ["xdp_hook", STAGE], timeout} to hooks.createRuntime
+/* Add {path: hook, args: ["xdp_hook", STAGE], timeout[, env:
+ * ["XDPHOOK_CONFIG=" config] when config is not NULL]} to hooks.createRuntime
  * and hooks.poststop of an OCI runtime spec, unless that stage already has
  * an entry with this path; every other hook stays as it was, in order.
  * Returns 1 if the spec changed, 0 if both were there, -EINVAL (detail
  * names the field) if "hooks" or a stage has the wrong type, -ENOMEM. On
  * error the spec is unchanged. */
-int xh_spec_add_hooks(struct json_t *spec, const char *hook);
+int xh_spec_add_hooks(struct json_t *spec, const char *hook, const char *config);
 
 /* The same on BUNDLE/config.json, rewritten atomically (a temporary file
  * in the bundle, same mode, renamed over it) and only if it changes; on
  * any error the file is untouched and no temporary file is left. */
-int xh_spec_file_add_hooks(const char *bundle, const char *hook);
+int xh_spec_file_add_hooks(const char *bundle, const char *hook, const char *config);
 
 #endif

@@ -12,7 +12,8 @@
  * The real runtime: --xdphook-runtime, else the node config's "runtime"
  * key, else runc. The hook: --xdphook-hook, else xdp_hook next to this
  * binary. Both options must come first (a shim passes the runtime's own
- * options only).
+ * options only). XDPHOOK_CONFIG, when set, is handed on to the hook in
+ * its entries' env (a hook sees no other environment).
  */
 #include "config.h"
 #include "oci.h"
@@ -128,7 +129,10 @@ int main(int argc, char **argv)
 			return die(what, xh_err(err, "%s", hook[0] != '/' ? "must be an absolute path"
 									   : strerror(-err)));
 		}
-		err = xh_spec_file_add_hooks(cmd.bundle, hook);
+		/* The node config the wrapper was given reaches the hook too. */
+		const char *config = getenv(XH_CONFIG_ENV);
+
+		err = xh_spec_file_add_hooks(cmd.bundle, hook, config && *config ? config : NULL);
 		if (err < 0)
 			return die("create", err);
 	}

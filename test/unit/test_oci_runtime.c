@@ -125,10 +125,10 @@ static void adds_once(void **state)
 			   "\"poststop\":[{\"path\":\"" HOOK "\",\"args\":[\"xdp_hook\",\"poststop\"],\"timeout\":30}]}}";
 
 	(void)state;
-	assert_int_equal(xh_spec_add_hooks(spec, HOOK), 1);
+	assert_int_equal(xh_spec_add_hooks(spec, HOOK, NULL), 1);
 	assert_json(spec, want);
 	/* a second create of the same bundle (a retry) adds nothing */
-	assert_int_equal(xh_spec_add_hooks(spec, HOOK), 0);
+	assert_int_equal(xh_spec_add_hooks(spec, HOOK, NULL), 0);
 	assert_json(spec, want);
 }
 
@@ -139,7 +139,7 @@ static void keeps_other_hooks(void **state)
 				 "\"poststop\":[{\"path\":\"" HOOK "\"}]}}");
 
 	(void)state;
-	assert_int_equal(xh_spec_add_hooks(spec, HOOK), 1);
+	assert_int_equal(xh_spec_add_hooks(spec, HOOK, NULL), 1);
 	/* ours after the others; poststop already had it (once) */
 	assert_json(spec, "{\"hooks\":{\"prestart\":[{\"path\":\"/a\"}],"
 			  "\"createRuntime\":[{\"path\":\"/nvidia\",\"args\":[\"x\"]},"
@@ -147,8 +147,21 @@ static void keeps_other_hooks(void **state)
 			  "\"poststop\":[{\"path\":\"" HOOK "\"}]}}");
 	/* null stages and hooks (Go's nil) count as empty */
 	json_auto_t *nul = load("{\"hooks\":{\"poststop\":null}}");
-	assert_int_equal(xh_spec_add_hooks(nul, HOOK), 1);
+	assert_int_equal(xh_spec_add_hooks(nul, HOOK, NULL), 1);
 	assert_int_equal(json_array_size(json_object_get(json_object_get(nul, "hooks"), "poststop")), 1);
+}
+
+static void passes_config(void **state)
+{
+	json_auto_t *spec = load("{}");
+
+	(void)state;
+	assert_int_equal(xh_spec_add_hooks(spec, HOOK, "/etc/n/c.json"), 1);
+	assert_json(spec, "{\"hooks\":{"
+			  "\"createRuntime\":[{\"path\":\"" HOOK "\",\"args\":[\"xdp_hook\",\"createRuntime\"],"
+			  "\"timeout\":30,\"env\":[\"XDPHOOK_CONFIG=/etc/n/c.json\"]}],"
+			  "\"poststop\":[{\"path\":\"" HOOK "\",\"args\":[\"xdp_hook\",\"poststop\"],"
+			  "\"timeout\":30,\"env\":[\"XDPHOOK_CONFIG=/etc/n/c.json\"]}]}}");
 }
 
 static void refuses_bad_specs(void **state)
@@ -166,7 +179,7 @@ static void refuses_bad_specs(void **state)
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		json_auto_t *spec = load(bad[i].spec), *orig = json_deep_copy(spec);
-		int err = xh_spec_add_hooks(spec, bad[i].hook);
+		int err = xh_spec_add_hooks(spec, bad[i].hook, NULL);
 
 		if (err != -EINVAL || !strstr(xh_strerror(err), bad[i].want))
 			fail_msg("%s: got %d \"%s\", want \"%s\"", bad[i].spec, err, xh_strerror(err),
@@ -199,15 +212,15 @@ static void file_rewrite(void **state)
 	snprintf(tmp, sizeof(tmp), "%s/.config.json.xdphook", dir);
 
 	/* missing file */
-	assert_int_equal(xh_spec_file_add_hooks(dir, HOOK), -ENOENT);
+	assert_int_equal(xh_spec_file_add_hooks(dir, HOOK, NULL), -ENOENT);
 	assert_non_null(strstr(xh_strerror(-ENOENT), "config.json"));
 
 	/* bad JSON and a bad "hooks": untouched, no temporary left */
 	assert_int_equal(xh_write_file(path, "{\"hooks\":", 9, 0640), 0);
-	assert_int_equal(xh_spec_file_add_hooks(dir, HOOK), -EINVAL);
+	assert_int_equal(xh_spec_file_add_hooks(dir, HOOK, NULL), -EINVAL);
 	assert_string_equal(read_text(path), "{\"hooks\":");
 	assert_int_equal(xh_write_file(path, "{\"hooks\":7}", 11, 0640), 0);
-	assert_int_equal(xh_spec_file_add_hooks(dir, HOOK), -EINVAL);
+	assert_int_equal(xh_spec_file_add_hooks(dir, HOOK, NULL), -EINVAL);
 	assert_non_null(strstr(xh_strerror(-EINVAL), "config.json: \"hooks\": must be an object"));
 	assert_string_equal(read_text(path), "{\"hooks\":7}");
 	assert_int_equal(access(tmp, F_OK), -1);
@@ -215,11 +228,11 @@ static void file_rewrite(void **state)
 	/* good: rewritten with the mode kept, then left alone */
 	assert_int_equal(xh_write_file(path, "{\"a\":1}", 7, 0640), 0);
 	assert_int_equal(chmod(path, 0640), 0);
-	assert_int_equal(xh_spec_file_add_hooks(dir, HOOK), 1);
+	assert_int_equal(xh_spec_file_add_hooks(dir, HOOK, NULL), 1);
 	assert_non_null(strstr(read_text(path), "\"createRuntime\":[{\"path\":\"" HOOK "\""));
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0640);
-	assert_int_equal(xh_spec_file_add_hooks(dir, HOOK), 0);
+	assert_int_equal(xh_spec_file_add_hooks(dir, HOOK, NULL), 0);
 	assert_int_equal(access(tmp, F_OK), -1);
 
 	unlink(path);
@@ -232,6 +245,7 @@ int main(void)
 		cmocka_unit_test(shim_create),     cmocka_unit_test(spellings),
 		cmocka_unit_test(passthrough),     cmocka_unit_test(missing_values),
 		cmocka_unit_test(adds_once),       cmocka_unit_test(keeps_other_hooks),
+		cmocka_unit_test(passes_config),
 		cmocka_unit_test(refuses_bad_specs), cmocka_unit_test(file_rewrite),
 	};
 
