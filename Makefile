@@ -4,6 +4,7 @@
 #   make test         every test suite (unit, packet-level, integration)
 #   make SANITIZE=1   the same with ASan/UBSan (use a clean build/ or `make clean`)
 #   make bench        the benchmark
+#   make demo, make k8s-demo   the runc and the Kubernetes (containerd CRI) stories
 #   make install PREFIX=/usr/local DESTDIR=
 #
 # Every lib/*.c goes into build/libxdphook.a; every bpf/*.bpf.c becomes a
@@ -59,7 +60,7 @@ UNIT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))
 PROG_SRCS := $(filter-out %.bpf.c,$(wildcard test/prog/*.c))
 PROG_BIN  := $(if $(PROG_SRCS),$(BUILD)/test/test_progs)
 
-.PHONY: all test test-unit test-prog test-integration bench demo demo-loader install clean
+.PHONY: all test test-unit test-prog test-integration bench demo demo-loader k8s-demo install clean
 .SECONDARY:
 .DELETE_ON_ERROR:
 
@@ -131,6 +132,9 @@ demo: all
 
 demo-loader: $(TOOLS)
 	@BUILD=$(BUILD) scripts/demo-loader.sh
+
+k8s-demo: all
+	@BUILD=$(BUILD) scripts/k8s-demo.sh
 
 bench: $(TOOLS)
 	@BUILD=$(abspath $(BUILD)) test/bench/run.sh
