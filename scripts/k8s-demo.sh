@@ -14,32 +14,20 @@ CRI_BIN=$ROOT/test/harness/cri
 tag=$$
 T=$(mktemp -d "/tmp/xdpk8s.XXXXXX")
 NODE=$T/node
-ns() { echo "xdpk8s-$tag-$1"; }
-inns() { local n; n=$(ns "$1"); shift; nsenter --net="/run/netns/$n" "$@"; }
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '$ %s\n' "$*" >&2; "$@"; }
+DEMO=xdpk8s-$tag
+. "$(dirname "$0")/demo-lib.sh"
 cri() { "$CRI_BIN" --endpoint "unix://$NODE/containerd.sock" "$@"; }
 cleanup() {
 	[ -n "${TAP:-}" ] && kill "$TAP" 2>/dev/null
 	CRI=$CRI_BIN "$NODE_SH" down "$NODE" || true
-	for n in host world; do ip netns del "$(ns $n)" 2>/dev/null || true; done
+	demo_topo_del
 	rm -rf "$T"
 }
 trap cleanup EXIT
 command -v containerd >/dev/null || { echo "k8s-demo: containerd is not installed" >&2; exit 1; }
 
 step "A node (netns host: nic0 10.77.0.1/24, pods in 10.77.1.0/24) and a remote peer (netns world)"
-for n in host world; do ip netns add "$(ns $n)"; inns $n ip link set lo up
-	inns $n sysctl -qw net.ipv6.conf.all.disable_ipv6=1; done
-ip link add nic0 netns "$(ns host)" type veth peer name w0 netns "$(ns world)"
-inns host ip link set nic0 up; inns world ip link set w0 up
-inns host ip addr add 10.77.0.1/24 dev nic0
-inns world ip addr add 10.77.0.2/24 dev w0
-inns host ip route add default via 10.77.0.2
-inns world ip route add 10.77.1.0/24 via 10.77.0.1
-inns host sysctl -qw net.ipv4.ip_forward=1
-inns world ethtool -K w0 gro on tx off >/dev/null
-inns host ping -c 1 -q 10.77.0.2 >/dev/null
+demo_topo
 
 step "The node config (/etc/xdphook/config.json on a real node) and containerd (node.sh up)"
 echo '{"mode": "pod", "nic": "nic0"}' | tee "$T/xdphook.json"

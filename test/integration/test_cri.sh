@@ -10,19 +10,11 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/container.sh"
 command -v containerd >/dev/null || skip "containerd is not installed"
-NODE_SH=$(cd "$(dirname "$0")/../../examples/kubernetes" && pwd)/node.sh
-CRI_BIN=$(cd "$(dirname "$0")/../harness" && pwd)/cri
-[ -x "$BUILD/xdp_runtime" ] && [ -x "$BUILD/xdp_echo" ] || fail "$BUILD/xdp_runtime or xdp_echo is not built"
-/usr/bin/python3 "$CRI_BIN" --help >/dev/null 2>&1 || skip "the CRI client needs python3-grpcio and python3-protobuf"
+[ -x "$BUILD/xdp_echo" ] || fail "$BUILD/xdp_echo is not built"
 
 topo_new
 before=$(host_snapshot)
-NODE="$XH_TMP/node"
-echo '{"mode": "pod", "nic": "nic0"}' >"$XH_TMP/xdphook.json"
-at_exit "CRI=$CRI_BIN $NODE_SH down $NODE"
-XDPHOOK_BIN=$BUILD XDPHOOK_CONFIG=$XH_TMP/xdphook.json POD_SUBNET=10.77.1.0/24 \
-	"$NODE_SH" up "$NODE" "$(ns host)" >/dev/null || fail "node.sh up"
-cri() { "$CRI_BIN" --endpoint "unix://$NODE/containerd.sock" "$@"; }
+cri_node
 
 # pod_json NAME: a pod config file.
 pod_json() {
