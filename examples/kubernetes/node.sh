@@ -169,6 +169,7 @@ up() {
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd)
 	write_config
+	echo "$netns" >"$dir/netns"
 	start
 	build_images
 	echo "node up: $dir/containerd.sock${netns:+ in netns $netns}"
@@ -194,7 +195,9 @@ cri_client() {
 down() {
 	[ -d "$dir" ] || return 0
 	dir=$(cd "$dir" && pwd)
-	local pid cri ids i p
+	netns=$(cat "$dir/netns" 2>/dev/null || true)
+	[ -z "$netns" ] || [ -e "/run/netns/$netns" ] || netns=
+	local pid cri ids i p r c
 	pid=$(cat "$dir/containerd.pid" 2>/dev/null || true)
 	# Pods first, through the CRI: poststop hooks and CNI DEL run.
 	cri=$(cri_client)
@@ -205,7 +208,14 @@ down() {
 	fi
 	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
 	for ((i = 0; i < 200; i++)); do [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null && break; sleep 0.05; done
-	# Shims (and their containers) left by a failed removal.
+	# Containers a failed removal left: runc delete -f runs their poststop
+	# hooks; then their shims.
+	for r in "$dir"/runc/*; do
+		[ -d "$r" ] || continue
+		for c in $(runc --root "$r" list -q 2>/dev/null); do
+			in_node runc --root "$r" delete -f "$c" >/dev/null 2>&1 || true
+		done
+	done
 	for p in $(node_pids); do kill -9 "$p" 2>/dev/null || true; done
 	for ((i = 0; i < 200; i++)); do [ -z "$(node_pids)" ] && break; sleep 0.05; done
 	# Mounts under DIR (rootfs, netns, shm), deepest first.
