@@ -223,10 +223,10 @@ static int take_host_route(struct hook *h, struct nl_sock *host, const struct xh
 			   const char *ip)
 {
 	struct xh_state *st = &h->st;
-	struct xh_route mine = { .dst = *p, .oif = st->veth_ifindex, .proto = XH_RTPROT };
-	struct xh_host_route *hr = &st->host_routes[st->n_host_routes];
+	struct xh_route mine = { .dst = *p, .oif = st->veth_ifindex, .proto = XH_RTPROT }, theirs;
+	struct xh_host_route *hr;
 	struct xh_link link;
-	int err = xh_rtnl_route_find(host, p, &hr->r);
+	int err = xh_rtnl_route_find(host, p, &theirs);
 
 	if (err == -ENOENT) {
 		err = xh_rtnl_route_add(host, p, st->veth_ifindex, NULL);
@@ -234,15 +234,16 @@ static int take_host_route(struct hook *h, struct nl_sock *host, const struct xh
 	}
 	if (err)
 		return xh_err(err, "route %s: %s", ip, strerror(-err));
-	if (hr->r.oif == st->veth_ifindex)
+	if (theirs.oif == st->veth_ifindex)
 		return 0;
 	if (st->n_host_routes == XH_CFG_MAX_IPS)
 		return xh_err(-E2BIG, "more than %d host routes to take over", XH_CFG_MAX_IPS);
-	err = xh_rtnl_link_get(host, hr->r.oif, NULL, &link);
+	err = xh_rtnl_link_get(host, theirs.oif, NULL, &link);
 	if (err)
-		return xh_err(err, "route %s: its device %d: %s", ip, hr->r.oif, strerror(-err));
+		return xh_err(err, "route %s: its device %d: %s", ip, theirs.oif, strerror(-err));
+	hr = &st->host_routes[st->n_host_routes++];
+	hr->r = theirs;
 	snprintf(hr->dev, sizeof(hr->dev), "%s", link.name);
-	st->n_host_routes++;
 	err = hook_save(h);
 	if (err)
 		return err;

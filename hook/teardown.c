@@ -525,11 +525,11 @@ int hook_teardown(struct hook *h)
 		h->step = "teardown: restore addresses";
 		first_error(&first, restore_taken(h));
 	}
+	h->step = "teardown: host routes";
+	first_error(&first, restore_host_routes(h));
 	/* The veth before its programs: deleting it detaches both (xdp0
 	 * goes with it) within the one unregistration the kernel does anyway;
 	 * detaching first would add a syscall with RCU waits of its own. */
-	h->step = "teardown: host routes";
-	first_error(&first, restore_host_routes(h));
 	h->step = "teardown: veth";
 	first_error(&first, delete_veth(h, ns >= 0));
 	if ((err = FAULT_ERR("td-veth")))
