@@ -36,6 +36,10 @@ in_node() {
 }
 ctr_() { ctr --address "$dir/containerd.sock" -n k8s.io "$@"; }
 
+# running PID: alive and not a zombie waiting for its reaper (containerd
+# outlives node.sh: its parent is whatever reaps orphans, some time later).
+running() { [ -n "$1" ] && grep -q '^State:[^Z]*$' "/proc/$1/status" 2>/dev/null; }
+
 # has_cap N: the effective capability set holds capability N.
 has_cap() { (( (0x$(awk '/^CapEff/ {print $2}' /proc/self/status) >> $1) & 1 )); }
 
@@ -150,14 +154,14 @@ start() {
 	dir=$(cd "$dir" && pwd)
 	[ -f "$dir/config.toml" ] || die "$dir: no config.toml (node.sh up first)"
 	pid=$(cat "$dir/containerd.pid" 2>/dev/null || true)
-	[ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null || die "$dir: containerd $pid is running"
+	! running "$pid" || die "$dir: containerd $pid is running"
 	[ -z "$netns" ] || [ -e "/run/netns/$netns" ] || die "no network namespace $netns"
 	# setsid: containerd outlives this script, with its own log.
 	in_node setsid containerd --config "$dir/config.toml" </dev/null >>"$dir/containerd.log" 2>&1 &
 	echo $! >"$dir/containerd.pid"
 	for ((i = 0; i < 200; i++)); do
 		ctr_ version >/dev/null 2>&1 && return 0
-		kill -0 "$(cat "$dir/containerd.pid")" 2>/dev/null || die "containerd exited: $(tail -5 "$dir/containerd.log")"
+		running "$(cat "$dir/containerd.pid")" || die "containerd exited: $(tail -5 "$dir/containerd.log")"
 		sleep 0.05
 	done
 	die "containerd did not answer on $dir/containerd.sock"
@@ -201,13 +205,13 @@ down() {
 	pid=$(cat "$dir/containerd.pid" 2>/dev/null || true)
 	# Pods first, through the CRI: poststop hooks and CNI DEL run.
 	cri=$(cri_client)
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && [ -n "$cri" ]; then
+	if running "$pid" && [ -n "$cri" ]; then
 		ids=$($cri --endpoint "unix://$dir/containerd.sock" pods -q 2>/dev/null || true)
 		[ -z "$ids" ] || $cri --endpoint "unix://$dir/containerd.sock" rmp $ids >/dev/null ||
 			echo "node.sh: removing pods failed; killing what is left" >&2
 	fi
 	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
-	for ((i = 0; i < 200; i++)); do [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null && break; sleep 0.05; done
+	for ((i = 0; i < 200; i++)); do running "$pid" || break; sleep 0.05; done
 	# Containers a failed removal left: runc delete -f runs their poststop
 	# hooks; then their shims.
 	for r in "$dir"/runc/*; do
