@@ -99,11 +99,12 @@ kill -9 "$cpid"; wait_gone "$cpid" || fail "containerd did not die"
 fast "$P1_PID" "$P1_IP" p1-without-containerd
 XDPHOOK_CONFIG=$XH_TMP/xdphook.json "$NODE_SH" start "$NODE" "$(ns host)" || fail "node.sh start"
 # The CRI plugin answers once it has recovered its pods: poll (bounded).
+state=
 for _ in $(seq 100); do
-	cri inspectp "$P1" >"$XH_TMP/p1.restart" 2>&1 && break; sleep 0.1
+	state=$(cri inspectp "$P1" 2>"$XH_TMP/restart.err" | jq -r .status.state)
+	[ "$state" = SANDBOX_READY ] && break; sleep 0.1
 done
-jq -e '.status.state == "SANDBOX_READY"' "$XH_TMP/p1.restart" >/dev/null ||
-	fail "p1 not ready after the restart: $(cat "$XH_TMP/p1.restart")"
+[ "$state" = SANDBOX_READY ] || fail "p1 after the restart: state '$state' $(head -c 300 "$XH_TMP/restart.err")"
 fast "$P1_PID" "$P1_IP" p1-after-restart
 
 # --- stopp + rmp (p1), rmp alone (p3): nothing left -------------------------
