@@ -51,16 +51,19 @@ LIB      := $(BUILD)/libxdphook.a
 
 LOADER_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard loader/*.c))
 LOADER_LIB_OBJS := $(filter-out $(BUILD)/obj/loader/main.o,$(LOADER_OBJS))
-HOOK_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard hook/*.c))
+# The keeper is a program of its own (hook/keeper_run.c, exec'd by the
+# hook): libc, jansson and two library modules, so it stays small.
+KEEPER_OBJS := $(BUILD)/obj/hook/keeper_run.o $(BUILD)/obj/lib/util.o $(BUILD)/obj/lib/endpoint_proto.o
+HOOK_OBJS   := $(filter-out $(KEEPER_OBJS),$(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard hook/*.c)))
 RUNTIME_OBJS:= $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard runtime/*.c))
-TOOLS       := $(BUILD)/xdp_loader $(if $(HOOK_OBJS),$(BUILD)/xdp_hook) $(BUILD)/xdp_runtime
+TOOLS       := $(BUILD)/xdp_loader $(if $(HOOK_OBJS),$(BUILD)/xdp_hook $(BUILD)/xdphook-keeper) $(BUILD)/xdp_runtime
 
 UNIT_SRCS := $(wildcard test/unit/test_*.c)
 UNIT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))
 PROG_SRCS := $(filter-out %.bpf.c,$(wildcard test/prog/*.c))
 PROG_BIN  := $(if $(PROG_SRCS),$(BUILD)/test/test_progs)
 
-.PHONY: all test test-unit test-prog test-integration bench demo demo-loader k8s-demo install clean
+.PHONY: all test test-unit test-prog test-integration bench bench-gvisor demo demo-loader k8s-demo install clean
 .SECONDARY:
 .DELETE_ON_ERROR:
 
@@ -93,6 +96,9 @@ $(BUILD)/xdp_hook: $(HOOK_OBJS) $(LIB)
 $(BUILD)/xdp_runtime: $(RUNTIME_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/xdphook-keeper: $(KEEPER_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs jansson)
+
 # --- tests --------------------------------------------------------------------
 # Unit tests may use any library or loader module (not main).
 $(BUILD)/test/test_%: test/unit/test_%.c $(LOADER_LIB_OBJS) $(LIB) | $(BUILD)/test
@@ -109,7 +115,11 @@ test: test-unit test-prog test-integration
 # every tool with them instead).
 FAULT_HOOK := $(BUILD)/faults/xdp_hook
 FAULT_OBJS := $(patsubst $(BUILD)/obj/%,$(BUILD)/faults/obj/%,$(HOOK_OBJS))
-test-integration: $(FAULT_HOOK)
+test-integration: $(FAULT_HOOK) $(BUILD)/faults/xdphook-keeper
+# The hook looks for the keeper next to itself.
+$(BUILD)/faults/xdphook-keeper $(BUILD)/test/xdphook-keeper: $(BUILD)/xdphook-keeper
+	@mkdir -p $(dir $@)
+	ln -sf ../xdphook-keeper $@
 
 $(BUILD)/faults/obj/%.o: %.c $(LIB_HDRS) $(BPF_SKELS) $(wildcard hook/*.h) | $(BUILD)/obj
 	@mkdir -p $(dir $@)
@@ -138,6 +148,10 @@ k8s-demo: all
 
 bench: $(TOOLS)
 	@BUILD=$(abspath $(BUILD)) test/bench/run.sh
+
+# The gVisor figures alone (also part of make bench).
+bench-gvisor: all
+	@BUILD=$(abspath $(BUILD)) test/bench/gvisor.sh
 
 install: $(TOOLS)
 	install -d $(DESTDIR)$(PREFIX)/bin
@@ -207,7 +221,7 @@ $(BUILD)/test/ep_client: $(BUILD)/obj/test/harness/ep_client.o $(EP_LIB_A) | $(B
 	$(CC) $(LDFLAGS) -o $@ $^ $(EP_LDLIBS)
 
 $(BUILD)/test/keeper_harness: $(BUILD)/obj/test/harness/keeper_harness.o \
-		$(BUILD)/obj/hook/keeper.o $(LIB) | $(BUILD)/test
+		$(BUILD)/obj/hook/keeper.o $(LIB) | $(BUILD)/test $(BUILD)/test/xdphook-keeper
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 install-endpoint: $(ENDPOINT)
@@ -219,6 +233,37 @@ install-endpoint: $(ENDPOINT)
 	install -m 0755 $(BUILD)/$(EP_SONAME) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf $(EP_SONAME) $(DESTDIR)$(PREFIX)/lib/libxdp_endpoint.so
 	sed 's|^prefix=.*|prefix=$(PREFIX)|' $(EP_PC) > $(DESTDIR)$(PREFIX)/lib/pkgconfig/xdp_endpoint.pc
+
+# --- Go: the endpoint's Go package and xdp_gvisor (gVisor's netstack) -------
+# Built when Go and Debian's gVisor sources (golang-gvisor-gvisor-dev) are
+# installed, skipped with a note otherwise. GOPATH mode over the Debian
+# sources; the package endpoint/go is xdphook/xdpendpoint through a link in
+# $(BUILD)/gopath.
+GO         ?= go
+GVISOR_SRC ?= /usr/share/gocode/src/gvisor.dev/gvisor
+HAVE_GO    := $(shell command -v $(GO) >/dev/null 2>&1 && test -d $(GVISOR_SRC)/pkg/tcpip/link/xdp && echo 1)
+GOPATH_DIR := $(abspath $(BUILD))/gopath
+# Go's build cache: the user's, or one in $(BUILD) where there is no HOME.
+GOCACHE    ?= $(if $(HOME),$(HOME)/.cache/go-build,$(abspath $(BUILD))/gocache)
+GO_ENV     := GO111MODULE=off GOFLAGS= GOPATH=$(GOPATH_DIR):/usr/share/gocode GOCACHE=$(GOCACHE)
+GO_PKG_LINK:= $(GOPATH_DIR)/src/xdphook/xdpendpoint
+.PHONY: test-go
+ifeq ($(HAVE_GO),1)
+all: $(BUILD)/xdp_gvisor
+test-integration: $(BUILD)/xdp_gvisor
+bench: $(BUILD)/xdp_gvisor
+test-unit: test-go
+$(GO_PKG_LINK):
+	@mkdir -p $(dir $@)
+	ln -sfn $(abspath endpoint/go) $@
+$(BUILD)/xdp_gvisor: $(wildcard examples/gvisor/*.go endpoint/go/*.go) | $(GO_PKG_LINK)
+	cd examples/gvisor && $(GO_ENV) $(GO) build -o $(abspath $@) .
+test-go: | $(GO_PKG_LINK)
+	cd $(GO_PKG_LINK) && $(GO_ENV) $(GO) test -count=1 .
+else
+all test-go:
+	@echo "note: Go or golang-gvisor-gvisor-dev not installed: xdp_gvisor and the Go package not built"
+endif
 
 $(BUILD)/bpf $(BUILD)/skel $(BUILD)/obj $(BUILD)/test:
 	mkdir -p $@
@@ -271,7 +316,8 @@ test-fuzz: $(FUZZ_BINS)
 # xdp_gen is a tool of its own (also used by the integration tests); the
 # helpers live in build/bench/, next to the results.
 BENCH_TOOLS := $(BUILD)/xdp_gen $(BUILD)/bench/ep_count $(BUILD)/bench/ep_blast \
-               $(BUILD)/bench/udp_count $(BUILD)/bench/napi_set
+               $(BUILD)/bench/udp_count $(BUILD)/bench/udp_blast $(BUILD)/bench/napi_set \
+               $(BUILD)/bench/pkt_count
 all: $(BUILD)/xdp_gen
 bench: $(BENCH_TOOLS) $(ENDPOINT)
 test-integration: $(BUILD)/xdp_gen
@@ -296,7 +342,11 @@ $(BUILD)/bench/napi_set: $(BUILD)/obj/bench/napi_set.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/bench/udp_count: $(BUILD)/obj/bench/udp_count.o
+$(BUILD)/bench/udp_count $(BUILD)/bench/udp_blast: $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/bench/pkt_count: $(BUILD)/obj/bench/pkt_count.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 

@@ -1,19 +1,27 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * xdp_gen: a UDP traffic generator on XDP live frames.
+ * xdp_gen: a UDP traffic generator that multiplies frames in XDP.
  *
  *   xdp_gen -i DEV -m DST-MAC -S SRC-IP -D DST-IP [options]
  *   xdp_gen -i DEV -m DST-MAC -k KINDS -S SRC-IP -D DST-IP [-S .. -D ..] [options]
  *
- * BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES runs our XDP program
- * `repeat` times on frames from a kernel page pool, as if they had arrived
- * on DEV, and carries out the verdict for real: XDP_TX sends each frame out
- * of DEV, i.e. a veth's frames land on its peer. No socket, no skb: one
- * CPU makes millions of frames a second. The peer must be able to receive
- * XDP frames (an XDP program, or GRO on it), or the kernel drops them.
+ * Seed frames go from an AF_PACKET socket into a veth pair of our own (in
+ * a network namespace of our own); on its far side an XDP program
+ * broadcasts each seed over a devmap whose 32 entries all name DEV, and
+ * the entries' program turns every copy into the frame asked for (headers,
+ * ports, checksums, length: bpf/xdp_gen.bpf.c) before DEV sends it, i.e.
+ * a veth DEV's frames land on its peer. No skb per frame, one CPU: about
+ * the rate of XDP itself. The peer must be able to receive XDP frames (an
+ * XDP program, or GRO on it), or the kernel drops them.
  *
- * The program writes the whole header into every frame (the pages are
- * recycled, see bpf/xdp_gen.bpf.c); this side only builds the templates.
+ * Why not BPF_PROG_TEST_RUN with live frames: a kernel may refuse them
+ * (EPERM without CAP_SYS_RESOURCE on some builds, lockdown, older kernels).
+ *
+ * -n is exact: the per-copy program drops the copies past the count.
+ * -r paces the seeds (and uses fewer copies per seed at low rates).
+ * -R (reference) sends the seeds' copies unchanged, without the per-copy
+ * program: the fan-out's own ceiling; -Z makes every copy and drops it
+ * before DEV sends it: the generator's own cost. Both for the benchmark.
  *
  * -k sends malformed frames instead (bench/xdp_gen_kinds.h): the kinds
  * named, or all kinds of the groups named ("malformed": every kind), one
@@ -23,9 +31,12 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <ifaddrs.h>
+#include <linux/if_ether.h>
 #include <linux/if_link.h>
+#include <linux/if_packet.h>
 #include <net/if.h>
 #include <netinet/ether.h>
 #include <sched.h>
@@ -37,17 +48,17 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "csum.h"
+#include "netlink.h"
 #include "util.h"
 #include "xdp_gen.h"
 #include "xdp_gen_kinds.h"
 #include "xdp_gen.skel.h"
-
-#define CHUNK_MAX 8192u /* frames per syscall when not rate limited (a few ms) */
 
 static const uint32_t imix_len[XDP_GEN_SIZES] = { 64, 576, 1500 };
 
@@ -70,19 +81,24 @@ struct opts {
 	uint32_t sport_lo, sport_hi, dport_lo, dport_hi;
 	int cpu;              /* -1: not pinned */
 	bool quiet;
+	bool reference;       /* -R */
+	bool discard;         /* -Z */
 };
 
 static void usage(FILE *f)
 {
 	fputs("usage: xdp_gen -i DEV -m DST-MAC -S SRC-IP -D DST-IP [-M SRC-MAC]\n"
 	      "               [-n COUNT] [-r PPS] [-d SECONDS] [-s BYTES|imix]\n"
-	      "               [-p DPORT[-DPORT]] [-P SPORT[-SPORT]] [-c CPU] [-q]\n"
+	      "               [-p DPORT[-DPORT]] [-P SPORT[-SPORT]] [-c CPU] [-q] [-R|-Z]\n"
 	      "       xdp_gen -i DEV -m DST-MAC -k KIND|GROUP|malformed[,...] -S SRC -D DST\n"
 	      "               [-S SRC6 -D DST6] [-n COUNT] [-r PPS] [-d SECONDS] ...\n"
 	      "       xdp_gen -k list\n"
 	      "  sends UDP frames out of DEV (IPv4 or IPv6, as the addresses are) until\n"
 	      "  COUNT frames or SECONDS (or SIGINT); -s is the frame length without FCS\n"
 	      "  (default 64; imix: 64/576/1500 bytes 7:4:1); -r paces by batches.\n"
+	      "  -R: every copy the seed unchanged (one port pair; not exact with -n):\n"
+	      "  the fan-out's own ceiling. -Z: every copy made, then dropped before\n"
+	      "  DEV sends it: the generator's own cost.\n"
 	      "  -k sends malformed frames of the kinds named, one of each in turn\n"
 	      "  (-k list: the kinds and their groups); -S/-D once per address family.\n",
 	      f);
@@ -227,7 +243,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			    .dport_hi = 9, .cpu = -1 };
 	bool size_set = false;
 
-	while ((c = getopt_long(argc, argv, "i:n:r:d:s:m:M:S:D:p:P:c:k:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:n:r:d:s:m:M:S:D:p:P:c:k:qRZh", longopts, NULL)) != -1) {
 		char *end;
 
 		switch (c) {
@@ -260,6 +276,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'P': err = parse_range(optarg, &o->sport_lo, &o->sport_hi); break;
 		case 'c': err = xh_parse_u32(optarg, CPU_SETSIZE - 1, &u32); o->cpu = (int)u32; break;
 		case 'q': o->quiet = true; break;
+		case 'R': o->reference = true; break;
+		case 'Z': o->discard = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -EINVAL;
 		}
@@ -270,6 +288,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (optind != argc || !o->dev || !o->dst_mac_set) {
 		usage(stderr);
+		return -EINVAL;
+	}
+	if (o->reference && o->discard) {
+		fprintf(stderr, "xdp_gen: -R and -Z: one or the other\n");
+		return -EINVAL;
+	}
+	if (o->reference && (o->nkinds || !o->size)) {
+		fprintf(stderr, "xdp_gen: -R sends one frame unchanged: not with -k or -s imix\n");
 		return -EINVAL;
 	}
 	if (o->nkinds)
@@ -336,6 +362,20 @@ static void build_tmpl(const struct opts *o, uint32_t len, struct xdp_gen_tmpl *
 	t->csum_base = csum_fold(csum_add(udp, 8, pseudo));
 }
 
+/* A template made a whole frame: the lowest ports and their checksum. */
+static void build_seed(const struct opts *o, const struct xdp_gen_tmpl *t, uint8_t *frame)
+{
+	uint8_t *udp = frame + (o->family == AF_INET ? 34 : 54);
+	uint32_t sum = t->csum_base + o->sport_lo + o->dport_lo;
+	uint16_t check;
+
+	memcpy(frame, t->hdr, XDP_GEN_HDR);
+	put16(udp, (uint16_t)o->sport_lo);
+	put16(udp + 2, (uint16_t)o->dport_lo);
+	check = csum_final(sum);
+	put16(udp + 6, check ? check : 0xffff);
+}
+
 static int dev_mac_mtu(const char *dev, uint8_t *mac, int *mtu)
 {
 	struct ifreq ifr = { 0 };
@@ -372,7 +412,109 @@ static uint64_t dev_tx_dropped(const char *dev)
 	return n;
 }
 
+/* ---- the helper veth and the fan-out ---------------------------------------- */
+
+static int write_file(const char *path, const char *text)
+{
+	cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno; /* no IPv6 at all: fine */
+	return write(fd, text, strlen(text)) < 0 ? -errno : 0;
+}
+
+/*
+ * Seeds enter a veth pair of the generator's own, in a network namespace
+ * of its own: the pair goes with the namespace when the process ends, on
+ * every exit path, SIGKILL included. The fan-out map was filled before
+ * (a devmap resolves an ifindex in the caller's netns), so copies still
+ * leave from DEV in the netns we were started in.
+ */
+struct seeder {
+	int fd;               /* AF_PACKET on the seed side */
+	char seed_dev[16], fan_dev[16];
+	struct bpf_link *link;
+};
+
+static int seeder_setup(struct seeder *s, struct xdp_gen *skel, uint32_t seed_len)
+{
+	cleanup_rtnl struct nl_sock *sk = NULL;
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	struct xh_link seed, fan;
+	unsigned int mtu = seed_len - 14 > 1500 ? seed_len - 14 : 1500;
+	int one = 1, err;
+
+	snprintf(s->seed_dev, sizeof(s->seed_dev), "xgs%d", getpid());
+	snprintf(s->fan_dev, sizeof(s->fan_dev), "xgf%d", getpid());
+	if (unshare(CLONE_NEWNET))
+		return xh_err(-errno, "helper netns: unshare: %s", strerror(errno));
+	/* No IPv6 on the pair: its neighbour discovery would be seeds too. */
+	if ((err = write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1")))
+		return xh_err(err, "helper netns: disable IPv6: %s", xh_strerror(err));
+	if ((err = xh_rtnl_open(-1, &sk)))
+		return xh_err(err, "helper netns: netlink: %s", xh_strerror(err));
+	err = xh_rtnl_veth_add(sk, s->seed_dev, s->fan_dev, -1, mtu);
+	if (!err)
+		err = xh_rtnl_link_get(sk, 0, s->seed_dev, &seed);
+	if (!err)
+		err = xh_rtnl_link_get(sk, 0, s->fan_dev, &fan);
+	if (!err)
+		err = xh_rtnl_link_up(sk, fan.ifindex);
+	if (!err)
+		err = xh_rtnl_link_up(sk, seed.ifindex);
+	if (err)
+		return xh_err(err, "helper veth %s/%s (MTU %u): %s", s->seed_dev, s->fan_dev, mtu,
+			      xh_strerror(err));
+	s->link = bpf_program__attach_xdp(skel->progs.xdp_gen_fanout, fan.ifindex);
+	if (!s->link)
+		return xh_err(-errno, "attach the fan-out program to %s: %s%s", s->fan_dev,
+			      strerror(errno), errno == ERANGE ?
+			      " (frames too long for XDP on a veth)" : "");
+	s->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (s->fd < 0)
+		return xh_err(-errno, "AF_PACKET socket: %s", strerror(errno));
+	/* Straight to the veth: no qdisc, no tap on the way. */
+	if (setsockopt(s->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)))
+		return xh_err(-errno, "PACKET_QDISC_BYPASS: %s", strerror(errno));
+	ll.sll_ifindex = seed.ifindex;
+	if (bind(s->fd, (struct sockaddr *)&ll, sizeof(ll)))
+		return xh_err(-errno, "bind AF_PACKET to %s: %s", s->seed_dev, strerror(errno));
+	return 0;
+}
+
+static void seeder_close(struct seeder *s)
+{
+	bpf_link__destroy(s->link);
+	if (s->fd >= 0)
+		close(s->fd);
+}
+
+/* Every entry names DEV, with the per-copy program (or none: -R). */
+static int fanout_fill(struct xdp_gen *skel, int ifindex, uint32_t n, bool rewrite)
+{
+	struct bpf_devmap_val v = { .ifindex = (uint32_t)ifindex, .bpf_prog.fd = -1 };
+
+	if (rewrite)
+		v.bpf_prog.fd = bpf_program__fd(skel->progs.xdp_gen_copy);
+	for (uint32_t k = 0; k < n; k++)
+		if (bpf_map__update_elem(skel->maps.fanout, &k, sizeof(k), &v, sizeof(v), 0))
+			return xh_err(-errno, "fan-out map entry %u: %s", k, strerror(errno));
+	return 0;
+}
+
 /* ---- sending ---------------------------------------------------------------- */
+
+#define SEED_BATCH 64
+/* Copies in flight at most: a veth's ring holds 256 frames. When softirqs
+ * move to ksoftirqd, the seed veth's NAPI handles all the seeds waiting at
+ * once, and every copy of them lands in DEV's peer's ring before that
+ * one's NAPI runs (on the same CPU): more than it holds and the rest are
+ * dropped. So seeds are sent only as the fan-out takes them (measured:
+ * no cost against an unbounded window, within the noise of one run). */
+#define COPIES_IN_FLIGHT 256
+#define SEED_WAIT_NS 20000ull         /* a ring full or seeds in flight */
+#define SEED_LOST_NS 100000000ull     /* in flight this long without progress: lost */
+#define SEED_STALL_NS 2000000000ull   /* nothing accepted this long: give up */
 
 static uint64_t now_ns(void)
 {
@@ -387,9 +529,8 @@ static void sleep_until(uint64_t ns)
 		;
 }
 
-/* A signal arriving during BPF_PROG_TEST_RUN aborts it with -EINTR without
- * saying how many frames went: SIGINT/SIGTERM stay blocked and are looked
- * for between runs. */
+/* SIGINT/SIGTERM stay blocked and are looked for between batches, so
+ * that the counts printed are the ones that went. */
 static bool stop_requested(const sigset_t *sigs)
 {
 	struct timespec zero = { 0 };
@@ -397,58 +538,151 @@ static bool stop_requested(const sigset_t *sigs)
 	return sigtimedwait(sigs, NULL, &zero) > 0;
 }
 
-static int send_frames(int prog_fd, int ifindex, const struct opts *o, uint32_t max_len,
-		       const sigset_t *sigs, uint64_t *sent, uint64_t *elapsed_ns)
+struct run {
+	volatile struct xdp_gen_state *st;
+	uint32_t fanout;      /* copies per seed */
+	bool rewrite;         /* false (-R): copies are the seeds as they are */
+	uint64_t accepted;    /* seeds the veth took */
+	uint64_t lost;        /* ... and the fan-out never saw */
+};
+
+/* Copies sent so far: counted by the per-copy program, or (-R) derived. */
+static uint64_t run_copies(const struct run *r)
 {
-	static uint8_t frame[4096]; /* the template page: zeros, the program writes headers */
-	struct xdp_md ctx = { .data_end = max_len, .ingress_ifindex = (uint32_t)ifindex };
+	return r->rewrite ? r->st->copies : r->st->seeds * r->fanout;
+}
+
+static uint64_t run_in_flight(const struct run *r)
+{
+	uint64_t done = r->st->seeds + r->lost;
+
+	return r->accepted > done ? r->accepted - done : 0;
+}
+
+/* Seeds accepted but not seen by the fan-out after a while were dropped
+ * on the way (the kernel may, under memory pressure): stop waiting. */
+static void run_settle(struct run *r, uint64_t *seen, uint64_t *progress, uint64_t t)
+{
+	if (r->st->seeds != *seen) {
+		*seen = r->st->seeds;
+		*progress = t;
+	} else if (run_in_flight(r) && t - *progress > SEED_LOST_NS) {
+		r->lost += run_in_flight(r);
+	}
+}
+
+static int send_seeds(struct run *r, int fd, const uint8_t *seed, uint32_t len,
+		      const struct opts *o, const sigset_t *sigs, uint64_t *elapsed_ns)
+{
+	struct iovec iov = { .iov_base = (void *)seed, .iov_len = len };
+	struct mmsghdr msgs[SEED_BATCH];
 	uint64_t start = now_ns(), deadline = o->duration ? start + (uint64_t)(o->duration * 1e9) : 0;
-	/* Paced: about half a millisecond of frames per run. */
-	uint64_t chunk = o->rate ? o->rate / 2000 : CHUNK_MAX;
+	uint64_t seen = 0, progress = start, accepted_at = start, t;
+	uint64_t copies = 0, copied_at = start;
 
-	if (chunk < 1)
-		chunk = 1;
-	if (chunk > CHUNK_MAX)
-		chunk = CHUNK_MAX;
-	*sent = 0;
-	while ((!o->count || *sent < o->count) && !stop_requested(sigs)) {
-		uint64_t n = chunk, t = now_ns();
-		LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame, .data_size_in = max_len,
-			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
-			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+	uint64_t window = COPIES_IN_FLIGHT / r->fanout;
 
-		if (deadline && t >= deadline)
-			break;
-		if (o->rate) {
-			uint64_t due = start + (uint64_t)((double)*sent * 1e9 / (double)o->rate);
+	for (int i = 0; i < SEED_BATCH; i++)
+		msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov, .msg_iovlen = 1 } };
+	while (!stop_requested(sigs) && (!deadline || now_ns() < deadline)) {
+		uint64_t n = SEED_BATCH, flying;
+		int sent;
 
-			if (due > t)
-				sleep_until(due);
+		t = now_ns();
+		run_settle(r, &seen, &progress, t);
+		/* Seeds fanned out, no copy made: DEV takes no XDP frames. */
+		if (run_copies(r) != copies || !seen) {
+			copies = run_copies(r);
+			copied_at = t;
+		} else if (t - copied_at > SEED_STALL_NS) {
+			return xh_err(-ENXIO, "no copy leaves: %s takes no XDP frames (its veth peer needs an XDP program or GRO)",
+				      o->dev);
 		}
-		if (o->count && o->count - *sent < n)
-			n = o->count - *sent;
-		run.repeat = (uint32_t)n;
-		if (bpf_prog_test_run_opts(prog_fd, &run))
-			return xh_err(-errno, "BPF_PROG_TEST_RUN (live frames): %s", strerror(errno));
-		*sent += n;
+		flying = run_in_flight(r);
+		if (flying >= window) {
+			sched_yield();
+			continue;
+		}
+		if (window - flying < n)
+			n = window - flying;
+		if (o->count) {
+			uint64_t done = run_copies(r), need;
+
+			if (done >= o->count)
+				break;
+			need = (o->count - done + r->fanout - 1) / r->fanout;
+			if (flying >= need) {
+				sched_yield();
+				continue;
+			}
+			if (need - flying < n)
+				n = need - flying;
+		}
+		if (o->rate) {
+			/* Seeds due by now, at rate / fanout a second. */
+			uint64_t due = (uint64_t)((double)(t - start) * (double)o->rate /
+						  (double)r->fanout / 1e9) + 1;
+
+			if (r->accepted >= due) {
+				sleep_until(start + (uint64_t)((double)r->accepted * r->fanout * 1e9 /
+								(double)o->rate));
+				continue;
+			}
+			if (due - r->accepted < n)
+				n = due - r->accepted;
+		}
+		sent = sendmmsg(fd, msgs, (unsigned int)n, 0);
+		if (sent > 0) {
+			r->accepted += (uint64_t)sent;
+			accepted_at = t;
+			continue;
+		}
+		/* The fan-out side's ring is full: wait for it, don't give up. */
+		if (sent < 0 && errno != ENOBUFS && errno != EAGAIN && errno != EINTR)
+			return xh_err(-errno, "send seed frames: %s", strerror(errno));
+		if (t - accepted_at > SEED_STALL_NS)
+			return xh_err(-ENOBUFS, "no seed frame accepted for %llu s",
+				      SEED_STALL_NS / 1000000000ull);
+		sleep_until(t + SEED_WAIT_NS);
+	}
+	/* The seeds still in flight become copies too. */
+	while (run_in_flight(r)) {
+		t = now_ns();
+		run_settle(r, &seen, &progress, t);
+		if (run_in_flight(r))
+			sleep_until(t + SEED_WAIT_NS);
 	}
 	*elapsed_ns = now_ns() - start;
 	return 0;
 }
 
+/* Copies per seed: all the fan-out can give when not paced; fewer at low
+ * rates, so that a paced stream is not bursts of 32. */
+static uint32_t fanout_for(const struct opts *o)
+{
+	uint64_t f = o->rate ? o->rate / 100000 : XDP_GEN_FANOUT_MAX;
+
+	if (o->reference)
+		return XDP_GEN_FANOUT_MAX;
+	return f < 1 ? 1 : f > XDP_GEN_FANOUT_MAX ? XDP_GEN_FANOUT_MAX : (uint32_t)f;
+}
+
 int main(int argc, char **argv)
 {
+	struct seeder seeder = { .fd = -1 };
 	struct xdp_gen *skel;
-	struct bpf_link *lo_link;
 	struct xdp_gen_cfg *cfg;
 	struct opts o;
+	struct run r = { 0 };
 	sigset_t sigs;
-	uint64_t sent = 0, elapsed = 0, dropped;
+	uint64_t elapsed = 0, dropped, sent;
 	uint64_t kind_sent[XDP_GEN_KINDS_MAX] = { 0 };
 	uint32_t kind_len[XDP_GEN_KINDS_MAX] = { 0 };
+	static uint8_t seed[4096];
 	uint32_t max_len = 0;
 	uint8_t dev_mac[6];
 	int ifindex, mtu = 0, err;
+	cleanup_close int home_ns = -1;
 
 	if (parse_opts(argc, argv, &o))
 		return 2;
@@ -474,8 +708,9 @@ int main(int argc, char **argv)
 	if (o.cpu >= 0) {
 		cpu_set_t set;
 
-		/* The whole receive path of a veth peer runs in softirq on
-		 * this CPU too: pin, so that it is one known CPU. */
+		/* The seed veth's NAPI, the copies' programs and the receive
+		 * path of DEV's veth peer all run in softirq on the sending
+		 * CPU: pin, so that it is one known CPU. */
 		CPU_ZERO(&set);
 		CPU_SET(o.cpu, &set);
 		if (sched_setaffinity(0, sizeof(set), &set))
@@ -513,44 +748,54 @@ int main(int argc, char **argv)
 		max_len = XDP_GEN_RAW_MAX;
 	}
 	cfg->max_len = max_len;
-	cfg->ifindex = (uint32_t)ifindex;
+	cfg->fanout = r.fanout = fanout_for(&o);
+	cfg->discard = o.discard;
 	cfg->udp_off = o.family == AF_INET ? 34 : 54;
 	cfg->sport_lo = o.sport_lo;
 	cfg->sport_n = o.sport_hi - o.sport_lo + 1;
 	cfg->dport_lo = o.dport_lo;
 	cfg->dport_n = o.dport_hi - o.dport_lo + 1;
+	/* The seed: a complete frame of the first template (what -R sends);
+	 * the per-copy program writes every header again. */
+	build_seed(&o, &cfg->tmpl[0], seed);
 	err = xdp_gen__load(skel);
 	if (err) {
 		xdp_gen__destroy(skel);
 		return fail("load BPF program", err);
 	}
-
-	/* Each test run with repeat > 1 adds the program to the kernel's XDP
-	 * dispatcher and removes it after, two synchronize_rcu() that cost
-	 * 10-30 ms a run. Attached (in generic mode) to lo, it stays in the
-	 * dispatcher and runs cost microseconds; on lo it passes everything.
-	 * Best effort: without it, throughput and pacing suffer. */
-	lo_link = bpf_program__attach_xdp(skel->progs.xdp_gen, (int)if_nametoindex("lo"));
-	if (!lo_link && !o.quiet)
-		fprintf(stderr, "xdp_gen: warning: cannot attach to lo (%s): each batch costs milliseconds\n",
-			strerror(errno));
-
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	r.st = &skel->bss->gen_state;
+	r.rewrite = !o.reference;
+	r.st->budget = o.count && !o.reference ? o.count : UINT64_MAX;
+	home_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	dropped = dev_tx_dropped(o.dev);
-	err = send_frames(bpf_program__fd(skel->progs.xdp_gen), ifindex, &o, max_len, &sigs, &sent,
-			  &elapsed);
-	dropped = dev_tx_dropped(o.dev) - dropped;
-	bpf_link__destroy(lo_link);
+	err = home_ns < 0 ? xh_err(-errno, "/proc/self/ns/net: %s", strerror(errno)) :
+	      fanout_fill(skel, ifindex, r.fanout, r.rewrite);
+	if (!err)
+		err = seeder_setup(&seeder, skel, max_len);
+	if (!err) {
+		sigemptyset(&sigs);
+		sigaddset(&sigs, SIGINT);
+		sigaddset(&sigs, SIGTERM);
+		sigprocmask(SIG_BLOCK, &sigs, NULL);
+		err = send_seeds(&r, seeder.fd, seed, max_len, &o, &sigs, &elapsed);
+	}
+	seeder_close(&seeder);
+	sent = run_copies(&r);
+	if (o.count && sent > o.count)
+		sent = o.count;
 	for (size_t i = 0; i < o.nkinds; i++)
-		kind_sent[i] = skel->bss->raw_sent[i];
+		kind_sent[i] = r.st->raw_sent[i];
 	xdp_gen__destroy(skel);
 	if (err)
 		return fail(o.dev, err);
+	/* Back home (the helper netns goes with its last user) for DEV's
+	 * counters. */
+	if (setns(home_ns, CLONE_NEWNET))
+		return fail("back to the netns of DEV", -errno);
+	dropped = dev_tx_dropped(o.dev) - dropped;
 	if (!o.quiet) {
-		printf("xdp_gen: %s: sent %llu frames in %.6f s: %.0f pps", o.dev,
+		printf("xdp_gen: %s: %s %llu frames in %.6f s: %.0f pps", o.dev,
+		       o.discard ? "made (and dropped: -Z)" : "sent",
 		       (unsigned long long)sent, (double)elapsed / 1e9,
 		       elapsed ? (double)sent * 1e9 / (double)elapsed : 0.0);
 		if (dropped)

@@ -5,8 +5,8 @@
  * IPv6 extension header chains, VLAN tags, random garbage.
  *
  * Each kind is one fixed frame of at most XDP_GEN_RAW_MAX bytes, built
- * here in user space from the addresses given; the generator's program
- * copies it into every live frame (see bpf/xdp_gen.bpf.c). Header-only, so
+ * here in user space from the addresses given; the generator's per-copy
+ * program writes it into every copy (see bpf/xdp_gen.bpf.c). Header-only, so
  * that the packet-level tests (test/prog/test_malformed.c) run exactly the
  * frames the generator sends through the hook's programs.
  *

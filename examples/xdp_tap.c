@@ -235,7 +235,11 @@ static void add_route(struct nl_sock *sk, struct tap *t, int ifindex,
 	rtnl_route_add_nexthop(rt, nh); /* rt owns nh now */
 	err = rtnl_route_add(sk, rt, NLM_F_EXCL);
 	/* A route to one of our own prefixes is there already: the kernel
-	 * added it with the address. */
+	 * added it with the address. A described one via a gateway takes its
+	 * place (CNI ptp's pod subnet is reached through the gateway, not on
+	 * the link). */
+	if (err == -NLE_EXIST && r->has_via)
+		err = rtnl_route_add(sk, rt, NLM_F_REPLACE);
 	if (err < 0 && !(err == -NLE_EXIST && !r->has_via))
 		die("%s: route %s/%u%s%s: %s", t->name, ntop(r->family, r->dst), r->dst_len,
 		    via ? " via " : "", via ? ntop(r->family, r->via) : "", nl_geterror(err));

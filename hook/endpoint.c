@@ -115,6 +115,21 @@ static int describe_host(const struct xh_state *st, struct xh_ep_desc *d)
 	return err;
 }
 
+/* netns mode: the CNI's interface as it was (addresses with their
+ * prefixes, its routes), the gateways' MACs where the hook found them; the
+ * sandbox owns the addresses alone, so the usual ephemeral range. */
+static int describe_netns(const struct hook *h, struct xh_ep_desc *d)
+{
+	int err = describe_host(&h->st, d);
+
+	snprintf(d->ifname, sizeof(d->ifname), "%s", h->st.netns.iface);
+	for (size_t i = 0; i < h->n_gw_macs && !err; i++)
+		err = add_gateway(d, &h->gw_macs[i].ip, h->gw_macs[i].mac);
+	d->eph_lo = POD_EPH_LO;
+	d->eph_hi = POD_EPH_HI;
+	return err;
+}
+
 int hook_endpoint_describe(const struct hook *h, struct xh_ep_desc *d)
 {
 	const struct xh_state *st = &h->st;
@@ -130,7 +145,9 @@ int hook_endpoint_describe(const struct hook *h, struct xh_ep_desc *d)
 	memcpy(d->mac, st->peer_mac, 6);
 	d->mtu = st->mtu;
 	d->xdp_copy = true; /* veth has no zero-copy */
-	err = st->mode == XH_HOST ? describe_host(st, d) : describe_pod(st, d);
+	err = st->mode == XH_HOST    ? describe_host(st, d)
+	      : st->mode == XH_NETNS ? describe_netns(h, d)
+				     : describe_pod(st, d);
 	if (err)
 		return err;
 	err = xh_ep_desc_check(d);

@@ -24,12 +24,25 @@ struct hook {
 	int ctr_lock;              /* held xh_state_lock() of st.id, or -1 */
 	bool owns_state;           /* this invocation wrote the state file */
 	bool report;               /* teardown: one stderr line per anomaly found */
+	bool reap;                 /* teardown: leave the veth's deletion to a reaper */
 	uint8_t nic_mac[6];        /* setup: the NIC's MAC (host mode: xdp0's) */
 	struct veth_prog *vp;      /* setup: the shared xdp_veth being taken */
+	/* netns mode (hook/netns_mode.c), setup: the gateways whose MACs are
+	 * known, for the endpoint's description. */
+	size_t n_gw_macs;
+	struct hook_gw_mac {
+		struct xh_ip ip;
+		uint8_t mac[6];
+	} gw_macs[4];
 };
 #define HOOK_INIT { .netns_fd = -1, .lock_fd = -1, .ctr_lock = -1 }
 
+/* common.c, below every other file here: */
 int hook_fail(struct hook *h, int err);
+/* Write the state file (this invocation owns it from then on). */
+int hook_save(struct hook *h);
+/* Take the global lock into h->lock_fd. */
+int hook_lock_global(struct hook *h);
 /* Run fn under the global lock (h->lock_fd while it runs), released on
  * every path. */
 int hook_locked(struct hook *h, int (*fn)(struct hook *h));
@@ -41,13 +54,22 @@ int hook_setup(struct hook *h, const struct xh_oci_state *oci);
  * Takes the container's lock unless h->ctr_lock holds it already (then
  * reloads the state: what the caller loaded may be older), the global one
  * around what is shared; called without the global lock. Returns 0 or the
- * first error (after trying every step). */
+ * first error (after trying every step). With h->reap (poststop), it
+ * returns once nothing of the container carries traffic: the veth, taken
+ * out of every route and map, is deleted by a detached reaper (its wait
+ * for the kernel's RCU barrier is no caller's business); gc deletes it if
+ * the reaper dies first. */
 int hook_teardown(struct hook *h);
+/* Delete the host-side veth ifindex if it still has that name (an index
+ * may be reused); 0 if it is gone. */
+int hook_veth_delete(int ifindex, const char *name);
 
-/* setup.c, for host.c: write the state file (this invocation owns it
- * from then on); refuse addresses another container holds. */
-int hook_save(struct hook *h);
+/* setup.c: refuse addresses another container holds. */
 int hook_check_ips_free(struct hook *h);
+/* xh_rtnl_route_list() callback: append the route to ctx's (an xh_state)
+ * routes. */
+struct xh_route;
+int hook_record_route(const struct xh_route *r, void *ctx);
 
 /* host.c: the host-mode steps of the setup transaction. */
 struct nl_sock;
@@ -89,6 +111,20 @@ void veth_prog_forget(const struct xh_state *st, const struct veth_prog *vp);
 /* Unpin the program of netns cookie if no device has entries any more
  * (dry_run: only tell). 1 if it did (would), else 0. */
 int veth_prog_release(uint64_t cookie, bool dry_run);
+
+/* netns_mode.c: mode=netns, the sandbox takes the CNI's own interface in
+ * the container netns; in the host netns only the TX checksum offload of
+ * that interface's peer changes. */
+/* Before the claim, reading only: the interface, its addresses, routes
+ * and gateways; the refusals. bundle: the OCI bundle (its config.json
+ * names the netns the CNI made), or NULL. */
+int netns_mode_prepare(struct hook *h, struct nl_sock *host, struct nl_sock *ns, const char *bundle);
+/* After the claim: the host peer's offload off, the addresses taken off
+ * the kernel, the endpoint program attached to the interface. */
+int netns_mode_apply(struct hook *h, struct nl_sock *ns);
+/* Teardown: the addresses and routes back while the netns lives (ns_fd,
+ * or the bind mount recorded), the host peer's offload as it was. */
+int netns_mode_teardown(struct hook *h, int ns_fd);
 
 int hook_list(bool json);
 int hook_gc(bool dry_run);

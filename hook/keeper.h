@@ -35,10 +35,13 @@ struct keeper_args {
 	const struct xh_ep_desc *desc;
 	const char *log_path;           /* /run/xdphook/<id>/keeper.log (directory created) */
 	const char *socket_name;        /* NULL: XDP_ENDPOINT_SOCKET */
+	const char *exe;                /* NULL: KEEPER_PROGRAM next to the running binary */
 };
 
-/* Fork the keeper, fully detached (setsid, fds 0-2 on /dev/null, no other
- * fd of the caller), and return once it listens: its pid and start time
+/* Start the keeper (KEEPER_PROGRAM, exec'd: a fork of the caller would
+ * carry the caller's pages for the container's whole life), fully
+ * detached (setsid, fds 0-2 on /dev/null, no other fd of the caller), and
+ * return once it listens: its pid and start time
  * (for keeper_stop and liveness checks). A keeper that cannot start (the
  * socket name already bound in that netns, no AF_XDP, init gone, ...)
  * is reported here as a negative errno with an xh_err() detail. */
@@ -49,5 +52,38 @@ int keeper_start(const struct keeper_args *a, int *pid_out, uint64_t *start_out)
  * when it was gone before (or the pid now belongs to another process). */
 #define KEEPER_STOP_TIMEOUT_MS 5000
 int keeper_stop(int pid, uint64_t start);
+
+/* ---- between keeper_start() and the keeper program (keeper_run.c) ---- */
+
+#define KEEPER_PROGRAM "xdphook-keeper"
+#define XH_KEEPER_MAX_UIDS 64
+/* Its fds (nothing else is open but 0-2, on /dev/null). */
+enum {
+	KEEPER_FD_FIRST = 3,
+	KEEPER_FD_LOG = KEEPER_FD_FIRST, /* O_APPEND */
+	KEEPER_FD_MAP,                   /* xdp0's XSKMAP */
+	KEEPER_FD_INIT,                  /* pidfd of the container's init */
+	KEEPER_FD_NETNS,                 /* the container's netns */
+	KEEPER_FD_READY,                 /* the pipe: one struct keeper_ready */
+	KEEPER_FD_END,
+	KEEPER_NFDS = KEEPER_FD_END - KEEPER_FD_FIRST,
+};
+/* Its argv. */
+enum {
+	KEEPER_ARGV_ID = 1,   /* container id, for the log */
+	KEEPER_ARGV_IFNAME,   /* xdp0's name, */
+	KEEPER_ARGV_IFINDEX,  /* ifindex */
+	KEEPER_ARGV_QUEUE,    /* and queue: the XSKMAP key */
+	KEEPER_ARGV_INIT_PID, /* for the log (KEEPER_FD_INIT watches it) */
+	KEEPER_ARGV_SOCKET,   /* the abstract socket name */
+	KEEPER_ARGV_UIDS,     /* "UID,..." that may take the endpoint */
+	KEEPER_ARGV_DESC,     /* the description JSON clients get */
+	KEEPER_ARGC,
+};
+/* The keeper's verdict, once: 0 (listening) or a negative errno. */
+struct keeper_ready {
+	int32_t err;
+	char detail[256];
+};
 
 #endif

@@ -7,8 +7,19 @@
 #include "util.h"
 
 #include <bpf/bpf.h>
+#include <dirent.h>
 #include <jansson.h>
+#include <net/if.h>
+#include <linux/if_xdp.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef SOL_XDP
+#define SOL_XDP 283
+#endif
 
 static const char *const verdicts[XDPHOOK_VERDICTS] = { "aborted", "drop", "pass", "tx", "redirect" };
 
@@ -116,6 +127,76 @@ static json_t *host_json(const struct xh_state *st)
 			 "host_ports", "lo", hs->host_eph_lo, "hi", hs->host_eph_hi, "clone", clone_json(st));
 }
 
+/* netns mode: the CNI's interface, and the one change on the host. */
+static json_t *netns_json(const struct xh_state *st)
+{
+	const struct xh_netns_state *n = &st->netns;
+	char change[64] = "none";
+
+	if (n->csum_off)
+		snprintf(change, sizeof(change), "tx-checksum off on %s", n->host_peer);
+	return json_pack("{s:s,s:i,s:s,s:s,s:s}", "iface", n->iface, "ifindex", st->peer_ifindex, "host_peer",
+			 n->host_peer, "host_change", change, "netns_path", n->path);
+}
+
+/* XDP_STATISTICS of the endpoint socket the keeper holds (the client's,
+ * or the fresh one the next client gets), read through a duplicate taken
+ * with pidfd_getfd: -ENOENT if the keeper is gone or holds none. */
+static int xsk_stats(const struct xh_state *st, struct xdp_statistics *xs)
+{
+	char dir[64], link[64], path[320];
+	cleanup_close int pidfd = -1;
+	DIR *d;
+	int err = -ENOENT;
+
+	if (st->keeper_pid <= 0 || !xh_proc_running(st->keeper_pid, st->keeper_start))
+		return -ENOENT;
+	pidfd = (int)syscall(SYS_pidfd_open, st->keeper_pid, 0);
+	if (pidfd < 0)
+		return -errno;
+	/* The pidfd pins the process: still the recorded keeper? */
+	if (!xh_proc_running(st->keeper_pid, st->keeper_start))
+		return -ENOENT;
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", st->keeper_pid);
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	for (struct dirent *e; err && (e = readdir(d));) {
+		int domain = 0, fd;
+		socklen_t len = sizeof(domain);
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0 || strncmp(link, "socket:", 7))
+			continue;
+		fd = (int)syscall(SYS_pidfd_getfd, pidfd, atoi(e->d_name), 0);
+		if (fd < 0)
+			continue;
+		if (!getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) && domain == AF_XDP) {
+			len = sizeof(*xs);
+			memset(xs, 0, sizeof(*xs));
+			err = getsockopt(fd, SOL_XDP, XDP_STATISTICS, xs, &len) ? -errno : 0;
+		}
+		close(fd);
+	}
+	closedir(d);
+	return err;
+}
+
+static json_t *xsk_stats_json(const struct xh_state *st)
+{
+	struct xdp_statistics xs;
+
+	if (xsk_stats(st, &xs))
+		return json_null();
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "rx_dropped", (json_int_t)xs.rx_dropped, "rx_invalid_descs",
+			 (json_int_t)xs.rx_invalid_descs, "tx_invalid_descs", (json_int_t)xs.tx_invalid_descs,
+			 "rx_ring_full", (json_int_t)xs.rx_ring_full, "rx_fill_ring_empty_descs",
+			 (json_int_t)xs.rx_fill_ring_empty_descs, "tx_ring_empty_descs",
+			 (json_int_t)xs.tx_ring_empty_descs);
+}
+
 static int add_json(const struct xh_state *st, void *ctx)
 {
 	char mac[18], buf[64];
@@ -126,14 +207,18 @@ static int add_json(const struct xh_state *st, void *ctx)
 		json_array_append_new(ips, json_string(buf));
 	}
 	o = json_pack("{s:s,s:s,s:s,s:b,s:i,s:s,s:s,s:i,s:s,s:o,s:{s:o,s:o,s:o}}", "id", st->id, "mode",
-		      st->mode == XH_HOST ? "host" : "pod", "status", st->status, "alive", xh_state_alive(st), "pid",
+		      xh_addr_mode_name(st->mode), "status", st->status, "alive", xh_state_alive(st), "pid",
 		      st->pid, "nic", st->nic, "veth", st->veth, "mtu", (int)st->mtu, "sandbox_mac",
 		      xh_mac_str(st->peer_mac, mac, sizeof(mac)), "ips", ips, "programs", "nic",
 		      counters_json(st->host_cookie, st->nic_ifindex), "veth",
 		      counters_json(st->host_cookie, st->veth_ifindex), "endpoint",
 		      counters_json(st->netns_cookie, st->peer_ifindex));
+	if (o)
+		json_object_set_new(o, "endpoint_socket", xsk_stats_json(st));
 	if (o && st->mode == XH_HOST)
 		json_object_set_new(o, "host", host_json(st));
+	if (o && st->mode == XH_NETNS)
+		json_object_set_new(o, "netns", netns_json(st));
 	json_array_append_new(ctx, o);
 	return 0;
 }
@@ -141,9 +226,14 @@ static int add_json(const struct xh_state *st, void *ctx)
 static int print_row(const struct xh_state *st, void *ctx)
 {
 	struct xdphook_counter nic[XDPHOOK_VERDICTS], veth[XDPHOOK_VERDICTS], ep[XDPHOOK_VERDICTS];
-	char ips[128] = "", buf[64];
+	char ips[128] = "", buf[64], peer[24], xsk[128] = "-";
+	struct xdp_statistics xs;
 
 	(void)ctx;
+	if (!xsk_stats(st, &xs))
+		snprintf(xsk, sizeof(xsk), "rx_dropped=%llu rx_ring_full=%llu fill_empty=%llu tx_empty=%llu",
+			 (unsigned long long)xs.rx_dropped, (unsigned long long)xs.rx_ring_full,
+			 (unsigned long long)xs.rx_fill_ring_empty_descs, (unsigned long long)xs.tx_ring_empty_descs);
 	for (size_t i = 0; i < st->n_ips; i++) {
 		xh_cidr_format(&st->ips[i], buf, sizeof(buf));
 		snprintf(ips + strlen(ips), sizeof(ips) - strlen(ips), "%s%s", i ? "," : "", buf);
@@ -151,10 +241,16 @@ static int print_row(const struct xh_state *st, void *ctx)
 	counters(st->host_cookie, st->nic_ifindex, nic);
 	counters(st->host_cookie, st->veth_ifindex, veth);
 	counters(st->netns_cookie, st->peer_ifindex, ep);
-	printf("%-20.20s %-4s %-10s %-5s %-10s %-15s %-24s %10llu %10llu %10llu\n", st->id,
-	       st->mode == XH_HOST ? "host" : "pod", st->status, xh_state_alive(st) ? "yes" : "no", st->nic,
-	       st->veth, ips, (unsigned long long)nic[XDP_REDIRECT].packets,
-	       (unsigned long long)veth[XDP_REDIRECT].packets, (unsigned long long)ep[XDP_REDIRECT].packets);
+	/* netns mode: nothing of ours on the host; the columns show the
+	 * CNI's interface and its host peer (",tx-off": offload turned off). */
+	if (st->mode == XH_NETNS)
+		snprintf(peer, sizeof(peer), "%s%s", st->netns.host_peer[0] ? st->netns.host_peer : "-",
+			 st->netns.csum_off ? ",tx-off" : "");
+	printf("%-20.20s %-5s %-10s %-5s %-10s %-15s %-24s %10llu %10llu %10llu %s\n", st->id,
+	       xh_addr_mode_name(st->mode), st->status, xh_state_alive(st) ? "yes" : "no",
+	       st->mode == XH_NETNS ? st->netns.iface : st->nic, st->mode == XH_NETNS ? peer : st->veth, ips,
+	       (unsigned long long)nic[XDP_REDIRECT].packets, (unsigned long long)veth[XDP_REDIRECT].packets,
+	       (unsigned long long)ep[XDP_REDIRECT].packets, xsk);
 	return 0;
 }
 
@@ -172,8 +268,8 @@ int hook_list(bool json)
 		}
 		json_decref(arr);
 	} else {
-		printf("%-20s %-4s %-10s %-5s %-10s %-15s %-24s %10s %10s %10s\n", "id", "mode", "status", "alive",
-		       "nic", "veth", "ips", "nic>veth", "veth>nic", "endpoint");
+		printf("%-20s %-5s %-10s %-5s %-10s %-15s %-24s %10s %10s %10s %s\n", "id", "mode", "status", "alive",
+		       "nic", "veth", "ips", "nic>veth", "veth>nic", "endpoint", "endpoint socket (XDP_STATISTICS)");
 		err = xh_state_walk(print_row, NULL);
 	}
 	if (err) {
@@ -270,6 +366,52 @@ static void gc_shared_programs(struct gc_ctx *g)
 	}
 }
 
+/* xh-<12 hex digits>: the name setup gives a container's host-side veth. */
+static bool hook_veth_name(const char *name)
+{
+	return strlen(name) == 15 && !strncmp(name, "xh-", 3) && strspn(name + 3, "0123456789abcdef") == 12;
+}
+
+static int records_veth(const struct xh_state *st, void *ctx)
+{
+	return !strcmp(st->veth, ctx);
+}
+
+/* Host-side veths that no state records: a poststop's reaper died before
+ * deleting its veth (a setup records the name before creating it, under
+ * the global lock we hold while looking). */
+static void gc_orphan_veths(struct gc_ctx *g)
+{
+	struct if_nameindex *ifs;
+	int lock = -1;
+
+	if (!g->dry_run && (lock = xh_lock()) < 0)
+		return;
+	ifs = if_nameindex();
+	for (struct if_nameindex *i = ifs; i && i->if_index; i++) {
+		int err;
+
+		if (!hook_veth_name(i->if_name) || xh_state_walk(records_veth, i->if_name) != 0)
+			continue;
+		g->found++;
+		if (g->dry_run) {
+			printf("would remove veth %s: no container records it\n", i->if_name);
+			continue;
+		}
+		err = hook_veth_delete((int)i->if_index, i->if_name);
+		if (err) {
+			fprintf(stderr, "xdp_hook: gc: veth %s: %s\n", i->if_name, xh_strerror(err));
+			g->failed++;
+		} else {
+			printf("removed veth %s: no container recorded it\n", i->if_name);
+		}
+	}
+	if (ifs)
+		if_freenameindex(ifs);
+	if (lock >= 0)
+		close(lock);
+}
+
 int hook_gc(bool dry_run)
 {
 	struct gc_ctx g = { .dry_run = dry_run };
@@ -277,8 +419,10 @@ int hook_gc(bool dry_run)
 
 	if (!err)
 		err = xh_state_walk(gc_one, &g);
-	if (!err)
+	if (!err) {
+		gc_orphan_veths(&g);
 		gc_shared_programs(&g);
+	}
 	if (err) {
 		fprintf(stderr, "xdp_hook: gc: %s\n", xh_strerror(err));
 		return 1;

@@ -37,15 +37,6 @@ static void usage(FILE *out)
 	      out);
 }
 
-int hook_fail(struct hook *h, int err)
-{
-	char id[96];
-
-	fprintf(stderr, "xdp_hook: %s: %s: %s\n", h->id ? xh_str_escape(h->id, id, sizeof(id)) : "-",
-		h->step ? h->step : "hook", xh_strerror(err));
-	return 1;
-}
-
 /* Rootless runtimes run hooks as a mapped uid 0 inside a user namespace,
  * where XDP, bpffs and veths into other namespaces are out of reach. */
 static bool rootless(void)
@@ -97,6 +88,7 @@ static int run_oci(const char *stage)
 		if (err)
 			return hook_fail(&h, err);
 		h.report = true;
+		h.reap = true; /* the runtime waits for us: the veth's deletion need not */
 		err = hook_teardown(&h);
 		if (err)
 			hook_fail(&h, err);
@@ -111,12 +103,16 @@ static int run_oci(const char *stage)
 	h.step = "config";
 	err = xh_config_load_file(xh_config_path(), &h.cfg);
 	if (!err)
-		err = xh_config_apply_annotations(&h.cfg, oci->annotations, oci->n_annotations);
+		err = xh_config_apply_annotations(&h.cfg, oci->annotations, oci->n_annotations,
+						  xh_config_path());
 	if (err)
 		return hook_fail(&h, err);
 	if (!h.cfg.enable)
 		return 0;
-	return hook_setup(&h, oci);
+	err = hook_setup(&h, oci);
+	/* Our own work is done (or undone): now the leftovers of others. */
+	hook_gc_side(oci->id);
+	return err;
 }
 
 int main(int argc, char **argv)

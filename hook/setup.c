@@ -54,37 +54,6 @@ static uint64_t fnv1a(const char *s)
 	return h;
 }
 
-int hook_save(struct hook *h)
-{
-	int err = xh_state_save(&h->st);
-
-	if (!err)
-		h->owns_state = true;
-	return err;
-}
-
-/* Take the global lock into h->lock_fd. */
-static int lock_global(struct hook *h)
-{
-	int lock = xh_lock();
-
-	if (lock < 0)
-		return xh_err(lock, "lock %s: %s", XH_LOCK_FILE, strerror(-lock));
-	h->lock_fd = lock;
-	return 0;
-}
-
-int hook_locked(struct hook *h, int (*fn)(struct hook *h))
-{
-	int err = lock_global(h);
-
-	if (err)
-		return err;
-	err = fn(h);
-	xh_unlock(&h->lock_fd);
-	return err;
-}
-
 /* ---- who is already here ------------------------------------------------ */
 
 struct others {
@@ -165,7 +134,7 @@ static int collect_cni_addr(int ifindex, const struct xh_prefix *p, void *ctx)
 	return 0;
 }
 
-static int record_route(const struct xh_route *r, void *ctx)
+int hook_record_route(const struct xh_route *r, void *ctx)
 {
 	struct xh_state *st = ctx;
 
@@ -209,7 +178,7 @@ static int collect_addresses(struct hook *h, struct nl_sock *ns)
 
 		for (size_t j = 0; j < i; j++)
 			seen |= st->taken[j].ifindex == st->taken[i].ifindex;
-		if (!seen && (err = xh_rtnl_route_list(ns, st->taken[i].ifindex, record_route, st)))
+		if (!seen && (err = xh_rtnl_route_list(ns, st->taken[i].ifindex, hook_record_route, st)))
 			return err;
 	}
 	return 0;
@@ -575,6 +544,13 @@ static int setup_veth(struct hook *h, struct nl_sock *host, struct nl_sock *ns)
 
 	h->step = "veth";
 	err = xh_rtnl_veth_add(host, st->veth, PEER_NAME, h->netns_fd, st->mtu);
+	if (err == -EEXIST && !xh_rtnl_link_get(host, 0, st->veth, &link)) {
+		/* This id's veth from its previous life, whose reaper is not
+		 * done (or died): the name is this claimed id's alone. */
+		err = hook_veth_delete(link.ifindex, st->veth);
+		if (!err)
+			err = xh_rtnl_veth_add(host, st->veth, PEER_NAME, h->netns_fd, st->mtu);
+	}
 	if (err) {
 		/* Not ours: the rollback must not delete it by name. */
 		snprintf(name, sizeof(name), "%s", st->veth);
@@ -742,7 +718,7 @@ static int claim(struct hook *h)
 		bool stale = false;
 		int err;
 
-		err = lock_global(h);
+		err = hook_lock_global(h);
 		if (err)
 			return err;
 		err = claim_locked(h, &old, &stale);
@@ -795,7 +771,8 @@ static int run_setup(struct hook *h, const struct xh_oci_state *oci)
 		return err;
 
 	/* Reading only, unlocked: a refusal here leaves nothing. */
-	err = setup_nic(h, host);
+	err = st->mode == XH_NETNS ? netns_mode_prepare(h, host, ns, oci->bundle) /* hook/netns_mode.c */
+				   : setup_nic(h, host);
 	if (!err && st->mode == XH_HOST)
 		err = host_prepare(h, host); /* the NIC's addresses and routes, ports */
 	if (!err && st->mode == XH_POD)
@@ -808,11 +785,15 @@ static int run_setup(struct hook *h, const struct xh_oci_state *oci)
 	if (err)
 		return err;
 	FAULT("claim");
-	err = setup_veth(h, host, ns);
+	/* netns mode: no veth, route or program of ours on the host. */
+	if (st->mode == XH_NETNS)
+		err = netns_mode_apply(h, ns);
+	else
+		err = setup_veth(h, host, ns);
 	/* Host mode has its addresses from host_prepare(): the NIC's. */
 	if (!err && st->mode == XH_POD)
 		err = apply_addresses(h, host, ns);
-	if (!err)
+	if (!err && st->mode != XH_NETNS)
 		err = setup_programs(h);
 	if (!err)
 		err = hook_endpoint_start(h);
@@ -849,7 +830,5 @@ int hook_setup(struct hook *h, const struct xh_oci_state *oci)
 	if (h->netns_fd >= 0)
 		close(h->netns_fd);
 	h->netns_fd = -1;
-	/* Our own work is done (or undone): now the leftovers of others. */
-	hook_gc_side(h->id);
 	return err < 0 ? 1 : 0;
 }

@@ -29,6 +29,7 @@
 #include <netlink/socket.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 static void first_error(int *first, int err)
 {
@@ -224,14 +225,17 @@ static int release_veth_program(const struct hook *h)
 	const struct xh_state *st = &h->st;
 	struct veth_prog vp = VETH_PROG_INIT;
 	struct xdphook_meta meta;
-	int err;
+	int err = 0;
 
 	if (!st->veth_ifindex || !ours_or_none(st, st->host_cookie, st->veth_ifindex))
 		return 0;
 	/* The link is pinned last at setup: a ready container has pins. */
 	if (!strcmp(st->status, "ready") && xh_pin_meta(st->host_cookie, st->veth_ifindex, &meta) == -ENOENT)
 		note(h, "the pins of %s's program were already gone", st->veth);
-	err = detach_or_unpin(st, st->host_cookie, st->veth_ifindex);
+	if (h->reap)
+		xh_unpin(st->host_cookie, st->veth_ifindex); /* the reaper holds the link */
+	else
+		err = detach_or_unpin(st, st->host_cookie, st->veth_ifindex);
 	if (!veth_prog_open(st->host_cookie, &vp)) {
 		veth_prog_forget(st, &vp);
 		veth_prog_close(&vp);
@@ -296,36 +300,97 @@ static int restore_host_routes(const struct hook *h)
 	return first;
 }
 
-/* ns_alive: the container's netns still exists (we hold it), so the
- * veth pair cannot have gone with it. */
-static int delete_veth(const struct hook *h, bool ns_alive)
+/* The veth's ifindex if it is still there (0 if not: nothing to delete).
+ * ns_alive: the container's netns still exists (we hold it), so the veth
+ * pair cannot have gone with it. */
+static int find_veth(const struct hook *h, struct nl_sock *host, bool ns_alive)
 {
 	const struct xh_state *st = &h->st;
-	cleanup_rtnl struct nl_sock *host = NULL;
 	struct xh_link link;
-	int ifindex = st->veth_ifindex, err;
 
-	if (!st->veth[0] || !in_host_netns(st))
-		return 0;
-	err = xh_rtnl_open(-1, &host);
-	if (err)
-		return err;
-	if (!ifindex) {
+	if (!st->veth_ifindex) {
 		/* A setup that died between creating the pair and recording
 		 * it: the name is this (claimed) id's alone. */
-		if (xh_rtnl_link_get(host, 0, st->veth, &link))
-			return 0;
-		ifindex = link.ifindex;
-	} else if (xh_rtnl_link_get(host, ifindex, NULL, &link) || strcmp(link.name, st->veth)) {
-		/* By name and index both: an index may have been reused. */
-		if (ns_alive)
-			note(h, "veth %s was already gone", st->veth);
-		else
-			note(h, "veth %s was already gone (with the container's network namespace)", st->veth);
-		return 0;
+		return xh_rtnl_link_get(host, 0, st->veth, &link) ? 0 : link.ifindex;
 	}
+	if (!xh_rtnl_link_get(host, st->veth_ifindex, NULL, &link) && !strcmp(link.name, st->veth))
+		return link.ifindex;
+	/* By name and index both: an index may have been reused. */
+	if (ns_alive)
+		note(h, "veth %s was already gone", st->veth);
+	else
+		note(h, "veth %s was already gone (with the container's network namespace)", st->veth);
+	return 0;
+}
+
+/* Pod mode: the host's routes to the pod through the veth, now (the
+ * veth's deletion would take them, later): the addresses are free for
+ * the next container the moment poststop returns. */
+static int unroute_veth(const struct xh_state *st, struct nl_sock *host, int ifindex)
+{
+	int first = 0;
+
+	for (size_t i = 0; st->mode == XH_POD && i < st->n_ips; i++) {
+		struct xh_prefix p = { .ip = st->ips[i].ip,
+				       .len = st->ips[i].ip.family == XH_AF_INET ? 32 : 128 };
+		int err = xh_rtnl_route_del(host, &p, ifindex);
+
+		if (err != -ESRCH && err != -ENOENT && err != -ENODEV)
+			first_error(&first, err);
+	}
+	return first;
+}
+
+/* The links holding the programs on both ends of the veth, for the
+ * reaper: while it holds them, unpinning detaches nothing, and the
+ * deletion detaches both in the one unregistration it does anyway. */
+static void hold_links(const struct xh_state *st, int links[2])
+{
+	if (st->veth_ifindex && ours_or_none(st, st->host_cookie, st->veth_ifindex))
+		links[0] = xh_pin_open(st->host_cookie, st->veth_ifindex, "link");
+	if (st->peer_ifindex && ours_or_none(st, st->netns_cookie, st->peer_ifindex))
+		links[1] = xh_pin_open(st->netns_cookie, st->peer_ifindex, "link");
+	xh_err_clear();
+}
+
+int hook_veth_delete(int ifindex, const char *name)
+{
+	cleanup_rtnl struct nl_sock *host = NULL;
+	struct xh_link link;
+	int err = xh_rtnl_open(-1, &host);
+
+	if (err)
+		return err;
+	if (xh_rtnl_link_get(host, ifindex, NULL, &link) || strcmp(link.name, name))
+		return 0;
 	err = xh_rtnl_link_del(host, ifindex);
 	return err == -ENODEV ? 0 : err;
+}
+
+/* A reaper: the same care as the keeper (a session of its own, no fd of
+ * the runtime's: it waits for EOF on the hook's stdout/stderr), holding
+ * nothing but the links. Deleting a veth waits in the kernel's
+ * rcu_barrier(); nothing needs that wait. If the reaper dies first, the
+ * veth is an xh- device that no state records: gc deletes it. */
+static int spawn_reaper(int ifindex, const char *name, int links[2])
+{
+	int keep[2], n = 0;
+	pid_t pid;
+
+	for (int i = 0; i < 2; i++)
+		if (links[i] > 2)
+			keep[n++] = links[i];
+	fflush(NULL); /* nothing buffered may be written twice */
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		return 0;
+	if (setsid() < 0 || xh_detach_fds(keep, n))
+		_exit(1);
+	prctl(PR_SET_NAME, "xdphook-reaper");
+	/* _exit: atexit handlers and stdio buffers belong to the hook. */
+	_exit(hook_veth_delete(ifindex, name) ? 1 : 0);
 }
 
 /* Does any container still send through the NIC program? Its tx_ports
@@ -501,7 +566,8 @@ int hook_teardown(struct hook *h)
 	struct xh_state *st = &h->st;
 	cleanup_close int ns = -1;
 	bool locked_here = false;
-	int first = 0, err;
+	int links[2] = { -1, -1 };
+	int first = 0, veth = 0, err;
 
 	if (h->ctr_lock < 0) {
 		h->step = "teardown: lock";
@@ -527,11 +593,33 @@ int hook_teardown(struct hook *h)
 	}
 	h->step = "teardown: host routes";
 	first_error(&first, restore_host_routes(h));
+	/* netns mode: the CNI's addresses back, so its DEL finds them. */
+	if (st->mode == XH_NETNS) {
+		h->step = "teardown: restore addresses";
+		first_error(&first, netns_mode_teardown(h, ns));
+	}
 	/* The veth before its programs: deleting it detaches both (xdp0
 	 * goes with it) within the one unregistration the kernel does anyway;
-	 * detaching first would add a syscall with RCU waits of its own. */
+	 * detaching first would add a syscall with RCU waits of its own.
+	 * With a reaper: the routes through it now, the rest by the reaper,
+	 * which holds the programs' links until then. */
 	h->step = "teardown: veth";
-	first_error(&first, delete_veth(h, ns >= 0));
+	if (st->veth[0] && in_host_netns(st)) {
+		cleanup_rtnl struct nl_sock *host = NULL;
+
+		err = xh_rtnl_open(-1, &host);
+		if (!err && (veth = find_veth(h, host, ns >= 0)) > 0) {
+			if (h->reap) {
+				err = unroute_veth(st, host, veth);
+				hold_links(st, links);
+			} else {
+				err = xh_rtnl_link_del(host, veth);
+				err = err == -ENODEV ? 0 : err;
+			}
+		}
+		first_error(&first, err);
+	}
+	h->reap = h->reap && veth > 0;
 	if ((err = FAULT_ERR("td-veth")))
 		goto out;
 	err = hook_locked(h, shared_programs);
@@ -546,8 +634,15 @@ int hook_teardown(struct hook *h)
 		goto out;
 	h->step = "teardown: state";
 	first_error(&first, xh_state_remove(st->id));
+	if (h->reap && spawn_reaper(veth, st->veth, links)) {
+		h->step = "teardown: veth";
+		first_error(&first, hook_veth_delete(veth, st->veth));
+	}
 	err = first;
 out:
+	for (int i = 0; i < 2; i++)
+		if (links[i] >= 0)
+			close(links[i]);
 	if (locked_here)
 		xh_unlock(&h->ctr_lock);
 	return err;

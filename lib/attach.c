@@ -155,6 +155,11 @@ static int describe_current(int ifindex, char *buf, size_t size, uint32_t *id_ou
 	return 0;
 }
 
+int xh_xdp_holder(int ifindex, char *buf, size_t size)
+{
+	return describe_current(ifindex, buf, size, NULL);
+}
+
 /* Remove the pin directory and everything in it (only files: pins). */
 void xh_pin_dir_remove(const char *dir)
 {

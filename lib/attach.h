@@ -97,6 +97,10 @@ struct xh_link_req {
  * device has one. On failure nothing is left attached or pinned. */
 int xh_attach_link(const struct xh_link_req *req);
 
+/* The XDP program on ifindex (caller's netns) as "'name' (id N)" in buf;
+ * -ENOENT if it has none. */
+int xh_xdp_holder(int ifindex, char *buf, size_t size);
+
 /* Detach what xdphook attached on ifindex (current netns) and remove its
  * pins; if the device is gone, just the pins. -ENOENT if nothing of ours
  * is there. */

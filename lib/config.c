@@ -481,19 +481,25 @@ static int set_mode(struct xh_config *cfg, const char *v, const char *where)
 		cfg->mode = XH_POD;
 	else if (!strcmp(v, "host"))
 		cfg->mode = XH_HOST;
+	else if (!strcmp(v, "netns"))
+		cfg->mode = XH_NETNS;
 	else
-		return item_err(-EINVAL, where, v, "must be pod or host");
+		return item_err(-EINVAL, where, v, "must be pod, host or netns");
 	return 0;
 }
 
+const char *xh_addr_mode_name(enum xh_mode_id mode)
+{
+	return mode == XH_HOST ? "host" : mode == XH_NETNS ? "netns" : "pod";
+}
+
 /* What the kernel's dev_valid_name() accepts, minus control characters. */
-static int set_nic(struct xh_config *cfg, const char *v, const char *where)
+static int set_ifname(char dst[16], const char *v, const char *where)
 {
 	size_t len = strlen(v);
 
-	if (len >= sizeof(cfg->nic))
-		return item_err(-EINVAL, where, v, "interface name longer than %zu characters",
-				sizeof(cfg->nic) - 1);
+	if (len >= 16)
+		return item_err(-EINVAL, where, v, "interface name longer than %d characters", 15);
 	if (!strcmp(v, ".") || !strcmp(v, ".."))
 		return item_err(-EINVAL, where, v, "not an interface name");
 	for (size_t i = 0; i < len; i++) {
@@ -503,8 +509,18 @@ static int set_nic(struct xh_config *cfg, const char *v, const char *where)
 			return item_err(-EINVAL, where, v,
 					"character 0x%02x not allowed in an interface name", c);
 	}
-	memcpy(cfg->nic, v, len + 1);
+	memcpy(dst, v, len + 1);
 	return 0;
+}
+
+static int set_nic(struct xh_config *cfg, const char *v, const char *where)
+{
+	return set_ifname(cfg->nic, v, where);
+}
+
+static int set_iface(struct xh_config *cfg, const char *v, const char *where)
+{
+	return set_ifname(cfg->iface, v, where);
 }
 
 static int set_ips(struct xh_config *cfg, const char *v, const char *where)
@@ -587,6 +603,32 @@ static int set_allowed_uids(struct xh_config *cfg, const char *v, const char *wh
 	return 0;
 }
 
+static int allow_key(struct xh_config *cfg, const char *item, const char *where)
+{
+	enum xh_cfg_key key;
+
+	if (!strcmp(item, "all"))
+		return item_err(-EINVAL, where, item, "\"all\" cannot be combined with keys");
+	if (xh_config_key_lookup(item, &key))
+		return item_err(-EINVAL, where, item, "not a config key");
+	if (key == XH_CFG_ANNOTATIONS)
+		return item_err(-EINVAL, where, item, "only the node config sets it");
+	if (cfg->ann_allowed & XH_CFG_BIT(key))
+		return item_err(-EINVAL, where, item, "key listed twice");
+	cfg->ann_allowed |= XH_CFG_BIT(key);
+	return 0;
+}
+
+static int set_annotations(struct xh_config *cfg, const char *v, const char *where)
+{
+	if (!strcmp(v, "all")) {
+		cfg->ann_allowed = XH_CFG_ANN_ALL;
+		return 0;
+	}
+	cfg->ann_allowed = 0;
+	return for_each_item(cfg, v, where, allow_key);
+}
+
 /* JSON forms the file accepts for a key, besides a string. */
 enum { J_BOOL = 1, J_INT = 2, J_ARRAY = 4, J_NO_STRING = 8 };
 
@@ -608,6 +650,9 @@ static const struct key_desc {
 	[XH_CFG_UMEM_SIZE] = { "umem_size", set_umem_size, J_INT, "a string or an integer" },
 	[XH_CFG_ALLOWED_UIDS] = { "allowed_uids", set_allowed_uids, J_ARRAY | J_INT,
 				  "a string, an integer or an array of them" },
+	[XH_CFG_IFACE] = { "iface", set_iface, 0, "a string" },
+	[XH_CFG_ANNOTATIONS] = { "annotations", set_annotations, J_ARRAY,
+				 "a string or an array of strings" },
 };
 
 const char *xh_config_key_name(enum xh_cfg_key key)
@@ -626,7 +671,9 @@ int xh_config_key_lookup(const char *name, enum xh_cfg_key *key)
 	return -ENOENT;
 }
 
-#define KEY_LIST "enable, mode, nic, ips, fastpath, publish, reserve, umem_size, allowed_uids"
+#define KEY_LIST                                                                            \
+	"enable, mode, nic, ips, fastpath, publish, reserve, umem_size, allowed_uids, iface, " \
+	"annotations"
 
 void xh_config_init(struct xh_config *cfg)
 {
@@ -640,6 +687,7 @@ void xh_config_init(struct xh_config *cfg)
 	cfg->umem_size = XH_CFG_UMEM_DEFAULT;
 	cfg->allowed_uids[0] = 0;
 	cfg->n_uids = 1;
+	cfg->ann_allowed = XH_CFG_ANN_DEFAULT;
 }
 
 const char *xh_config_path(void)
@@ -663,11 +711,29 @@ int xh_config_set(struct xh_config *cfg, enum xh_cfg_key key, const char *value,
 	err = keys[key].set(&tmp, trim(copy), where);
 	if (err)
 		return err;
+	tmp.set_keys |= 1u << key;
 	*cfg = tmp;
 	return 0;
 }
 
 /* ---- the file ------------------------------------------------------------------- */
+
+/* netns mode changes nothing in the host netns: keys that pick or program
+ * host resources make no sense with it. Checked for the keys set by the
+ * same layer that chose netns (or a later one): a node file's defaults
+ * for the other modes stay valid when an annotation picks netns. */
+static int check_netns_keys(const struct xh_config *cfg, unsigned int set, const char *prefix)
+{
+	static const enum xh_cfg_key host_keys[] = { XH_CFG_NIC, XH_CFG_FASTPATH, XH_CFG_PUBLISH, XH_CFG_RESERVE };
+
+	if (cfg->mode != XH_NETNS)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(host_keys); i++)
+		if (set & (1u << host_keys[i]))
+			return xh_err(-EINVAL, "%s%s does not apply to mode netns (it changes nothing on the host)",
+				      prefix, keys[host_keys[i]].name);
+	return 0;
+}
 
 /* One array element or scalar as list text, or an error naming it. */
 static int json_item_text(const struct key_desc *k, json_t *v, const char *where,
@@ -784,10 +850,12 @@ int xh_config_load_file(const char *path, struct xh_config *cfg)
 	json_auto_t *root = NULL;
 	struct xh_config tmp;
 	struct stat st;
+	char prefix[4096 + 8];
 	size_t len;
 	int err;
 
 	xh_config_init(cfg);
+	snprintf(prefix, sizeof(prefix), "%s: ", path);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -811,6 +879,8 @@ int xh_config_load_file(const char *path, struct xh_config *cfg)
 		return err;
 	xh_config_init(&tmp);
 	err = apply_json(&tmp, root, path);
+	if (!err)
+		err = check_netns_keys(&tmp, tmp.set_keys, prefix);
 	if (err)
 		return err;
 	*cfg = tmp;
@@ -830,20 +900,57 @@ static int check_mode_keys(const struct xh_config *cfg)
 	} only[] = {
 		{ XH_CFG_PUBLISH, XH_HOST },
 		{ XH_CFG_RESERVE, XH_HOST },
-		{ XH_CFG_IPS, XH_POD }, /* host mode takes the NIC's addresses */
+		{ XH_CFG_IPS, XH_POD }, /* host mode takes the NIC's addresses, netns mode the interface's */
+		{ XH_CFG_IFACE, XH_NETNS },
 	};
+	int err;
 
 	for (size_t i = 0; i < ARRAY_SIZE(only); i++) {
 		if (!(cfg->from_annotation & (1u << only[i].key)) || cfg->mode == only[i].mode)
 			continue;
 		return xh_err(-EINVAL, "annotation " XH_ANN_PREFIX "%s applies to mode %s only (mode is %s)",
-			      keys[only[i].key].name, only[i].mode == XH_HOST ? "host" : "pod",
-			      cfg->mode == XH_HOST ? "host" : "pod");
+			      keys[only[i].key].name, xh_addr_mode_name(only[i].mode), xh_addr_mode_name(cfg->mode));
 	}
-	return 0;
+	/* An annotation choosing netns drops the file's host-side defaults. */
+	err = check_netns_keys(cfg, cfg->from_annotation, "annotation " XH_ANN_PREFIX);
+	return err;
 }
 
-int xh_config_apply_annotations(struct xh_config *cfg, const struct xh_annotation *ann, size_t n)
+/* "enable, ips" (or "none") for the error naming what the node allows. */
+static void format_keys(unsigned int mask, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < XH_CFG_NKEYS && len < size; i++)
+		if (mask & XH_CFG_BIT(i))
+			len += snprintf(buf + len, size - len, "%s%s", len ? ", " : "", keys[i].name);
+	if (!mask)
+		snprintf(buf, size, "none");
+}
+
+/* The node decides which keys its containers' authors may set. */
+static int check_allowed(const struct xh_config *cfg, enum xh_cfg_key key, const char *ann,
+			 const char *node_path)
+{
+	char q[96], allowed[128];
+
+	if (!node_path)
+		node_path = xh_config_path();
+	if (key == XH_CFG_ANNOTATIONS)
+		return xh_err(-EPERM, "annotation %s: only the node config (%s) sets it",
+			      xh_str_escape(ann, q, sizeof(q)), node_path);
+	if (cfg->ann_allowed & XH_CFG_BIT(key))
+		return 0;
+	format_keys(cfg->ann_allowed, allowed, sizeof(allowed));
+	return xh_err(-EPERM,
+		      "annotation %s: not allowed by the node config %s (its \"annotations\" key; "
+		      "annotations may set: %s)",
+		      xh_str_escape(ann, q, sizeof(q)), node_path, allowed);
+}
+
+int xh_config_apply_annotations(struct xh_config *cfg, const struct xh_annotation *ann, size_t n,
+				const char *node_path)
 {
 	const size_t plen = strlen(XH_ANN_PREFIX);
 	struct xh_config tmp = *cfg;
@@ -858,11 +965,14 @@ int xh_config_apply_annotations(struct xh_config *cfg, const struct xh_annotatio
 		if (xh_config_key_lookup(ann[i].key + plen, &key))
 			return xh_err(-EINVAL, "annotation %s: unknown key (keys: " KEY_LIST ")",
 				      xh_str_escape(ann[i].key, q, sizeof(q)));
+		err = check_allowed(cfg, key, ann[i].key, node_path);
+		if (err)
+			return err;
 		snprintf(where, sizeof(where), "annotation %s", ann[i].key);
 		err = xh_config_set(&tmp, key, ann[i].value, where);
 		if (err)
 			return err;
-		tmp.from_annotation |= 1u << key;
+		tmp.from_annotation |= XH_CFG_BIT(key);
 	}
 	err = check_mode_keys(&tmp);
 	if (err)

@@ -8,7 +8,7 @@
  * takes the JSON types noted):
  *
  *   enable        "true" | "false" (file: boolean)                default true
- *   mode          "pod" | "host"                                  default pod
+ *   mode          "pod" | "host" | "netns"                        default pod
  *   nic           interface name; "" = device of the default route   default ""
  *   ips           "ADDR[/LEN],..." unicast addresses the sandbox owns;
  *                 "" = what the CNI configured              (file: array too)
@@ -28,6 +28,12 @@
  *                 (file: integer too)
  *   allowed_uids  "UID,..." uids that may take the endpoint; not empty
  *                 default "0"                   (file: array of integers too)
+ *   iface         netns mode: the container's interface the sandbox takes;
+ *                 "" = the one holding its address, else the default
+ *                 route's                                       default ""
+ *   annotations   node config only: "all", or "KEY,..." the keys that
+ *                 io.xdphook.<key> annotations may set (not "annotations")
+ *                 default "enable,ips,allowed_uids,umem_size"  (file: array too)
  *
  * Lists are comma separated; blanks around items are ignored; an empty item
  * is an error. Errors are negative errnos (-EINVAL bad value, -E2BIG too
@@ -71,8 +77,19 @@ enum xh_cfg_key {
 	XH_CFG_RESERVE,
 	XH_CFG_UMEM_SIZE,
 	XH_CFG_ALLOWED_UIDS,
+	XH_CFG_IFACE,
+	XH_CFG_ANNOTATIONS, /* the node's alone: never settable by an annotation */
 	XH_CFG_NKEYS,
 };
+
+#define XH_CFG_BIT(key) (1u << (key))
+/* What concerns the container alone; keys that pick host resources or
+ * expose host ports (mode, nic, fastpath, publish, reserve) need the
+ * node's consent. */
+#define XH_CFG_ANN_DEFAULT                                                                 \
+	(XH_CFG_BIT(XH_CFG_ENABLE) | XH_CFG_BIT(XH_CFG_IPS) | XH_CFG_BIT(XH_CFG_ALLOWED_UIDS) | \
+	 XH_CFG_BIT(XH_CFG_UMEM_SIZE))
+#define XH_CFG_ANN_ALL (XH_CFG_BIT(XH_CFG_ANNOTATIONS) - 1)
 
 /* An address with prefix length. ip.family is XH_AF_INET/XH_AF_INET6,
  * ip.addr in network byte order (IPv4 in the first 4 bytes, rest zero). */
@@ -98,7 +115,7 @@ struct xh_port_range {
 /* Fixed arrays: nothing to free, copyable. */
 struct xh_config {
 	bool enable;
-	enum xh_mode_id mode; /* XH_POD / XH_HOST */
+	enum xh_mode_id mode; /* XH_POD / XH_HOST / XH_NETNS */
 	char nic[16];         /* "" = device of the default route */
 
 	size_t n_ips;         /* 0 = the addresses the CNI configured */
@@ -120,7 +137,11 @@ struct xh_config {
 	size_t n_uids;
 	uint32_t allowed_uids[XH_CFG_MAX_UIDS];
 
-	unsigned int from_annotation; /* bit (1u << enum xh_cfg_key): set by an annotation */
+	char iface[16];       /* netns mode; "" = found in the container */
+
+	unsigned int ann_allowed;     /* XH_CFG_BIT(key): annotations may set key */
+	unsigned int from_annotation; /* XH_CFG_BIT(key): set by an annotation */
+	unsigned int set_keys;        /* the same bits: set by the file or an annotation */
 };
 
 /* The built-in defaults. */
@@ -136,16 +157,21 @@ const char *xh_config_path(void);
 int xh_config_load_file(const char *path, struct xh_config *cfg);
 
 /* Apply the io.xdphook.<key> annotations over cfg; other annotations are
- * ignored, unknown io.xdphook.* keys are errors. Then checks what only the
- * merged result shows: an annotation setting publish or reserve in pod
- * mode, or ips in host mode. On error cfg is unchanged. */
-int xh_config_apply_annotations(struct xh_config *cfg, const struct xh_annotation *ann, size_t n);
+ * ignored, unknown io.xdphook.* keys are errors, and so is a key that
+ * cfg->ann_allowed does not list (the detail names node_path, the node
+ * config file cfg came from; NULL: xh_config_path()). Then checks what only the merged result
+ * shows: an annotation setting publish or reserve in pod mode, or ips in
+ * host mode. On error cfg is unchanged. */
+int xh_config_apply_annotations(struct xh_config *cfg, const struct xh_annotation *ann, size_t n,
+				const char *node_path);
 
 /* Parse one key's value as an annotation would give it (used by both of
  * the above; handy for tests and tools). where prefixes error details. */
 int xh_config_set(struct xh_config *cfg, enum xh_cfg_key key, const char *value, const char *where);
 
 const char *xh_config_key_name(enum xh_cfg_key key);
+/* "pod", "host", "netns" */
+const char *xh_addr_mode_name(enum xh_mode_id mode);
 /* -ENOENT for an unknown name. */
 int xh_config_key_lookup(const char *name, enum xh_cfg_key *key);
 

@@ -31,6 +31,16 @@ int xh_ethtool_set_tx_csum(const char *ifname, bool on)
 	return ethtool_ioctl(ifname, &v);
 }
 
+int xh_ethtool_get_tx_csum(const char *ifname, bool *on)
+{
+	struct ethtool_value v = { .cmd = ETHTOOL_GTXCSUM };
+	int err = ethtool_ioctl(ifname, &v);
+
+	if (!err)
+		*on = v.data;
+	return err;
+}
+
 int xh_dev_rx_queues(const char *ifname)
 {
 	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };

@@ -9,6 +9,7 @@
  * A veth that offloads leaves TCP/UDP checksums partial, and XDP forwards
  * such frames with the checksum still unfinished. */
 int xh_ethtool_set_tx_csum(const char *ifname, bool on);
+int xh_ethtool_get_tx_csum(const char *ifname, bool *on);
 
 /* Number of RX queues of ifname (ETHTOOL_GCHANNELS: rx + combined
  * channels), 1 if the driver does not say. -ENODEV: no such device. */

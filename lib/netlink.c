@@ -479,18 +479,19 @@ int xh_rtnl_addr_list(struct nl_sock *sk, int ifindex,
 	return w.rc < 0 ? w.rc : 0;
 }
 
-/* op: RTM_NEWROUTE with flags, or RTM_DELROUTE (flags < 0). scope 0
+/* nlflags: NLM_F_EXCL or NLM_F_REPLACE to add, -1 to delete. scope 0
  * without a gateway means link. */
 static int route_op(struct nl_sock *sk, const struct xh_prefix *p, int oif, const struct xh_ip *gw,
-		    uint8_t proto, uint8_t scope, int flags)
+		    const struct xh_ip *src, bool onlink, uint8_t proto, uint8_t scope, int nlflags)
 {
 	struct rtnl_route *r = rtnl_route_alloc();
 	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
 	cleanup_nl_addr struct nl_addr *dst = nl_addr_of(&p->ip, p->len);
 	cleanup_nl_addr struct nl_addr *via = gw ? nl_addr_of(gw, -1) : NULL;
+	cleanup_nl_addr struct nl_addr *pref = src ? nl_addr_of(src, -1) : NULL;
 	int err;
 
-	if (!r || !nh || !dst || (gw && !via)) {
+	if (!r || !nh || !dst || (gw && !via) || (src && !pref)) {
 		if (nh)
 			rtnl_route_nh_free(nh);
 		if (r)
@@ -503,15 +504,18 @@ static int route_op(struct nl_sock *sk, const struct xh_prefix *p, int oif, cons
 	rtnl_route_set_protocol(r, proto);
 	rtnl_route_set_scope(r, gw ? RT_SCOPE_UNIVERSE : scope ? scope : RT_SCOPE_LINK);
 	rtnl_route_set_type(r, RTN_UNICAST);
+	if (pref)
+		rtnl_route_set_pref_src(r, pref);
 	rtnl_route_nh_set_ifindex(nh, oif);
 	if (via) {
 		rtnl_route_nh_set_gateway(nh, via);
 		/* The gateway may sit outside every connected prefix (a
 		 * link-local gateway, or a /32 address): trust the device. */
-		rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
+		if (onlink)
+			rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
 	}
 	rtnl_route_add_nexthop(r, nh); /* r owns nh now */
-	err = flags >= 0 ? rtnl_route_add(sk, r, flags) : rtnl_route_delete(sk, r, 0);
+	err = nlflags >= 0 ? rtnl_route_add(sk, r, nlflags) : rtnl_route_delete(sk, r, 0);
 	rtnl_route_put(r);
 	if (err == -NLE_EXIST)
 		return -EEXIST;
@@ -522,24 +526,24 @@ static int route_op(struct nl_sock *sk, const struct xh_prefix *p, int oif, cons
 
 int xh_rtnl_route_add(struct nl_sock *sk, const struct xh_prefix *p, int oif, const struct xh_ip *gw)
 {
-	return route_op(sk, p, oif, gw, XH_RTPROT, 0, NLM_F_EXCL);
+	return route_op(sk, p, oif, gw, NULL, true, XH_RTPROT, 0, NLM_F_EXCL);
 }
 
 int xh_rtnl_route_restore(struct nl_sock *sk, const struct xh_route *r)
 {
-	return route_op(sk, &r->dst, r->oif, r->gw.family ? &r->gw : NULL, r->proto, r->scope,
-			NLM_F_EXCL);
+	return route_op(sk, &r->dst, r->oif, r->gw.family ? &r->gw : NULL, r->src.family ? &r->src : NULL,
+			r->onlink, r->proto, r->scope, NLM_F_EXCL);
 }
 
 int xh_rtnl_route_replace(struct nl_sock *sk, const struct xh_route *r)
 {
-	return route_op(sk, &r->dst, r->oif, r->gw.family ? &r->gw : NULL, r->proto, r->scope,
-			NLM_F_CREATE | NLM_F_REPLACE);
+	return route_op(sk, &r->dst, r->oif, r->gw.family ? &r->gw : NULL, r->src.family ? &r->src : NULL,
+			r->onlink, r->proto, r->scope, NLM_F_REPLACE);
 }
 
 int xh_rtnl_route_del(struct nl_sock *sk, const struct xh_prefix *p, int oif)
 {
-	return route_op(sk, p, oif, NULL, XH_RTPROT, 0, -1);
+	return route_op(sk, p, oif, NULL, NULL, false, XH_RTPROT, 0, -1);
 }
 
 static int neigh_op(struct nl_sock *sk, int ifindex, const struct xh_ip *ip, const uint8_t *mac)
@@ -580,6 +584,34 @@ int xh_rtnl_neigh_del(struct nl_sock *sk, int ifindex, const struct xh_ip *ip)
 	return neigh_op(sk, ifindex, ip, NULL);
 }
 
+int xh_rtnl_neigh_lookup(struct nl_sock *sk, int ifindex, const struct xh_ip *ip, uint8_t mac[6])
+{
+	cleanup_nl_cache struct nl_cache *cache = NULL;
+	cleanup_nl_addr struct nl_addr *dst = nl_addr_of(ip, -1);
+	struct rtnl_neigh *n;
+	struct nl_addr *ll;
+	int err = 0, state;
+
+	if (!dst)
+		return -ENOMEM;
+	err = rtnl_neigh_alloc_cache(sk, &cache);
+	if (err)
+		return nl_errno(err);
+	n = rtnl_neigh_get(cache, ifindex, dst);
+	if (!n)
+		return -ENOENT;
+	ll = rtnl_neigh_get_lladdr(n);
+	state = rtnl_neigh_get_state(n);
+	/* Only an answer the kernel got (or was given): not an INCOMPLETE
+	 * or FAILED entry. */
+	if (!ll || nl_addr_get_len(ll) != 6 || (state & (NUD_INCOMPLETE | NUD_FAILED | NUD_NOARP)))
+		err = -ENOENT;
+	else
+		memcpy(mac, nl_addr_get_binary_addr(ll), 6);
+	rtnl_neigh_put(n);
+	return err;
+}
+
 struct route_walk {
 	int ifindex;               /* routes out of this device, or */
 	const struct xh_prefix *dst; /* the route to exactly this */
@@ -592,7 +624,7 @@ static void route_walk_one(struct nl_object *obj, void *arg)
 {
 	struct rtnl_route *r = (struct rtnl_route *)obj;
 	struct route_walk *w = arg;
-	struct nl_addr *dst = rtnl_route_get_dst(r), *gw;
+	struct nl_addr *dst = rtnl_route_get_dst(r), *gw, *src;
 	struct rtnl_nexthop *nh;
 	struct xh_route out = {};
 	int family = rtnl_route_get_family(r);
@@ -614,6 +646,11 @@ static void route_walk_one(struct nl_object *obj, void *arg)
 	if (w->dst && (out.dst.len != w->dst->len || out.dst.ip.family != w->dst->ip.family ||
 		       memcmp(out.dst.ip.addr, w->dst->ip.addr, sizeof(out.dst.ip.addr))))
 		return;
+	if ((src = rtnl_route_get_pref_src(r)) && nl_addr_get_len(src) && nl_addr_get_len(src) <= 16) {
+		out.src.family = out.dst.ip.family;
+		memcpy(out.src.addr, nl_addr_get_binary_addr(src), nl_addr_get_len(src));
+	}
+	out.onlink = rtnl_route_nh_get_flags(nh) & RTNH_F_ONLINK;
 	gw = rtnl_route_nh_get_gateway(nh);
 	if (gw && nl_addr_get_len(gw)) {
 		out.gw.family = out.dst.ip.family;

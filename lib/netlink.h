@@ -79,11 +79,16 @@ int xh_rtnl_neigh_del(struct nl_sock *sk, int ifindex, const struct xh_ip *ip);
 /* RTPROT_* of the routes xdphook adds ("X"), so `ip route` tells them apart. */
 #define XH_RTPROT 0x58
 
+/* The MAC the neighbour table has for ip on ifindex (resolved or
+ * permanent); -ENOENT if none. */
+int xh_rtnl_neigh_lookup(struct nl_sock *sk, int ifindex, const struct xh_ip *ip, uint8_t mac[6]);
 /* A main-table route as far as xdphook needs to put it back or describe
  * it: destination, gateway (family 0: none), device. */
 struct xh_route {
 	struct xh_prefix dst;
 	struct xh_ip gw;
+	struct xh_ip src; /* preferred source (family 0: none) */
+	bool onlink;      /* the gateway is on the link whatever the prefixes */
 	int oif;
 	uint8_t proto;  /* RTPROT_*: who added it */
 	uint8_t scope;  /* RT_SCOPE_*; 0 (universe) without a gateway: link */
@@ -96,13 +101,14 @@ int xh_rtnl_route_list(struct nl_sock *sk, int ifindex,
 
 /* Add a route recorded by xh_rtnl_route_list() again, as it was. */
 int xh_rtnl_route_restore(struct nl_sock *sk, const struct xh_route *r);
+/* The same, replacing a route to the same destination (the kernel's
+ * connected one an address brought back). */
+int xh_rtnl_route_replace(struct nl_sock *sk, const struct xh_route *r);
 
 /* The main-table unicast route whose destination is exactly p, with one
  * next hop (another daemon's, e.g. CNI ptp's host route to a pod).
  * -ENOENT if there is none. */
 int xh_rtnl_route_find(struct nl_sock *sk, const struct xh_prefix *p, struct xh_route *out);
-/* Put r in place of whatever route has its destination (or add it). */
-int xh_rtnl_route_replace(struct nl_sock *sk, const struct xh_route *r);
 
 /* The device of the default route (IPv4, else IPv6). -ENOENT if none. */
 int xh_rtnl_default_dev(struct nl_sock *sk, int *ifindex);

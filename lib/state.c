@@ -185,25 +185,53 @@ static json_t *route_json(const struct xh_route *r)
 	json_object_set_new(o, "scope", json_integer(r->scope));
 	if (r->gw.family)
 		json_object_set_new(o, "gw", json_string(xh_ip_str(&r->gw, gw, sizeof(gw))));
+	if (r->src.family)
+		json_object_set_new(o, "src", json_string(xh_ip_str(&r->src, gw, sizeof(gw))));
+	json_object_set_new(o, "onlink", json_boolean(r->onlink));
 	return o;
 }
 
-/* "scope" is absent in states written before it was recorded. */
+/* "scope" and "onlink" are absent in older states (which restored
+ * routes with scope link, onlink). */
 static int route_from_json(json_t *o, struct xh_route *r)
 {
 	struct xh_cidr dst;
-	const char *gw = NULL;
-	int proto, scope = 0;
+	const char *gw = NULL, *src = NULL;
+	int proto, scope = 0, onlink = 1;
 
 	if (cidr_from_json(o, &dst) ||
-	    json_unpack(o, "{s:i,s:i,s?i,s?s}", "oif", &r->oif, "proto", &proto, "scope", &scope, "gw",
-			&gw) ||
-	    proto < 0 || proto > 255 || scope < 0 || scope > 255 || (gw && xh_ip_parse(gw, &r->gw)))
+	    json_unpack(o, "{s:i,s:i,s?i,s?s,s?s,s?b}", "oif", &r->oif, "proto", &proto, "scope", &scope,
+			"gw", &gw, "src", &src, "onlink", &onlink) ||
+	    proto < 0 || proto > 255 || scope < 0 || scope > 255 || (gw && xh_ip_parse(gw, &r->gw)) ||
+	    (src && xh_ip_parse(src, &r->src)))
 		return -EINVAL;
 	r->dst.ip = dst.ip;
 	r->dst.len = dst.plen;
 	r->proto = proto;
 	r->scope = scope;
+	r->onlink = onlink;
+	return 0;
+}
+
+static json_t *netns_json(const struct xh_netns_state *n)
+{
+	return json_pack("{s:s,s:s,s:i,s:b,s:s}", "iface", n->iface, "host_peer", n->host_peer,
+			 "host_peer_ifindex", n->host_peer_ifindex, "csum_off", n->csum_off, "path", n->path);
+}
+
+static int copy_name(char *dst, size_t size, const char *src);
+
+static int netns_from_json(json_t *j, struct xh_netns_state *n)
+{
+	const char *iface, *peer, *path;
+	int csum_off;
+
+	if (json_unpack(j, "{s:s,s:s,s:i,s:b,s:s}", "iface", &iface, "host_peer", &peer, "host_peer_ifindex",
+			&n->host_peer_ifindex, "csum_off", &csum_off, "path", &path) ||
+	    copy_name(n->iface, sizeof(n->iface), iface) || copy_name(n->host_peer, sizeof(n->host_peer), peer) ||
+	    copy_name(n->path, sizeof(n->path), path))
+		return xh_err(-EINVAL, "malformed state: netns");
+	n->csum_off = csum_off;
 	return 0;
 }
 
@@ -236,7 +264,7 @@ static json_t *state_json(const struct xh_state *st)
 			 "s:{s:s,s:i,s:s,s:i,s:s,s:i},"
 			 "s:o,s:o,s:o,s:o,s:b,s:{s:i,s:I}}",
 			 "version", 1, "id", st->id, "status", st->status, "mode",
-			 st->mode == XH_HOST ? "host" : "pod", "pid", st->pid, "pid_start",
+			 xh_addr_mode_name(st->mode), "pid", st->pid, "pid_start",
 			 (json_int_t)st->pid_start, "netns_cookie", (json_int_t)st->netns_cookie,
 			 "host_cookie", (json_int_t)st->host_cookie,
 			 "nic", "name", st->nic, "ifindex", st->nic_ifindex,
@@ -253,6 +281,8 @@ static json_t *state_json(const struct xh_state *st)
 		json_object_set_new(j, "host_routes", host_routes);
 	else
 		json_decref(host_routes);
+	if (j && st->mode == XH_NETNS)
+		json_object_set_new(j, "netns", netns_json(&st->netns));
 	return j;
 }
 
@@ -292,7 +322,8 @@ static int state_from_json(json_t *j, struct xh_state *st)
 {
 	const char *id, *status, *mode, *nic, *veth, *vmac, *pmac;
 	json_int_t pid_start, netns, host, kstart;
-	json_t *ips, *taken, *routes, *fastpath = NULL, *host_j = NULL, *host_routes = NULL;
+	json_t *ips, *taken, *routes, *fastpath = NULL, *host_j = NULL, *netns_j = NULL;
+	json_t *host_routes = NULL;
 	int version, nic_entries, mtu;
 	json_error_t e;
 
@@ -301,7 +332,7 @@ static int state_from_json(json_t *j, struct xh_state *st)
 			   "{s:i,s:s,s:s,s:s,s:i,s:I,s:I,s:I,"
 			   "s:{s:s,s:i},"
 			   "s:{s:s,s:i,s:s,s:i,s:s,s:i},"
-			   "s:o,s:o,s:o,s?o,s:b,s:{s:i,s:I},s?o,s?o}",
+			   "s:o,s:o,s:o,s?o,s:b,s:{s:i,s:I},s?o,s?o,s?o}",
 			   "version", &version, "id", &id, "status", &status, "mode", &mode, "pid",
 			   &st->pid, "pid_start", &pid_start, "netns_cookie", &netns, "host_cookie", &host,
 			   "nic", "name", &nic, "ifindex", &st->nic_ifindex,
@@ -309,7 +340,7 @@ static int state_from_json(json_t *j, struct xh_state *st)
 			   "peer_ifindex", &st->peer_ifindex, "peer_mac", &pmac, "mtu", &mtu,
 			   "ips", &ips, "taken", &taken, "routes", &routes, "fastpath", &fastpath,
 			   "nic_entries", &nic_entries,
-			   "keeper", "pid", &st->keeper_pid, "start", &kstart, "host", &host_j,
+			   "keeper", "pid", &st->keeper_pid, "start", &kstart, "host", &host_j, "netns", &netns_j,
 			   "host_routes", &host_routes))
 		return xh_err(-EINVAL, "malformed state: %s", e.text);
 	if (version != 1)
@@ -318,7 +349,7 @@ static int state_from_json(json_t *j, struct xh_state *st)
 	    copy_name(st->nic, sizeof(st->nic), nic) || copy_name(st->veth, sizeof(st->veth), veth) ||
 	    mac_parse(vmac, st->veth_mac) || mac_parse(pmac, st->peer_mac))
 		return xh_err(-EINVAL, "malformed state: bad name or MAC");
-	st->mode = !strcmp(mode, "host") ? XH_HOST : XH_POD;
+	st->mode = !strcmp(mode, "host") ? XH_HOST : !strcmp(mode, "netns") ? XH_NETNS : XH_POD;
 	st->pid_start = pid_start;
 	st->netns_cookie = netns;
 	st->host_cookie = host;
@@ -363,6 +394,11 @@ static int state_from_json(json_t *j, struct xh_state *st)
 		if (!host_j)
 			return xh_err(-EINVAL, "malformed state: host mode without \"host\"");
 		return host_from_json(host_j, &st->host);
+	}
+	if (st->mode == XH_NETNS) {
+		if (!netns_j)
+			return xh_err(-EINVAL, "malformed state: netns mode without \"netns\"");
+		return netns_from_json(netns_j, &st->netns);
 	}
 	return 0;
 }

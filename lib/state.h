@@ -54,6 +54,16 @@ struct xh_host_state {
 	bool clsact_created;     /* the hook added the NIC's clsact qdisc */
 };
 
+/* netns mode: the CNI's interface is the endpoint (peer_ifindex/peer_mac
+ * in xh_state); on the host only its peer's TX checksum offload changes. */
+struct xh_netns_state {
+	char iface[16];
+	char host_peer[16];     /* the CNI's host-side veth; "" if not found */
+	int host_peer_ifindex;
+	bool csum_off;          /* the hook turned its TX checksum offload off */
+	char path[256];         /* a bind mount of the netns (the CNI's); "" if none */
+};
+
 struct xh_state {
 	char id[XH_OCI_ID_MAX + 1];
 	char status[16];        /* "setting-up", "ready" */
@@ -90,6 +100,7 @@ struct xh_state {
 
 	bool nic_entries;       /* entries in the NIC program's maps */
 	struct xh_host_state host; /* mode == XH_HOST only */
+	struct xh_netns_state netns; /* mode == XH_NETNS only */
 	int keeper_pid;
 	uint64_t keeper_start;
 };

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#define _GNU_SOURCE /* close_range */
 #include "util.h"
 
 #include <dirent.h>
@@ -199,5 +200,38 @@ int xh_dir_list(const char *path, bool (*keep)(const struct dirent *e), char ***
 		qsort(list, len, sizeof(*list), cmp_str);
 	*names = list;
 	*n = len;
+	return 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+int xh_detach_fds(const int *keep, size_t n)
+{
+	unsigned int from = 0;
+	int sorted[16], fd;
+
+	if (n > ARRAY_SIZE(sorted))
+		return -EINVAL;
+	memcpy(sorted, keep, n * sizeof(int));
+	qsort(sorted, n, sizeof(int), cmp_int);
+	for (size_t i = 0; i < n; i++) {
+		if (sorted[i] <= 2)
+			return -EINVAL;
+		if ((unsigned int)sorted[i] > from)
+			close_range(from, (unsigned int)sorted[i] - 1, 0);
+		from = (unsigned int)sorted[i] + 1;
+	}
+	close_range(from, ~0u, 0);
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC); /* 0: the lowest free */
+	if (fd < 0)
+		return xh_err(-errno, "/dev/null: %s", strerror(errno));
+	for (int i = 0; i < 3; i++)
+		if (i != fd && dup2(fd, i) < 0)
+			return xh_err(-errno, "dup2: %s", strerror(errno));
+	if (fd > 2)
+		close(fd);
 	return 0;
 }

@@ -64,4 +64,9 @@ void xh_dir_list_free(char **names, size_t n);
 /* Seconds/nanoseconds helpers. */
 uint64_t xh_now_ns(int clock);
 
+/* For a process that outlives the hook that forked it (keeper, reaper):
+ * every fd closed but keep[0..n) (each > 2, at most 16; the runtime waits
+ * for EOF on the hook's stdout/stderr), then fds 0-2 on /dev/null. */
+int xh_detach_fds(const int *keep, size_t n);
+
 #endif

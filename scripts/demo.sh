@@ -27,12 +27,14 @@ mkdir -p "$T/rootfs/bin" "$T/rootfs/www" "$T/bundle"
 cp /bin/busybox "$T/rootfs/bin/"; for c in sh httpd; do ln -s busybox "$T/rootfs/bin/$c"; done
 echo "hello from a sandbox behind xdphook" >"$T/rootfs/www/index.html"
 (cd "$T/bundle" && runc spec)
-jq --arg hook "$BUILD/xdp_hook" --arg rootfs "$T/rootfs" '
+# The node's config picks the NIC; the container's annotation its address.
+echo '{"nic": "nic0"}' >"$T/node.json"
+jq --arg hook "$BUILD/xdp_hook" --arg rootfs "$T/rootfs" --arg env "XDPHOOK_CONFIG=$T/node.json" '
 	.process.terminal = false | .process.args = ["httpd", "-f", "-p", "80", "-h", "/www"] |
 	.root = {path: $rootfs, readonly: true} |
-	.annotations = {"io.xdphook.ips": "10.77.1.5/32", "io.xdphook.nic": "nic0"} |
-	.hooks = {createRuntime: [{path: $hook, args: ["xdp_hook", "createRuntime"]}],
-		  poststop: [{path: $hook, args: ["xdp_hook", "poststop"]}]}' \
+	.annotations = {"io.xdphook.ips": "10.77.1.5/32"} |
+	.hooks = {createRuntime: [{path: $hook, args: ["xdp_hook", "createRuntime"], env: [$env]}],
+		  poststop: [{path: $hook, args: ["xdp_hook", "poststop"], env: [$env]}]}' \
 	"$T/bundle/config.json" >"$T/config.json" && mv "$T/config.json" "$T/bundle/config.json"
 jq -c .hooks "$T/bundle/config.json"
 

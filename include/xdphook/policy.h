@@ -95,6 +95,7 @@ struct xh_ip {
 enum xh_mode_id {
 	XH_POD = 1,
 	XH_HOST = 2,
+	XH_NETNS = 3, /* the CNI's own interface: no program of ours on the NIC */
 };
 
 /* pods: destination address -> container. */

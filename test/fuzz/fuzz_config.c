@@ -113,7 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	memcpy(&before, &cfg, sizeof(cfg));
-	err = xh_config_apply_annotations(&cfg, ann, n);
+	err = xh_config_apply_annotations(&cfg, ann, n, path);
 	if (!err)
 		check(&cfg);
 	else if (memcmp(&cfg, &before, sizeof(cfg)))

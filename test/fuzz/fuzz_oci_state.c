@@ -68,7 +68,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 
 	xh_config_init(&cfg);
-	check_detail(xh_config_apply_annotations(&cfg, st->annotations, st->n_annotations));
+	cfg.ann_allowed = XH_CFG_ANN_ALL; /* every value parser, not only the default keys' */
+	check_detail(xh_config_apply_annotations(&cfg, st->annotations, st->n_annotations,
+						 "/etc/xdphook/config.json"));
 
 	xh_oci_state_free(st);
 	return 0;

@@ -16,17 +16,19 @@ rootfs_new() {
 }
 
 # bundle_new NAME ANNOTATIONS-JSON [extra jq filter]: $XH_TMP/b-NAME running
-# `sleep 3600` in a new netns, with the hook for createRuntime and poststop.
+# `sleep 3600` in a new netns, with the hook for createRuntime and poststop
+# (environment: the test's node config only).
 bundle_new() {
 	local b="$XH_TMP/b-$1" ann=${2:-'{}'} extra=${3:-.}
 	[ -d "$XH_ROOTFS" ] || rootfs_new
 	mkdir -p "$b"
 	(cd "$b" && runc spec) || fail "runc spec"
-	jq --arg hook "$HOOK" --arg rootfs "$XH_ROOTFS" --argjson ann "$ann" '
+	jq --arg hook "$HOOK" --arg rootfs "$XH_ROOTFS" --argjson ann "$ann" \
+		--arg env "XDPHOOK_CONFIG=$XH_NODE_CONFIG" '
 		.process.terminal = false | .process.args = ["sleep", "3600"] |
 		.root = {path: $rootfs, readonly: true} | .annotations = $ann |
-		.hooks = {createRuntime: [{path: $hook, args: ["xdp_hook", "createRuntime"]}],
-			  poststop: [{path: $hook, args: ["xdp_hook", "poststop"]}]}' \
+		.hooks = {createRuntime: [{path: $hook, args: ["xdp_hook", "createRuntime"], env: [$env]}],
+			  poststop: [{path: $hook, args: ["xdp_hook", "poststop"], env: [$env]}]}' \
 		"$b/config.json" | jq "$extra" >"$b/config.json.new" || fail "bundle config"
 	mv "$b/config.json.new" "$b/config.json"
 	echo "$b"
@@ -95,9 +97,28 @@ topo_ipv6() {
 	in_ns host ping -6 -c 1 -W 2 -q fd77::2 >/dev/null || fail "host cannot reach world over IPv6"
 }
 
+# reaped: poststop leaves the deletion of a container's veth (out of every
+# route and map by then) to a detached reaper. Wait, bounded, until netns
+# host has no hook veth (xh-<12 hex>) that no state records: every
+# reaper is done. (Polling: the reaper is nobody's child we could wait for.)
+reaped() {
+	local i v left
+	for ((i = 0; i < 200; i++)); do
+		left=
+		for v in $(in_ns host ip -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' |
+			   grep -E '^xh-[0-9a-f]{12}$'); do
+			grep -qs "\"$v\"" /run/xdphook/*/state.json || { left=$v; break; }
+		done
+		[ -z "$left" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # What the hook left in netns host, bpffs and /run/xdphook (for "nothing
-# left behind" comparisons).
+# left behind" comparisons), once the reapers are done.
 host_snapshot() {
+	reaped
 	{ in_ns host ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort
 	  in_ns host "$LOADER" -status -json | jq -r '.[] | select(.this_netns) | .pin_dir' | sort
 	  # Only this test's containers: others may run at the same time.
@@ -105,6 +126,25 @@ host_snapshot() {
 }
 # track_id ID: a container id not named xht-$XH_TAG-... (podman's), for host_snapshot.
 track_id() { echo "$1" >>"$XH_TMP/ids"; }
+
+# cni_ptp NAME SUBNET: netns NAME with eth0 made by the CNI ptp plugin
+# (containernetworking-plugins, run in netns host: host-local IPAM from
+# SUBNET, a default route via the host side), as a CNI runtime would;
+# deleted (CNI DEL) at exit. PTP_IP: eth0's address.
+cni_ptp() {
+	ns_new "$1"
+	jq -n --arg name "xht-$XH_TAG-$1" --arg subnet "$2" --arg dir "$XH_TMP/cni" \
+		'{cniVersion: "0.4.0", name: $name, type: "ptp", ipMasq: false,
+		  ipam: {type: "host-local", subnet: $subnet, routes: [{dst: "0.0.0.0/0"}], dataDir: $dir}}' \
+		>"$XH_TMP/ptp-$1.json"
+	at_exit "cni_ptp_run DEL $1"
+	cni_ptp_run ADD "$1" >"$XH_TMP/ptp-$1.out" 2>&1 || fail "CNI ptp ADD: $(cat "$XH_TMP/ptp-$1.out")"
+	PTP_IP=$(jq -r '.ips[0].address' "$XH_TMP/ptp-$1.out" | cut -d/ -f1)
+}
+cni_ptp_run() {
+	in_ns host env CNI_COMMAND="$1" CNI_CONTAINERID="xht-$XH_TAG-$2" CNI_NETNS="/run/netns/$(ns "$2")" \
+		CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni /usr/lib/cni/ptp <"$XH_TMP/ptp-$2.json"
+}
 
 # podman in netns host with private storage, this build's hook through the
 # hooks.d example (path rewritten), runc underneath.
@@ -118,7 +158,8 @@ podman_setup() {
 	command -v podman >/dev/null || skip "podman is not installed"
 	[ -d "$XH_ROOTFS" ] || rootfs_new
 	mkdir -p "$XH_PODMAN_DIR/hooks"
-	jq --arg p "$HOOK" '.hook.path = $p' "$(dirname "$0")/../../examples/hooks.d/xdphook.json" \
+	jq --arg p "$HOOK" --arg env "XDPHOOK_CONFIG=$XH_NODE_CONFIG" '.hook.path = $p | .hook.env = [$env]' \
+		"$(dirname "$0")/../../examples/hooks.d/xdphook.json" \
 		>"$XH_PODMAN_DIR/hooks/xdphook.json" || fail "hooks.d example"
 }
 
@@ -140,3 +181,28 @@ cri_node() {
 		"$NODE_SH" up "$NODE" "$(ns host)" >/dev/null || fail "node.sh up"
 }
 cri() { "$CRI_BIN" --endpoint "unix://$NODE/containerd.sock" "$@"; }
+
+# CNI ptp + host-local (containernetworking-plugins), run in netns host as a
+# node's runtime would, on the pod range 10.77.1.0/24 from .20 on.
+cni_check() {
+	[ -x /usr/lib/cni/ptp ] && [ -x /usr/lib/cni/host-local ] || skip "containernetworking-plugins is not installed"
+	cat >"$XH_TMP/ptp.conf" <<EOF
+{"cniVersion": "0.4.0", "name": "xht$XH_TAG", "type": "ptp", "mtu": 1500,
+ "ipam": {"type": "host-local", "subnet": "10.77.1.0/24", "rangeStart": "10.77.1.20",
+          "routes": [{"dst": "0.0.0.0/0"}], "dataDir": "$XH_TMP/ipam"}}
+EOF
+}
+cni() { # cni ADD|DEL NAME: eth0 in netns NAME
+	in_ns host env CNI_COMMAND="$1" CNI_CONTAINERID="xht-$XH_TAG-$2" CNI_NETNS="/run/netns/$(ns "$2")" \
+		CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni /usr/lib/cni/ptp <"$XH_TMP/ptp.conf"
+}
+# cni_pod NAME: netns NAME with the CNI's eth0 (deleted by CNI at cleanup),
+# its address in CNI_ADDR. (Not in a command substitution: the netns must be
+# registered for cleanup here.) host_peer NAME: the CNI's host-side veth.
+cni_pod() {
+	ns_new "$1"
+	at_exit "cni DEL $1"
+	cni ADD "$1" >"$XH_TMP/cni-$1.json" || fail "CNI ADD $1: $(cat "$XH_TMP/cni-$1.json")"
+	CNI_ADDR=$(jq -r '.ips[0].address | sub("/.*"; "")' "$XH_TMP/cni-$1.json")
+}
+host_peer() { jq -r '.interfaces[] | select(.sandbox == null) | .name' "$XH_TMP/cni-$1.json"; }

@@ -34,6 +34,15 @@ trap 'exit 1' INT TERM
 # at_exit CMD: run CMD (a string) at cleanup, in reverse order of registration.
 at_exit() { XH_CLEANUP+=("$1"); }
 
+# node_config JSON: the node config (XDPHOOK_CONFIG) of every hook this
+# test runs, directly or through a runtime (container.sh passes it on).
+# The tests' containers pick their NIC (nic0) by annotation, which the
+# node must allow; host-mode tests allow mode and publish too.
+XH_NODE_CONFIG="$XH_TMP/node.json"
+export XDPHOOK_CONFIG="$XH_NODE_CONFIG"
+node_config() { echo "$1" >"$XH_NODE_CONFIG"; }
+node_config '{"annotations": ["enable", "ips", "allowed_uids", "umem_size", "nic"]}'
+
 pass() { echo "PASS: ${0##*/}${1:+: $1}"; exit 0; }
 fail() { echo "FAIL: ${0##*/}: $*" >&2; exit 1; }
 skip() { echo "SKIP: ${0##*/}: $*"; exit 77; }

@@ -19,7 +19,7 @@ RU="$XH_TMP/rusage.log"
 pod_bundle() {
 	bundle_new "$1" "{\"io.xdphook.ips\":\"$2/32\",\"io.xdphook.nic\":\"nic0\"}" \
 		".hooks |= with_entries(.value |= map(.args = [\"rusage_wrap\", \"$RU\", .path] + .args[1:] |
-			.path = \"$WRAP\" | .env = [\"ASAN_OPTIONS=log_path=$XH_TMP/san\", \"UBSAN_OPTIONS=log_path=$XH_TMP/san\"]))"
+			.path = \"$WRAP\" | .env += [\"ASAN_OPTIONS=log_path=$XH_TMP/san\", \"UBSAN_OPTIONS=log_path=$XH_TMP/san\"]))"
 }
 # hooks_ok N: the hook ran N times per phase, every time with exit status 0,
 # and no sanitizer said anything.
@@ -95,7 +95,21 @@ nothing_left() {
 		fail "state dirs left: $(ls -d /run/xdphook/xht-"$XH_TAG"-*)"
 	pins_gone "$2"
 	keepers_gone
+	reapers_gone
 	bpf_all_gone
+}
+# reapers_gone: no veth reaper runs on (a zombie at most): each exits once
+# its veth is gone (host_snapshot waited for that). Every reaper on the
+# machine is ours: tests run one at a time (the machine-wide lock).
+reapers_gone() {
+	local i p alive
+	for ((i = 0; i < 200; i++)); do
+		alive=
+		for p in $(pgrep -x xdphook-reaper); do gone "$p" || alive+=" $p"; done
+		[ -z "$alive" ] && return 0
+		sleep 0.05
+	done
+	fail "veth reapers still run:$alive"
 }
 
 # shared_dirs: the pin directories of what containers in netns host share:

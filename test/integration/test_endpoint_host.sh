@@ -6,6 +6,8 @@
 # connections.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/container.sh"
+# host mode by annotation: the node must allow it
+node_config '{"annotations": ["enable", "ips", "nic", "mode", "publish"]}'
 command -v runc >/dev/null || skip "runc is not installed"
 [ -x "$BUILD/xdp_tap" ] || fail "$BUILD/xdp_tap is not built"
 

@@ -13,6 +13,8 @@
 # through real runc.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/container.sh"
+# host mode by annotation: the node must allow it
+node_config '{"annotations": ["enable", "ips", "nic", "mode"]}'
 NORMAL_HOOK=$HOOK
 FHOOK="$BUILD/faults/xdp_hook"
 [ -x "$FHOOK" ] || fail "$FHOOK is not built (make test-integration builds it)"
@@ -178,7 +180,7 @@ HOOK=$FHOOK
 for f in fail:nic-entries kill:veth-link; do
 	n=$((n + 1)); id=xht-$XH_TAG-r$n
 	b=$(bundle_new "r$n" '{"io.xdphook.ips":"10.77.1.11/32","io.xdphook.nic":"nic0"}' \
-		".hooks.createRuntime[0].env = [\"XDPHOOK_FAULT=$f\"]")
+		".hooks.createRuntime[0].env += [\"XDPHOOK_FAULT=$f\"]")
 	ctr_create runc "$id" "$b" && fail "runc create with $f succeeded"
 	grep -q "at ${f#*:}" "$XH_TMP/$id.err" || fail "runc $f: $(cat "$XH_TMP/$id.err")"
 	injected=$((injected + 1))

@@ -124,6 +124,31 @@ for ((i = 0; i < 200; i++)); do in_ns host ip link show "$vn" >/dev/null 2>&1 ||
 in_ns host ip link show "$vn" >/dev/null 2>&1 && fail "$vn outlived its netns"
 td n "veth $vn was already gone \\(with the container's network namespace\\)"
 
+# --- a dead reaper: poststop leaves the veth's deletion to it ---------------------------------
+# (after the state is gone). One killed first leaves an xh- veth that no
+# state records: gc removes it, and a new setup of the same id replaces it.
+up r 10.77.1.34/32
+vr=$(veth_of r)
+poststop r || fail "poststop of r"
+[ "$(host_snapshot)" = "$before" ] || fail "r: the reaper left: $(diff <(echo "$before") <(host_snapshot))"
+in_ns host ip link add "$vr" type veth peer name "xr$XH_TAG" || fail "a leftover veth $vr"
+in_ns host "$HOOK" gc -n >"$XH_TMP/gc" 2>&1 || fail "gc -n: $(cat "$XH_TMP/gc")"
+grep -q "^would remove veth $vr: no container records it\$" "$XH_TMP/gc" || fail "gc -n: $(cat "$XH_TMP/gc")"
+in_ns host ip link show "$vr" >/dev/null 2>&1 || fail "gc -n removed $vr"
+in_ns host "$HOOK" gc >"$XH_TMP/gc" 2>&1 || fail "gc: $(cat "$XH_TMP/gc")"
+grep -q "^removed veth $vr: no container recorded it\$" "$XH_TMP/gc" || fail "gc: $(cat "$XH_TMP/gc")"
+! in_ns host ip link show "$vr" >/dev/null 2>&1 || fail "gc left $vr"
+in_ns host ip link add "$vr" type veth peer name "xr$XH_TAG" || fail "a leftover veth $vr"
+kill_init r
+new_ctr r2 # the same id again, in a new netns: the leftover veth is replaced
+state r creating "$CTR_PID" 10.77.1.34/32 | in_ns host "$HOOK" createRuntime 2>"$XH_TMP/err" ||
+	fail "setup of r again: $(cat "$XH_TMP/err")"
+[ "$(in_ns host ip -j link show "$vr" | jq -r '.[0].link_netnsid // empty')" != "" ] ||
+	fail "r: $vr is still the leftover (its peer in the host netns)"
+poststop r || fail "second poststop of r"
+[ "$(host_snapshot)" = "$before" ] || fail "r: left: $(diff <(echo "$before") <(host_snapshot))"
+res_ok "dead reaper"
+
 # --- a full /run: teardown succeeds, setup fails cleanly -------------------------------------
 # In a mount namespace of its own, a 256 KiB tmpfs over /run/xdphook, with
 # copies of this test's states (the resident's: the NIC program has a user).

@@ -3,6 +3,8 @@
 # leaves every namespace, bpffs and /run/xdphook exactly as before.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/container.sh"
+# host mode by annotation: the node must allow it
+node_config '{"annotations": ["enable", "ips", "nic", "mode", "publish"]}'
 
 topo_new
 ns_new ctr
@@ -87,10 +89,17 @@ for j in "$(state "$ok_id" '"annotations":{"io.xdphook.enable":"false"}')" \
 done
 echo "{\"id\":\"$ok_id\",\"status\":\"stopped\"}" | in_ns host "$HOOK" poststop || fail "unknown poststop failed"
 
-# The example node config parses; a broken one is refused naming the file.
-state "$ok_id" '"annotations":{"io.xdphook.enable":"false"}' |
-	XDPHOOK_CONFIG="$(dirname "$0")/../../examples/config.json" in_ns host "$HOOK" createRuntime ||
-	fail "examples/config.json refused"
+# The example node configs parse and allow what they say; a broken one is
+# refused naming the file.
+EX="$(dirname "$0")/../../examples"
+for c in config.json config-host.json kubernetes/config.json; do
+	state "$ok_id" '"annotations":{"io.xdphook.enable":"false","io.xdphook.umem_size":"4M"}' |
+		XDPHOOK_CONFIG="$EX/$c" in_ns host "$HOOK" createRuntime || fail "examples/$c refused"
+done
+XDPHOOK_CONFIG="$EX/kubernetes/config.json" hook_fails "config: annotation io.xdphook.ips: not allowed by the node config $EX/kubernetes/config.json" \
+	createRuntime "$(state "$ok_id" '"annotations":{"io.xdphook.ips":"10.77.1.9/32"}')"
+XDPHOOK_CONFIG="$EX/config-host.json" hook_fails "config: annotation io.xdphook.mode: not allowed" \
+	createRuntime "$(state "$ok_id" '"annotations":{"io.xdphook.mode":"pod"}')"
 echo '{"mdoe": "pod"}' >"$XH_TMP/bad.json"
 XDPHOOK_CONFIG="$XH_TMP/bad.json" hook_fails "config: $XH_TMP/bad.json: unknown key \"mdoe\"" createRuntime "$(state "$ok_id")"
 echo "{\"id\":\"$ok_id\",\"status\":\"stopped\",\"pid\":0}" | in_ns host "$HOOK" || fail "phase from status failed"

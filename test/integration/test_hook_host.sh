@@ -10,6 +10,8 @@
 # leaving nothing (and the foreign filters alone).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/container.sh"
+# host mode by annotation: the node must allow it
+node_config '{"annotations": ["enable", "ips", "nic", "mode", "publish"]}'
 command -v runc >/dev/null || skip "runc is not installed"
 command -v curl >/dev/null || skip "curl is not installed"
 command -v tc >/dev/null || skip "tc (iproute2) is not installed"

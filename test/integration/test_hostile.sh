@@ -4,7 +4,8 @@
 #    file and from a pipe that keeps writing), deep nesting, a wrong type
 #    in every field, NUL bytes, invalid UTF-8, duplicate keys, ids with
 #    path tricks / control characters / too many characters, annotations
-#    with out-of-range values and overlapping publish rules (what
+#    with out-of-range values and overlapping publish rules, annotations
+#    the node config does not allow (what
 #    test_hook_errors.sh does not cover already): each exits 1 with one
 #    printable line `xdp_hook: <id>: <step>: <reason>` naming the thing and
 #    the reason, and leaves the node exactly as it was;
@@ -150,6 +151,30 @@ printf '{"id":"","status":"stopped"}' | hook_fails 'state: container id is empty
 # 128 characters is fine (a no-op here).
 state "$(printf 'a%.0s' $(seq 128))" '"annotations":{"io.xdphook.enable":"false"}' | hook_ok
 
+# --- what a pod author may decide: the node config's "annotations" ---------------------------
+# This test's node config allows the default keys and nic; the issue's
+# attack (a pod taking the NIC's traffic) is refused, naming the
+# annotation and the file, before anything is created.
+N="config: annotation io.xdphook.%s: not allowed by the node config $XH_NODE_CONFIG"
+ann '"io.xdphook.mode":"host","io.xdphook.publish":"all","io.xdphook.nic":"nic0"' |
+	hook_fails "^xdp_hook: $ok_id: $(printf "$N" mode) \(its \"annotations\" key; annotations may set: enable, nic, ips, umem_size, allowed_uids\)\$"
+for k in publish reserve fastpath; do
+	ann "\"io.xdphook.$k\":\"22\"" | hook_fails "$(printf "$N" $k)"
+done
+ann '"io.xdphook.annotations":"all"' | hook_fails "config: annotation io.xdphook.annotations: only the node config \($XH_NODE_CONFIG\) sets it"
+# refused whatever the value: a hostile one reaches no parser
+ann '"io.xdphook.fastpath":"\u001b[2J"' | hook_fails "$(printf "$N" fastpath)"
+# No "annotations" key: the default list, without nic.
+echo '{"mode":"pod"}' >"$XH_TMP/plain.json"
+ann '"io.xdphook.nic":"nic0"' | XDPHOOK_CONFIG="$XH_TMP/plain.json" hook_fails \
+	"not allowed by the node config $XH_TMP/plain.json .*annotations may set: enable, ips, umem_size, allowed_uids\)\$"
+# An empty list: not even enable.
+echo '{"annotations":[]}' >"$XH_TMP/none.json"
+ann '"io.xdphook.enable":"false"' | XDPHOOK_CONFIG="$XH_TMP/none.json" hook_fails "annotations may set: none\)\$"
+
+# The value checks below: a node that allows every key.
+node_config '{"annotations": "all"}'
+
 # --- annotations: out of range, overlapping, malformed ----------------------------------------------
 host() { ann "\"io.xdphook.mode\":\"host\",\"io.xdphook.publish\":\"$1\""; }
 A="^xdp_hook: $ok_id: config: annotation io.xdphook"
@@ -186,7 +211,7 @@ for v in 300.1.1.1 10.0.0.1/33 0.0.0.1 224.0.0.1 127.0.0.1 ::1 ff02::1 10.0.0.1/
 done
 ann '"io.xdphook.fastpath":"10.0.0.1/24"' | hook_fails "$A.fastpath: \"10.0.0.1/24\": "
 ann '"io.xdphook.enable":"yes"' | hook_fails "$A.enable: \"yes\": must be true or false"
-ann '"io.xdphook.mode":"Host"' | hook_fails "$A.mode: \"Host\": must be pod or host"
+ann '"io.xdphook.mode":"Host"' | hook_fails "$A.mode: \"Host\": must be pod, host or netns"
 ann '"io.xdphook.nic":"../../etc"' | hook_fails "$A.nic: \"../../etc\": character 0x2f not allowed"
 ann '"io.xdphook.nic":"aaaaaaaaaaaaaaaaaaaa"' | hook_fails "$A.nic: \"a+\": interface name longer than 15"
 ann '"io.xdphook.nic":"a\u001bb"' | hook_fails "$A.nic: \"a\\\\x1bb\": character 0x1b not allowed"
@@ -222,6 +247,10 @@ cf pubint '{"publish":[70000]}' 'publish: "70000": port 70000 out of range'
 cf nested '{"reserve":[[22]]}' 'reserve: item 0 must be a string or an integer, got array'
 cf dup '{"mode":"pod","mode":"host"}' 'invalid JSON .*duplicate object key'
 cf notobj '[]' 'invalid JSON|must be a JSON object'
+cf annkey '{"annotations":["mode","bogus"]}' 'annotations: "bogus": not a config key'
+cf annself '{"annotations":["annotations"]}' 'annotations: "annotations": only the node config sets it'
+cf annall '{"annotations":["all","mode"]}' 'annotations: "all": "all" cannot be combined with keys'
+cf anntype '{"annotations":true}' 'annotations: must be a string or an array of strings, got boolean'
 
 # The resident container's id again, for another process: refused before
 # anything of the resident's is touched.

@@ -80,6 +80,8 @@ for ((i = 1; i <= N; i++)); do
 	t3=$(now_ms)
 	# What this cycle made is gone now (the keeper a zombie at most).
 	[ -e "/run/xdphook/$id" ] && fail "cycle $i: /run/xdphook/$id left"
+	# The veth goes with its reaper, shortly after the delete.
+	reaped || fail "cycle $i: the reaper of $veth did not finish"
 	in_ns host ip link show dev "$veth" >/dev/null 2>&1 && fail "cycle $i: $veth left"
 	running "$kp" "$kstart" && fail "cycle $i: keeper $kp outlived the delete"
 	# Checks of the checks: a veth, a map entry left behind on purpose.

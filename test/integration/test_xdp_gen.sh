@@ -1,8 +1,8 @@
 #!/bin/bash
 # xdp_gen (the benchmark's generator) sends exactly the frames asked for,
 # and every one of them well formed: through a forwarding hop, which
-# rewrites MACs and the TTL in the recycled live-frame pages, the last of
-# 10000 frames still carry the generator's headers, checksums and ports.
+# rewrites MACs and the TTL, every copy the fan-out made carries the
+# generator's headers, checksums and its own ports in sequence.
 . "$(dirname "$0")/lib.sh"
 GEN="$BUILD/xdp_gen"
 [ -x "$GEN" ] || fail "$GEN is not built"

@@ -67,5 +67,6 @@ void catalog_build(const struct catalog_entry *e, struct frame *f);
 int frames_tests(void);
 int parser_tests(void);
 int program_tests(void);
+int xdp_gen_tests(void);
 
 #endif

@@ -7,6 +7,7 @@
  *             (no privileges needed)
  *   parser    bpf/parsing.h through test/prog/parse_probe.bpf.c
  *   programs  xdp_pass, xdp_drop, xdp_redirect, xdp_capture
+ *   xdp_gen   the generator's fan-out and per-copy programs
  * The BPF suites need root; without it their tests are skipped.
  *
  * Exit status: 0 when every test passed (or was skipped), 1 otherwise.
@@ -234,5 +235,6 @@ int main(void)
 	failed += veth_tests();
 	failed += endpoint_tests();
 	failed += malformed_tests();
+	failed += xdp_gen_tests();
 	return failed ? 1 : 0;
 }

@@ -14,6 +14,9 @@
 
 static char tmpdir[64];
 
+/* The node config file the annotation errors name. */
+#define NODE "/etc/xdphook/node.json"
+
 static int setup_dir(void **state)
 {
 	(void)state;
@@ -54,16 +57,17 @@ static int ann1(struct xh_config *cfg, const char *key, const char *value)
 	struct xh_annotation a = { (char *)key, (char *)value };
 
 	xh_err_clear();
-	return xh_config_apply_annotations(cfg, &a, 1);
+	return xh_config_apply_annotations(cfg, &a, 1, NODE);
 }
 
 /* An annotation io.xdphook.<key>=value on the defaults (mode host when
- * the key only applies there). */
+ * the key only applies there), on a node that allows every key. */
 static int set(struct xh_config *cfg, const char *key, const char *value)
 {
 	char name[64];
 
 	xh_config_init(cfg);
+	cfg->ann_allowed = XH_CFG_ANN_ALL;
 	if (!strcmp(key, "publish") || !strcmp(key, "reserve"))
 		cfg->mode = XH_HOST;
 	snprintf(name, sizeof(name), "io.xdphook.%s", key);
@@ -123,6 +127,7 @@ static void assert_defaults(const struct xh_config *cfg)
 	assert_int_equal(cfg->umem_size, 2u << 20);
 	assert_int_equal(cfg->n_uids, 1);
 	assert_int_equal(cfg->allowed_uids[0], 0);
+	assert_int_equal(cfg->ann_allowed, XH_CFG_ANN_DEFAULT);
 	assert_int_equal(cfg->from_annotation, 0);
 }
 
@@ -332,8 +337,8 @@ static void enable_and_mode(void **state)
 	assert_int_equal(cfg.mode, XH_HOST);
 	assert_int_equal(set(&cfg, "mode", "pod"), 0);
 	assert_int_equal(cfg.mode, XH_POD);
-	assert_bad("mode", "Pod", "annotation io.xdphook.mode: \"Pod\": must be pod or host");
-	assert_bad("mode", "bridge", "must be pod or host");
+	assert_bad("mode", "Pod", "annotation io.xdphook.mode: \"Pod\": must be pod, host or netns");
+	assert_bad("mode", "bridge", "must be pod, host or netns");
 }
 
 static void nic_names(void **state)
@@ -624,11 +629,12 @@ static void annotations_override_file(void **state)
 
 	(void)state;
 	assert_int_equal(load("{\"mode\":\"host\",\"publish\":\"8080:80\",\"nic\":\"eth1\","
-			      "\"fastpath\":\"10.0.0.0/8\",\"allowed_uids\":[0,1000]}",
+			      "\"fastpath\":\"10.0.0.0/8\",\"allowed_uids\":[0,1000],"
+			      "\"annotations\":[\"publish\",\"umem_size\",\"enable\",\"fastpath\"]}",
 			      &cfg),
 			 0);
 	xh_err_clear();
-	assert_int_equal(xh_config_apply_annotations(&cfg, ann, ARRAY_SIZE(ann)), 0);
+	assert_int_equal(xh_config_apply_annotations(&cfg, ann, ARRAY_SIZE(ann), NODE), 0);
 	/* replaced, not merged */
 	assert_int_equal(cfg.n_publish, 1);
 	assert_rule(&cfg.publish[0], IPPROTO_UDP, 53, 53, 53, 53);
@@ -658,15 +664,16 @@ static void unknown_and_failed_annotations(void **state)
 
 	(void)state;
 	xh_config_init(&cfg);
+	cfg.ann_allowed = XH_CFG_ANN_ALL;
 	before = cfg;
 	xh_err_clear();
-	err = xh_config_apply_annotations(&cfg, ann, ARRAY_SIZE(ann));
+	err = xh_config_apply_annotations(&cfg, ann, ARRAY_SIZE(ann), NODE);
 	assert_int_equal(err, -EINVAL);
 	assert_non_null(strstr(xh_strerror(err), "annotation io.xdphook.mdoe: unknown key (keys: enable, mode,"));
 	/* nothing applied: cfg is as it was */
 	assert_memory_equal(&cfg, &before, sizeof(cfg));
 
-	err = xh_config_apply_annotations(&cfg, bad_value, ARRAY_SIZE(bad_value));
+	err = xh_config_apply_annotations(&cfg, bad_value, ARRAY_SIZE(bad_value), NODE);
 	assert_int_equal(err, -EINVAL);
 	assert_memory_equal(&cfg, &before, sizeof(cfg));
 
@@ -686,12 +693,13 @@ static void mode_specific_annotations(void **state)
 	(void)state;
 	/* publish and reserve are for host mode */
 	xh_config_init(&cfg);
+	cfg.ann_allowed = XH_CFG_ANN_ALL;
 	assert_err(ann1(&cfg, "io.xdphook.publish", "8080:80"), -EINVAL,
 		   "annotation io.xdphook.publish applies to mode host only (mode is pod)");
 	assert_err(ann1(&cfg, "io.xdphook.reserve", "22"), -EINVAL,
 		   "annotation io.xdphook.reserve applies to mode host only");
 	/* order of the annotations does not matter */
-	assert_int_equal(xh_config_apply_annotations(&cfg, host_publish, 2), 0);
+	assert_int_equal(xh_config_apply_annotations(&cfg, host_publish, 2, NODE), 0);
 	assert_int_equal(cfg.mode, XH_HOST);
 	/* ips are for pod mode */
 	assert_err(ann1(&cfg, "io.xdphook.ips", "10.1.2.3"), -EINVAL,
@@ -700,10 +708,130 @@ static void mode_specific_annotations(void **state)
 	assert_err(ann1(&cfg, "io.xdphook.mode", "pod"), -EINVAL, "io.xdphook.publish applies to mode host");
 
 	/* the file's node defaults are not held against either mode */
-	assert_int_equal(load("{\"publish\":\"all\",\"ips\":\"10.1.2.3\"}", &cfg), 0);
+	assert_int_equal(load("{\"publish\":\"all\",\"ips\":\"10.1.2.3\",\"annotations\":\"all\"}", &cfg), 0);
 	assert_int_equal(ann1(&cfg, "io.xdphook.mode", "host"), 0);
-	assert_int_equal(load("{\"mode\":\"host\",\"publish\":\"all\"}", &cfg), 0);
+	assert_int_equal(load("{\"mode\":\"host\",\"publish\":\"all\",\"annotations\":[\"mode\"]}", &cfg), 0);
 	assert_int_equal(ann1(&cfg, "io.xdphook.mode", "pod"), 0);
+}
+
+static void netns_mode(void **state)
+{
+	struct xh_annotation netns_nic[] = {
+		{ "io.xdphook.mode", "netns" },
+		{ "io.xdphook.nic", "eth0" },
+	};
+	struct xh_config cfg;
+
+	(void)state;
+	assert_int_equal(load("{\"mode\":\"netns\",\"iface\":\"eth1\"}", &cfg), 0);
+	assert_int_equal(cfg.mode, XH_NETNS);
+	assert_string_equal(cfg.iface, "eth1");
+	assert_string_equal(xh_addr_mode_name(cfg.mode), "netns");
+	/* keys that pick or program host resources, set with netns in the file */
+	assert_err(load("{\"mode\":\"netns\",\"nic\":\"eth0\"}", &cfg), -EINVAL,
+		   ": nic does not apply to mode netns");
+	assert_err(load("{\"mode\":\"netns\",\"fastpath\":\"none\"}", &cfg), -EINVAL,
+		   ": fastpath does not apply to mode netns");
+	assert_err(load("{\"mode\":\"netns\",\"publish\":\"80\"}", &cfg), -EINVAL,
+		   ": publish does not apply to mode netns");
+	assert_err(load("{\"mode\":\"netns\",\"reserve\":22}", &cfg), -EINVAL,
+		   ": reserve does not apply to mode netns");
+	/* or by an annotation, where the node lets annotations set them */
+	assert_int_equal(load("{\"annotations\":\"all\"}", &cfg), 0);
+	xh_err_clear();
+	assert_err(xh_config_apply_annotations(&cfg, netns_nic, 2, NODE), -EINVAL,
+		   "annotation io.xdphook.nic does not apply to mode netns");
+	/* the file's defaults for the other modes stay valid */
+	assert_int_equal(load("{\"nic\":\"eth0\",\"fastpath\":\"none\",\"annotations\":\"all\"}", &cfg), 0);
+	assert_int_equal(ann1(&cfg, "io.xdphook.mode", "netns"), 0);
+	assert_int_equal(cfg.mode, XH_NETNS);
+	/* iface is netns mode's, ips pod mode's */
+	assert_int_equal(load("{\"annotations\":\"all\"}", &cfg), 0);
+	assert_err(ann1(&cfg, "io.xdphook.iface", "eth0"), -EINVAL,
+		   "annotation io.xdphook.iface applies to mode netns only (mode is pod)");
+	assert_int_equal(load("{\"mode\":\"netns\"}", &cfg), 0);
+	assert_err(ann1(&cfg, "io.xdphook.ips", "10.1.2.3"), -EINVAL,
+		   "annotation io.xdphook.ips applies to mode pod only (mode is netns)");
+	assert_bad("iface", "a/b", "not allowed in an interface name");
+}
+
+/* The node decides which keys annotations may set. */
+static void annotation_permissions(void **state)
+{
+	static const char *const node_only[] = { "mode", "nic", "fastpath", "publish", "reserve" };
+	struct xh_annotation hostile[] = {
+		{ "io.xdphook.umem_size", "4M" },
+		{ "io.xdphook.mode", "host" },
+		{ "io.xdphook.publish", "all" },
+	};
+	struct xh_config cfg, before;
+	char key[64], want[192];
+	int err;
+
+	(void)state;
+	/* default: what concerns the container alone */
+	xh_config_init(&cfg);
+	assert_int_equal(ann1(&cfg, "io.xdphook.enable", "false"), 0);
+	assert_int_equal(ann1(&cfg, "io.xdphook.ips", "10.1.2.3"), 0);
+	assert_int_equal(ann1(&cfg, "io.xdphook.allowed_uids", "1000"), 0);
+	assert_int_equal(ann1(&cfg, "io.xdphook.umem_size", "4M"), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(node_only); i++) {
+		xh_config_init(&cfg);
+		before = cfg;
+		snprintf(key, sizeof(key), "io.xdphook.%s", node_only[i]);
+		snprintf(want, sizeof(want), "annotation %s: not allowed by the node config " NODE, key);
+		assert_err(ann1(&cfg, key, "x"), -EPERM, want);
+		assert_memory_equal(&cfg, &before, sizeof(cfg));
+	}
+	/* the detail names what the node allows; nothing of the rest applied */
+	xh_config_init(&cfg);
+	before = cfg;
+	xh_err_clear();
+	err = xh_config_apply_annotations(&cfg, hostile, ARRAY_SIZE(hostile), NODE);
+	assert_err(err, -EPERM, "io.xdphook.mode: not allowed by the node config " NODE
+		   " (its \"annotations\" key; annotations may set: enable, ips, umem_size, allowed_uids)");
+	assert_memory_equal(&cfg, &before, sizeof(cfg));
+	/* refused before its value is read: a hostile value gets no parser */
+	assert_err(ann1(&cfg, "io.xdphook.nic", "../../etc"), -EPERM, "not allowed by the node config");
+	/* NULL: the path the hook reads */
+	unsetenv("XDPHOOK_CONFIG");
+	xh_err_clear();
+	err = xh_config_apply_annotations(&cfg, &hostile[1], 1, NULL);
+	assert_err(err, -EPERM, "not allowed by the node config /etc/xdphook/config.json");
+
+	/* the node lists keys */
+	assert_int_equal(load("{\"annotations\":[\"mode\",\"publish\"]}", &cfg), 0);
+	assert_int_equal(cfg.ann_allowed, XH_CFG_BIT(XH_CFG_MODE) | XH_CFG_BIT(XH_CFG_PUBLISH));
+	assert_int_equal(xh_config_apply_annotations(&cfg, &hostile[1], 2, NODE), 0);
+	assert_true(cfg.publish_all);
+	assert_err(ann1(&cfg, "io.xdphook.umem_size", "4M"), -EPERM,
+		   "annotations may set: mode, publish)");
+	assert_int_equal(load("{\"annotations\":\"enable, nic\"}", &cfg), 0);
+	assert_int_equal(cfg.ann_allowed, XH_CFG_BIT(XH_CFG_ENABLE) | XH_CFG_BIT(XH_CFG_NIC));
+	/* none at all */
+	assert_int_equal(load("{\"annotations\":[]}", &cfg), 0);
+	assert_err(ann1(&cfg, "io.xdphook.enable", "false"), -EPERM, "annotations may set: none)");
+	/* all: every key but annotations itself */
+	assert_int_equal(load("{\"annotations\":\"all\"}", &cfg), 0);
+	assert_int_equal(xh_config_apply_annotations(&cfg, hostile, ARRAY_SIZE(hostile), NODE), 0);
+	assert_int_equal(cfg.mode, XH_HOST);
+	assert_err(ann1(&cfg, "io.xdphook.annotations", "all"), -EPERM,
+		   "annotation io.xdphook.annotations: only the node config (" NODE ") sets it");
+
+	/* bad lists in the file */
+	assert_err(load("{\"annotations\":[\"mode\",\"bogus\"]}", &cfg), -EINVAL,
+		   "annotations: \"bogus\": not a config key");
+	assert_err(load("{\"annotations\":[\"annotations\"]}", &cfg), -EINVAL,
+		   "annotations: \"annotations\": only the node config sets it");
+	assert_err(load("{\"annotations\":\"all,mode\"}", &cfg), -EINVAL,
+		   "\"all\" cannot be combined with keys");
+	assert_err(load("{\"annotations\":[\"ips\",\"ips\"]}", &cfg), -EINVAL,
+		   "\"ips\": key listed twice");
+	assert_err(load("{\"annotations\":true}", &cfg), -EINVAL,
+		   "annotations: must be a string or an array of strings, got");
+	assert_err(load("{\"annotations\":[1]}", &cfg), -EINVAL, "item 0 must be a string");
+	/* a failed file is the defaults, default permissions included */
+	assert_int_equal(cfg.ann_allowed, XH_CFG_ANN_DEFAULT);
 }
 
 static void keys_and_helpers(void **state)
@@ -748,6 +876,8 @@ int main(void)
 		cmocka_unit_test(annotations_override_file),
 		cmocka_unit_test(unknown_and_failed_annotations),
 		cmocka_unit_test(mode_specific_annotations),
+		cmocka_unit_test(netns_mode),
+		cmocka_unit_test(annotation_permissions),
 		cmocka_unit_test(keys_and_helpers),
 	};
 

@@ -1,0 +1,106 @@
+#!/bin/bash
+# gVisor's netstack on the endpoint vs on runsc's default path: the same
+# server (build/xdp_gvisor) as
+#   xdp:    -link xdp in a runc container set up by the hook (pod mode),
+#           NIC -> xh- -> xdp0 -> AF_XDP;
+#   packet: -link packet on a CNI ptp veth (AF_PACKET, PACKET_MMAP, GSO),
+#           the host kernel routing between nic0 and the ptp veth;
+# measured from netns world: wrk requests/s and p50/p99 latency at 1, 8 and
+# 64 connections (GET /, $WRK_SECONDS s each, after a 1 s warm-up), TCP bulk
+# download (GET /bytes/N) and upload (PUT /upload) with curl, the median of
+# $TRIALS transfers of $BULK_MB MB; and the datagrams the host kernel
+# forwarded during the xdp runs (goal 0). The server is pinned to $RX_CPU,
+# the clients to $GEN_CPU.
+#
+# Prints "key value" lines, the figures and then the ratios xdp / packet
+# (run.sh takes them into results.json, its table and chart), and writes
+# them to $OUT/gvisor.json with every wrk output in $OUT/gvisor_wrk.log.
+# Run alone (`make bench-gvisor`, or `BUILD=build test/bench/gvisor.sh`)
+# it needs neither xdp_gen nor the rest of the benchmark.
+set -u
+. "$(dirname "$0")/lib.sh" gvisor
+GV="$BUILD/xdp_gvisor"
+WRK_SECONDS=${WRK_SECONDS:-5}
+BULK_MB=${BULK_MB:-200}
+CNI=/usr/lib/cni
+
+[ -x "$GV" ] || skip "$GV is not built (Go and golang-gvisor-gvisor-dev)"
+for t in wrk curl runc jq taskset; do command -v $t >/dev/null || skip "$t is not installed"; done
+[ -x $CNI/ptp ] && [ -x $CNI/host-local ] || skip "containernetworking-plugins is not installed"
+weigh_up
+bench_topo
+
+# us VALUE-WITH-UNIT: wrk's latency ("812.00us", "3.21ms", "1.02s") in µs.
+us() { awk '{v = $1 + 0; if ($1 ~ /ms$/) v *= 1e3; else if ($1 ~ /[0-9]s$/) v *= 1e6; printf "%.1f\n", v}' <<<"$1"; }
+forwarded() {
+	{ in_ns host awk '/^Ip: [0-9]/ {print $7}' /proc/net/snmp
+	  in_ns host awk '/^Ip6OutForwDatagrams/ {print $2}' /proc/net/snmp6; } | awk '{s += $1} END {print s}'
+}
+# measure LINK ADDR: every figure of one link.
+measure() {
+	local link=$1 addr=$2 c out i
+	in_ns world taskset -c "$GEN_CPU" wrk -t1 -c8 -d1s "http://$addr:8080/" >/dev/null 2>&1
+	for c in 1 8 64; do
+		out=$(in_ns world $NICE taskset -c "$GEN_CPU" wrk -t1 -c$c -d${WRK_SECONDS}s --latency "http://$addr:8080/" 2>&1) ||
+			fail "wrk -c$c on $link: $out"
+		echo "$out" | sed "s/^/$link c$c: /" >>"$XH_TMP/wrk.log"
+		echo "${link}_c${c}_rps $(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")"
+		echo "${link}_c${c}_p50_us $(us "$(awk '$1 == "50%" {print $2}' <<<"$out")")"
+		echo "${link}_c${c}_p99_us $(us "$(awk '$1 == "99%" {print $2}' <<<"$out")")"
+	done
+	head -c $((BULK_MB << 20)) /dev/zero >"$XH_TMP/upload"
+	for dir in down up; do
+		for i in $(seq "$TRIALS"); do
+			if [ $dir = down ]; then
+				in_ns world $NICE taskset -c "$GEN_CPU" curl -sS --max-time 60 -o /dev/null -w '%{speed_download}\n' \
+					"http://$addr:8080/bytes/$((BULK_MB << 20))"
+			else
+				in_ns world $NICE taskset -c "$GEN_CPU" curl -sS --max-time 60 -o /dev/null -w '%{speed_upload}\n' \
+					-T "$XH_TMP/upload" "http://$addr:8080/upload"
+			fi || fail "curl $dir on $link"
+		done | awk '{printf "%.1f\n", $1 / 1e6}' | median | sed "s/^/${link}_bulk_${dir}_mbs /"
+	done
+}
+start_gv() { # NETNS-PATH NAME ARGS...
+	local netns=$1 name=$2; shift 2
+	nsenter --net="$netns" $NICE taskset -c "$RX_CPU" "$GV" "$@" >"$XH_TMP/gv-$name" 2>&1 &
+	GV_PID=$!
+	at_exit "kill $GV_PID 2>/dev/null"
+	wait_line "$XH_TMP/gv-$name" '^ready ' "$GV_PID" || fail "xdp_gvisor $*: $(cat "$XH_TMP/gv-$name")"
+}
+
+# xdp: the hook's pod mode.
+log "xdp: xdp_gvisor -link xdp in a runc container (pod mode)"
+path_ctr
+start_gv "$CTR_NET" xdp
+f0=$(forwarded)
+measure xdp 10.77.1.5 >"$XH_TMP/xdp.res"
+echo "xdp_forwarded_packets $(( $(forwarded) - f0 ))" >>"$XH_TMP/xdp.res"
+kill -INT "$GV_PID"; wait "$GV_PID" 2>/dev/null
+grep XDP_STATISTICS "$XH_TMP/gv-xdp" >&2
+runc_ delete -f "$C" >/dev/null || fail "runc delete"
+
+# packet: runsc's default network on a CNI ptp veth.
+log "packet: xdp_gvisor -link packet on a CNI ptp veth"
+cni_ptp p 10.77.2.0/24
+pip=$PTP_IP
+in_ns world ip route add 10.77.2.0/24 via 10.77.0.1
+start_gv "/run/netns/$(ns p)" packet -link packet -dev eth0
+measure packet "$pip" >"$XH_TMP/packet.res"
+kill -INT "$GV_PID"; wait "$GV_PID" 2>/dev/null
+
+# Ratios xdp / packet: requests/s and latency at each connection count,
+# bulk both ways.
+cat "$XH_TMP/xdp.res" "$XH_TMP/packet.res" >"$XH_TMP/all.res"
+val() { awk -v k="$1" '$1 == k {print $2}' "$XH_TMP/all.res"; }
+for k in c1_rps c8_rps c64_rps c1_p50_us c8_p50_us c64_p50_us c1_p99_us c8_p99_us c64_p99_us bulk_down_mbs bulk_up_mbs; do
+	awk -v k="gvisor_${k}_ratio" -v a="$(val xdp_$k)" -v b="$(val packet_$k)" \
+		'BEGIN {printf "%s %.3f\n", k, (b > 0) ? a / b : 0}'
+done >"$XH_TMP/ratios"
+sed 's/^/gvisor_/' "$XH_TMP/all.res" | cat - "$XH_TMP/ratios" | tee "$XH_TMP/out"
+OUT=${OUT:-$BUILD/bench}
+mkdir -p "$OUT"
+jq -R 'split(" ") | {(.[0]): (.[1] | tonumber)}' "$XH_TMP/out" | jq -s add >"$OUT/gvisor.json" ||
+	fail "writing $OUT/gvisor.json"
+cp "$XH_TMP/wrk.log" "$OUT/gvisor_wrk.log"
+exit 0
