@@ -4,6 +4,7 @@
 #   make test         every test suite (unit, packet-level, integration)
 #   make SANITIZE=1   the same with ASan/UBSan (use a clean build/ or `make clean`)
 #   make bench        the benchmark
+#   make demo, make k8s-demo   the runc and the Kubernetes (containerd CRI) stories
 #   make install PREFIX=/usr/local DESTDIR=
 #
 # Every lib/*.c goes into build/libxdphook.a; every bpf/*.bpf.c becomes a
@@ -54,14 +55,15 @@ LOADER_LIB_OBJS := $(filter-out $(BUILD)/obj/loader/main.o,$(LOADER_OBJS))
 # hook): libc, jansson and two library modules, so it stays small.
 KEEPER_OBJS := $(BUILD)/obj/hook/keeper_run.o $(BUILD)/obj/lib/util.o $(BUILD)/obj/lib/endpoint_proto.o
 HOOK_OBJS   := $(filter-out $(KEEPER_OBJS),$(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard hook/*.c)))
-TOOLS       := $(BUILD)/xdp_loader $(if $(HOOK_OBJS),$(BUILD)/xdp_hook $(BUILD)/xdphook-keeper)
+RUNTIME_OBJS:= $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard runtime/*.c))
+TOOLS       := $(BUILD)/xdp_loader $(if $(HOOK_OBJS),$(BUILD)/xdp_hook $(BUILD)/xdphook-keeper) $(BUILD)/xdp_runtime
 
 UNIT_SRCS := $(wildcard test/unit/test_*.c)
 UNIT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))
 PROG_SRCS := $(filter-out %.bpf.c,$(wildcard test/prog/*.c))
 PROG_BIN  := $(if $(PROG_SRCS),$(BUILD)/test/test_progs)
 
-.PHONY: all test test-unit test-prog test-integration bench bench-gvisor demo demo-loader install clean
+.PHONY: all test test-unit test-prog test-integration bench bench-gvisor demo demo-loader k8s-demo install clean
 .SECONDARY:
 .DELETE_ON_ERROR:
 
@@ -89,6 +91,9 @@ $(BUILD)/xdp_loader: $(LOADER_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/xdp_hook: $(HOOK_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/xdp_runtime: $(RUNTIME_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/xdphook-keeper: $(KEEPER_OBJS)
@@ -137,6 +142,9 @@ demo: all
 
 demo-loader: $(TOOLS)
 	@BUILD=$(BUILD) scripts/demo-loader.sh
+
+k8s-demo: all
+	@BUILD=$(BUILD) scripts/k8s-demo.sh
 
 bench: $(TOOLS)
 	@BUILD=$(abspath $(BUILD)) test/bench/run.sh

@@ -184,6 +184,44 @@ static int collect_addresses(struct hook *h, struct nl_sock *ns)
 	return 0;
 }
 
+/* The host route to the pod address p goes via xh-...: added, or, where
+ * the CNI routed the address already (ptp: to its own host veth), taken
+ * over: recorded first (teardown puts it back, so CNI DEL finds what it
+ * made), then replaced. */
+static int take_host_route(struct hook *h, struct nl_sock *host, const struct xh_prefix *p,
+			   const char *ip)
+{
+	struct xh_state *st = &h->st;
+	struct xh_route mine = { .dst = *p, .oif = st->veth_ifindex, .proto = XH_RTPROT }, theirs;
+	struct xh_host_route *hr;
+	struct xh_link link;
+	int err = xh_rtnl_route_find(host, p, &theirs);
+
+	if (err == -ENOENT) {
+		err = xh_rtnl_route_add(host, p, st->veth_ifindex, NULL);
+		return err ? xh_err(err, "route %s via %s: %s", ip, st->veth, strerror(-err)) : 0;
+	}
+	if (err)
+		return xh_err(err, "route %s: %s", ip, strerror(-err));
+	if (theirs.oif == st->veth_ifindex)
+		return 0;
+	if (st->n_host_routes == XH_CFG_MAX_IPS)
+		return xh_err(-E2BIG, "more than %d host routes to take over", XH_CFG_MAX_IPS);
+	err = xh_rtnl_link_get(host, theirs.oif, NULL, &link);
+	if (err)
+		return xh_err(err, "route %s: its device %d: %s", ip, theirs.oif, strerror(-err));
+	hr = &st->host_routes[st->n_host_routes++];
+	hr->r = theirs;
+	snprintf(hr->dev, sizeof(hr->dev), "%s", link.name);
+	err = hook_save(h);
+	if (err)
+		return err;
+	err = xh_rtnl_route_replace(host, &mine);
+	return err ? xh_err(err, "route %s via %s (taking it from %s): %s", ip, st->veth, hr->dev,
+			    strerror(-err))
+		   : 0;
+}
+
 /* Pod mode, after the veth: the addresses (claimed and recorded) become
  * the sandbox's. */
 static int apply_addresses(struct hook *h, struct nl_sock *host, struct nl_sock *ns)
@@ -210,9 +248,9 @@ static int apply_addresses(struct hook *h, struct nl_sock *host, struct nl_sock 
 		char ip[64];
 
 		xh_ip_str(&p.ip, ip, sizeof(ip));
-		err = xh_rtnl_route_add(host, &p, st->veth_ifindex, NULL);
+		err = take_host_route(h, host, &p, ip);
 		if (err)
-			return xh_err(err, "route %s via %s: %s", ip, st->veth, strerror(-err));
+			return err;
 		err = xh_rtnl_neigh_add(host, st->veth_ifindex, &p.ip, st->peer_mac);
 		if (err)
 			return xh_err(err, "neighbour %s on %s: %s", ip, st->veth, strerror(-err));

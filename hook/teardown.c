@@ -273,6 +273,33 @@ static int restore_taken(struct hook *h)
 	return 0;
 }
 
+/* The host routes setup took over go back to their devices (by name and
+ * index: an index may have been reused), replacing ours, before the veth
+ * goes: the address is never without a route. */
+static int restore_host_routes(const struct hook *h)
+{
+	const struct xh_state *st = &h->st;
+	cleanup_rtnl struct nl_sock *host = NULL;
+	int first = 0, err;
+
+	if (!st->n_host_routes || !in_host_netns(st))
+		return 0;
+	err = xh_rtnl_open(-1, &host);
+	if (err)
+		return err;
+	for (size_t i = 0; i < st->n_host_routes; i++) {
+		const struct xh_host_route *hr = &st->host_routes[i];
+		struct xh_link link;
+
+		if (xh_rtnl_link_get(host, hr->r.oif, NULL, &link) || strcmp(link.name, hr->dev))
+			continue; /* gone (CNI DEL ran first): nothing to give back */
+		err = xh_rtnl_route_replace(host, &hr->r);
+		if (err && err != -ENODEV)
+			first_error(&first, err);
+	}
+	return first;
+}
+
 /* The veth's ifindex if it is still there (0 if not: nothing to delete).
  * ns_alive: the container's netns still exists (we hold it), so the veth
  * pair cannot have gone with it. */
@@ -564,6 +591,8 @@ int hook_teardown(struct hook *h)
 		h->step = "teardown: restore addresses";
 		first_error(&first, restore_taken(h));
 	}
+	h->step = "teardown: host routes";
+	first_error(&first, restore_host_routes(h));
 	/* netns mode: the CNI's addresses back, so its DEL finds them. */
 	if (st->mode == XH_NETNS) {
 		h->step = "teardown: restore addresses";

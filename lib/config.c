@@ -827,6 +827,9 @@ static int apply_json(struct xh_config *cfg, json_t *root, const char *path)
 		char where[4096 + 32], q[64];
 		int err;
 
+		/* xdp_runtime's (node config only; it checks the value) */
+		if (!strcmp(name, "runtime"))
+			continue;
 		if (xh_config_key_lookup(name, &key))
 			return xh_err(-EINVAL, "%s: unknown key \"%s\" (keys: " KEY_LIST ")", path,
 				      xh_str_escape(name, q, sizeof(q)));

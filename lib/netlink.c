@@ -219,10 +219,6 @@ int xh_link_check_xdp_xmit(int ifindex)
 /* ---- rtnetlink operations for the hook -------------------------------- */
 
 
-/* Routes and addresses xdphook adds are marked with this protocol number
- * (not a registered one), so an operator can tell them apart. */
-#define XH_RTPROT 0x58
-
 static void nl_addr_putp(struct nl_addr **a)
 {
 	if (*a)
@@ -483,9 +479,10 @@ int xh_rtnl_addr_list(struct nl_sock *sk, int ifindex,
 	return w.rc < 0 ? w.rc : 0;
 }
 
-/* nlflags: NLM_F_EXCL or NLM_F_REPLACE to add, -1 to delete. */
+/* nlflags: NLM_F_EXCL or NLM_F_REPLACE to add, -1 to delete. scope 0
+ * without a gateway means link. */
 static int route_op(struct nl_sock *sk, const struct xh_prefix *p, int oif, const struct xh_ip *gw,
-		    const struct xh_ip *src, bool onlink, uint8_t proto, int nlflags)
+		    const struct xh_ip *src, bool onlink, uint8_t proto, uint8_t scope, int nlflags)
 {
 	struct rtnl_route *r = rtnl_route_alloc();
 	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
@@ -505,7 +502,7 @@ static int route_op(struct nl_sock *sk, const struct xh_prefix *p, int oif, cons
 	rtnl_route_set_dst(r, dst);
 	rtnl_route_set_table(r, RT_TABLE_MAIN);
 	rtnl_route_set_protocol(r, proto);
-	rtnl_route_set_scope(r, gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
+	rtnl_route_set_scope(r, gw ? RT_SCOPE_UNIVERSE : scope ? scope : RT_SCOPE_LINK);
 	rtnl_route_set_type(r, RTN_UNICAST);
 	if (pref)
 		rtnl_route_set_pref_src(r, pref);
@@ -529,24 +526,24 @@ static int route_op(struct nl_sock *sk, const struct xh_prefix *p, int oif, cons
 
 int xh_rtnl_route_add(struct nl_sock *sk, const struct xh_prefix *p, int oif, const struct xh_ip *gw)
 {
-	return route_op(sk, p, oif, gw, NULL, true, XH_RTPROT, NLM_F_EXCL);
+	return route_op(sk, p, oif, gw, NULL, true, XH_RTPROT, 0, NLM_F_EXCL);
 }
 
 int xh_rtnl_route_restore(struct nl_sock *sk, const struct xh_route *r)
 {
 	return route_op(sk, &r->dst, r->oif, r->gw.family ? &r->gw : NULL, r->src.family ? &r->src : NULL,
-			r->onlink, r->proto, NLM_F_EXCL);
+			r->onlink, r->proto, r->scope, NLM_F_EXCL);
 }
 
 int xh_rtnl_route_replace(struct nl_sock *sk, const struct xh_route *r)
 {
 	return route_op(sk, &r->dst, r->oif, r->gw.family ? &r->gw : NULL, r->src.family ? &r->src : NULL,
-			r->onlink, r->proto, NLM_F_REPLACE);
+			r->onlink, r->proto, r->scope, NLM_F_REPLACE);
 }
 
 int xh_rtnl_route_del(struct nl_sock *sk, const struct xh_prefix *p, int oif)
 {
-	return route_op(sk, p, oif, NULL, NULL, false, XH_RTPROT, -1);
+	return route_op(sk, p, oif, NULL, NULL, false, XH_RTPROT, 0, -1);
 }
 
 static int neigh_op(struct nl_sock *sk, int ifindex, const struct xh_ip *ip, const uint8_t *mac)
@@ -616,7 +613,8 @@ int xh_rtnl_neigh_lookup(struct nl_sock *sk, int ifindex, const struct xh_ip *ip
 }
 
 struct route_walk {
-	int ifindex;
+	int ifindex;               /* routes out of this device, or */
+	const struct xh_prefix *dst; /* the route to exactly this */
 	int (*fn)(const struct xh_route *r, void *ctx);
 	void *ctx;
 	int rc;
@@ -635,15 +633,19 @@ static void route_walk_one(struct nl_object *obj, void *arg)
 	    rtnl_route_get_protocol(r) == RTPROT_KERNEL || (family != AF_INET && family != AF_INET6))
 		return;
 	if (rtnl_route_get_nnexthops(r) != 1 || !(nh = rtnl_route_nexthop_n(r, 0)) ||
-	    rtnl_route_nh_get_ifindex(nh) != w->ifindex)
+	    (!w->dst && rtnl_route_nh_get_ifindex(nh) != w->ifindex))
 		return;
-	out.oif = w->ifindex;
+	out.oif = rtnl_route_nh_get_ifindex(nh);
 	out.proto = rtnl_route_get_protocol(r);
+	out.scope = rtnl_route_get_scope(r);
 	out.dst.ip.family = family == AF_INET ? XH_AF_INET : XH_AF_INET6;
 	if (dst && nl_addr_get_len(dst)) {
 		memcpy(out.dst.ip.addr, nl_addr_get_binary_addr(dst), nl_addr_get_len(dst) > 16 ? 16 : nl_addr_get_len(dst));
 		out.dst.len = nl_addr_get_prefixlen(dst);
 	}
+	if (w->dst && (out.dst.len != w->dst->len || out.dst.ip.family != w->dst->ip.family ||
+		       memcmp(out.dst.ip.addr, w->dst->ip.addr, sizeof(out.dst.ip.addr))))
+		return;
 	if ((src = rtnl_route_get_pref_src(r)) && nl_addr_get_len(src) && nl_addr_get_len(src) <= 16) {
 		out.src.family = out.dst.ip.family;
 		memcpy(out.src.addr, nl_addr_get_binary_addr(src), nl_addr_get_len(src));
@@ -657,17 +659,37 @@ static void route_walk_one(struct nl_object *obj, void *arg)
 	w->rc = w->fn(&out, w->ctx);
 }
 
-int xh_rtnl_route_list(struct nl_sock *sk, int ifindex,
-		       int (*fn)(const struct xh_route *r, void *ctx), void *ctx)
+static int route_walk(struct nl_sock *sk, struct route_walk *w)
 {
 	cleanup_nl_cache struct nl_cache *cache = NULL;
-	struct route_walk w = { .ifindex = ifindex, .fn = fn, .ctx = ctx };
 	int err = rtnl_route_alloc_cache(sk, AF_UNSPEC, 0, &cache);
 
 	if (err)
 		return nl_errno(err);
-	nl_cache_foreach(cache, route_walk_one, &w);
-	return w.rc < 0 ? w.rc : 0;
+	nl_cache_foreach(cache, route_walk_one, w);
+	return w->rc < 0 ? w->rc : 0;
+}
+
+int xh_rtnl_route_list(struct nl_sock *sk, int ifindex,
+		       int (*fn)(const struct xh_route *r, void *ctx), void *ctx)
+{
+	struct route_walk w = { .ifindex = ifindex, .fn = fn, .ctx = ctx };
+
+	return route_walk(sk, &w);
+}
+
+static int route_found(const struct xh_route *r, void *ctx)
+{
+	*(struct xh_route *)ctx = *r;
+	return 1;
+}
+
+int xh_rtnl_route_find(struct nl_sock *sk, const struct xh_prefix *p, struct xh_route *out)
+{
+	struct route_walk w = { .dst = p, .fn = route_found, .ctx = out };
+	int err = route_walk(sk, &w);
+
+	return err ? err : w.rc ? 0 : -ENOENT;
 }
 
 struct default_walk {

@@ -76,6 +76,9 @@ int xh_rtnl_route_del(struct nl_sock *sk, const struct xh_prefix *p, int oif);
 /* Permanent neighbour entry. */
 int xh_rtnl_neigh_add(struct nl_sock *sk, int ifindex, const struct xh_ip *ip, const uint8_t mac[6]);
 int xh_rtnl_neigh_del(struct nl_sock *sk, int ifindex, const struct xh_ip *ip);
+/* RTPROT_* of the routes xdphook adds ("X"), so `ip route` tells them apart. */
+#define XH_RTPROT 0x58
+
 /* The MAC the neighbour table has for ip on ifindex (resolved or
  * permanent); -ENOENT if none. */
 int xh_rtnl_neigh_lookup(struct nl_sock *sk, int ifindex, const struct xh_ip *ip, uint8_t mac[6]);
@@ -88,6 +91,7 @@ struct xh_route {
 	bool onlink;      /* the gateway is on the link whatever the prefixes */
 	int oif;
 	uint8_t proto;  /* RTPROT_*: who added it */
+	uint8_t scope;  /* RT_SCOPE_*; 0 (universe) without a gateway: link */
 };
 
 /* Main-table unicast routes out of ifindex that the kernel did not add by
@@ -100,6 +104,11 @@ int xh_rtnl_route_restore(struct nl_sock *sk, const struct xh_route *r);
 /* The same, replacing a route to the same destination (the kernel's
  * connected one an address brought back). */
 int xh_rtnl_route_replace(struct nl_sock *sk, const struct xh_route *r);
+
+/* The main-table unicast route whose destination is exactly p, with one
+ * next hop (another daemon's, e.g. CNI ptp's host route to a pod).
+ * -ENOENT if there is none. */
+int xh_rtnl_route_find(struct nl_sock *sk, const struct xh_prefix *p, struct xh_route *out);
 
 /* The device of the default route (IPv4, else IPv6). -ENOENT if none. */
 int xh_rtnl_default_dev(struct nl_sock *sk, int *ifindex);

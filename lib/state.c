@@ -174,6 +174,45 @@ static int host_from_json(json_t *j, struct xh_host_state *hs)
 	return 0;
 }
 
+static json_t *route_json(const struct xh_route *r)
+{
+	struct xh_cidr dst = { .ip = r->dst.ip, .plen = r->dst.len };
+	json_t *o = cidr_json(&dst);
+	char gw[INET6_ADDRSTRLEN];
+
+	json_object_set_new(o, "oif", json_integer(r->oif));
+	json_object_set_new(o, "proto", json_integer(r->proto));
+	json_object_set_new(o, "scope", json_integer(r->scope));
+	if (r->gw.family)
+		json_object_set_new(o, "gw", json_string(xh_ip_str(&r->gw, gw, sizeof(gw))));
+	if (r->src.family)
+		json_object_set_new(o, "src", json_string(xh_ip_str(&r->src, gw, sizeof(gw))));
+	json_object_set_new(o, "onlink", json_boolean(r->onlink));
+	return o;
+}
+
+/* "scope" and "onlink" are absent in older states (which restored
+ * routes with scope link, onlink). */
+static int route_from_json(json_t *o, struct xh_route *r)
+{
+	struct xh_cidr dst;
+	const char *gw = NULL, *src = NULL;
+	int proto, scope = 0, onlink = 1;
+
+	if (cidr_from_json(o, &dst) ||
+	    json_unpack(o, "{s:i,s:i,s?i,s?s,s?s,s?b}", "oif", &r->oif, "proto", &proto, "scope", &scope,
+			"gw", &gw, "src", &src, "onlink", &onlink) ||
+	    proto < 0 || proto > 255 || scope < 0 || scope > 255 || (gw && xh_ip_parse(gw, &r->gw)) ||
+	    (src && xh_ip_parse(src, &r->src)))
+		return -EINVAL;
+	r->dst.ip = dst.ip;
+	r->dst.len = dst.plen;
+	r->proto = proto;
+	r->scope = scope;
+	r->onlink = onlink;
+	return 0;
+}
+
 static json_t *netns_json(const struct xh_netns_state *n)
 {
 	return json_pack("{s:s,s:s,s:i,s:b,s:s}", "iface", n->iface, "host_peer", n->host_peer,
@@ -200,6 +239,7 @@ static json_t *state_json(const struct xh_state *st)
 {
 	char vmac[18], pmac[18];
 	json_t *ips = json_array(), *taken = json_array(), *routes = json_array(), *fastpath = json_array();
+	json_t *host_routes = json_array();
 
 	for (size_t i = 0; i < st->n_ips; i++)
 		json_array_append_new(ips, cidr_json(&st->ips[i]));
@@ -211,20 +251,13 @@ static json_t *state_json(const struct xh_state *st)
 		json_object_set_new(t, "ifindex", json_integer(st->taken[i].ifindex));
 		json_array_append_new(taken, t);
 	}
-	for (size_t i = 0; i < st->n_routes; i++) {
-		const struct xh_route *r = &st->routes[i];
-		struct xh_cidr dst = { .ip = r->dst.ip, .plen = r->dst.len };
-		json_t *o = cidr_json(&dst);
-		char gw[INET6_ADDRSTRLEN];
+	for (size_t i = 0; i < st->n_routes; i++)
+		json_array_append_new(routes, route_json(&st->routes[i]));
+	for (size_t i = 0; i < st->n_host_routes; i++) {
+		json_t *o = route_json(&st->host_routes[i].r);
 
-		json_object_set_new(o, "oif", json_integer(r->oif));
-		json_object_set_new(o, "proto", json_integer(r->proto));
-		if (r->gw.family)
-			json_object_set_new(o, "gw", json_string(xh_ip_str(&r->gw, gw, sizeof(gw))));
-		if (r->src.family)
-			json_object_set_new(o, "src", json_string(xh_ip_str(&r->src, gw, sizeof(gw))));
-		json_object_set_new(o, "onlink", json_boolean(r->onlink));
-		json_array_append_new(routes, o);
+		json_object_set_new(o, "dev", json_string(st->host_routes[i].dev));
+		json_array_append_new(host_routes, o);
 	}
 	json_t *j = json_pack("{s:i,s:s,s:s,s:s,s:i,s:I,s:I,s:I,"
 			 "s:{s:s,s:i},"
@@ -244,6 +277,10 @@ static json_t *state_json(const struct xh_state *st)
 
 	if (j && st->mode == XH_HOST)
 		json_object_set_new(j, "host", host_json(&st->host));
+	if (j)
+		json_object_set_new(j, "host_routes", host_routes);
+	else
+		json_decref(host_routes);
 	if (j && st->mode == XH_NETNS)
 		json_object_set_new(j, "netns", netns_json(&st->netns));
 	return j;
@@ -286,6 +323,7 @@ static int state_from_json(json_t *j, struct xh_state *st)
 	const char *id, *status, *mode, *nic, *veth, *vmac, *pmac;
 	json_int_t pid_start, netns, host, kstart;
 	json_t *ips, *taken, *routes, *fastpath = NULL, *host_j = NULL, *netns_j = NULL;
+	json_t *host_routes = NULL;
 	int version, nic_entries, mtu;
 	json_error_t e;
 
@@ -294,7 +332,7 @@ static int state_from_json(json_t *j, struct xh_state *st)
 			   "{s:i,s:s,s:s,s:s,s:i,s:I,s:I,s:I,"
 			   "s:{s:s,s:i},"
 			   "s:{s:s,s:i,s:s,s:i,s:s,s:i},"
-			   "s:o,s:o,s:o,s?o,s:b,s:{s:i,s:I},s?o,s?o}",
+			   "s:o,s:o,s:o,s?o,s:b,s:{s:i,s:I},s?o,s?o,s?o}",
 			   "version", &version, "id", &id, "status", &status, "mode", &mode, "pid",
 			   &st->pid, "pid_start", &pid_start, "netns_cookie", &netns, "host_cookie", &host,
 			   "nic", "name", &nic, "ifindex", &st->nic_ifindex,
@@ -302,7 +340,8 @@ static int state_from_json(json_t *j, struct xh_state *st)
 			   "peer_ifindex", &st->peer_ifindex, "peer_mac", &pmac, "mtu", &mtu,
 			   "ips", &ips, "taken", &taken, "routes", &routes, "fastpath", &fastpath,
 			   "nic_entries", &nic_entries,
-			   "keeper", "pid", &st->keeper_pid, "start", &kstart, "host", &host_j, "netns", &netns_j))
+			   "keeper", "pid", &st->keeper_pid, "start", &kstart, "host", &host_j, "netns", &netns_j,
+			   "host_routes", &host_routes))
 		return xh_err(-EINVAL, "malformed state: %s", e.text);
 	if (version != 1)
 		return xh_err(-EINVAL, "state version %d is not 1", version);
@@ -337,22 +376,19 @@ static int state_from_json(json_t *j, struct xh_state *st)
 		if (cidr_from_json(t, &ta->addr) || json_unpack(t, "{s:i}", "ifindex", &ta->ifindex))
 			return xh_err(-EINVAL, "malformed state: taken[%zu]", i);
 	}
-	for (size_t i = 0; i < json_array_size(routes); i++) {
-		json_t *o = json_array_get(routes, i);
-		struct xh_route *r = &st->routes[st->n_routes++];
-		struct xh_cidr dst;
-		const char *gw = NULL, *src = NULL;
-		int proto, onlink = 1; /* absent in older states, which restored it so */
-
-		if (cidr_from_json(o, &dst) ||
-		    json_unpack(o, "{s:i,s:i,s?s,s?s,s?b}", "oif", &r->oif, "proto", &proto, "gw", &gw, "src", &src,
-				"onlink", &onlink) ||
-		    proto < 0 || proto > 255 || (gw && xh_ip_parse(gw, &r->gw)) || (src && xh_ip_parse(src, &r->src)))
+	for (size_t i = 0; i < json_array_size(routes); i++)
+		if (route_from_json(json_array_get(routes, i), &st->routes[st->n_routes++]))
 			return xh_err(-EINVAL, "malformed state: routes[%zu]", i);
-		r->dst.ip = dst.ip;
-		r->dst.len = dst.plen;
-		r->proto = proto;
-		r->onlink = onlink;
+	if (host_routes && (!json_is_array(host_routes) || json_array_size(host_routes) > XH_CFG_MAX_IPS))
+		return xh_err(-EINVAL, "malformed state: host_routes");
+	for (size_t i = 0; host_routes && i < json_array_size(host_routes); i++) {
+		json_t *o = json_array_get(host_routes, i);
+		struct xh_host_route *hr = &st->host_routes[st->n_host_routes++];
+		const char *dev;
+
+		if (route_from_json(o, &hr->r) || json_unpack(o, "{s:s}", "dev", &dev) ||
+		    copy_name(hr->dev, sizeof(hr->dev), dev))
+			return xh_err(-EINVAL, "malformed state: host_routes[%zu]", i);
 	}
 	if (st->mode == XH_HOST) {
 		if (!host_j)

@@ -30,6 +30,15 @@ struct xh_taken_addr {
 	struct xh_cidr addr;
 };
 
+/* Pod mode: a host route to one of the pod's addresses that someone else
+ * had made (CNI ptp routes the pod IP to its own veth), replaced by ours at
+ * setup and put back at teardown; dev: its device's name (an index alone
+ * may have been reused by then). */
+struct xh_host_route {
+	struct xh_route r;
+	char dev[16];
+};
+
 /* Host mode: the policy given to the NIC program (its maps are the one
  * host-mode sandbox's alone) and the tc filter cloning ARP/ND. Ranges are
  * inclusive. */
@@ -81,6 +90,8 @@ struct xh_state {
 	size_t n_routes;        /* pod mode: routes that went with the taken
 	                         * addresses; host mode: the NIC's routes */
 	struct xh_route routes[XH_MAX_ROUTES];
+	size_t n_host_routes;   /* pod mode: host routes taken over */
+	struct xh_host_route host_routes[XH_CFG_MAX_IPS];
 
 	size_t n_fastpath;      /* pod mode: the prefixes xdp_veth fast-paths
 	                         * for this veth (networks, host bits clear),

@@ -9,30 +9,18 @@ BUILD=$(realpath "${BUILD:-build}")
 tag=$$
 ID=xdpdemo-$tag
 T=$(mktemp -d "/tmp/xdpdemo.XXXXXX")
-ns() { echo "xdpdemo-$tag-$1"; }
-inns() { local n; n=$(ns "$1"); shift; nsenter --net="/run/netns/$n" "$@"; }
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '$ %s\n' "$*" >&2; "$@"; }
+DEMO=xdpdemo-$tag
+. "$(dirname "$0")/demo-lib.sh"
 cleanup() {
 	[ -n "${TAP:-}" ] && kill "$TAP" 2>/dev/null
 	inns host runc --root "$T/runc" delete -f "$ID" >/dev/null 2>&1 || true
-	for n in host world; do ip netns del "$(ns $n)" 2>/dev/null || true; done
+	demo_topo_del
 	rm -rf "$T"
 }
 trap cleanup EXIT
 
 step "A node (netns host: nic0 10.77.0.1/24) and a remote peer (netns world: 10.77.0.2)"
-for n in host world; do ip netns add "$(ns $n)"; inns $n ip link set lo up
-	inns $n sysctl -qw net.ipv6.conf.all.disable_ipv6=1; done
-ip link add nic0 netns "$(ns host)" type veth peer name w0 netns "$(ns world)"
-inns host ip link set nic0 up; inns world ip link set w0 up
-inns host ip addr add 10.77.0.1/24 dev nic0
-inns world ip addr add 10.77.0.2/24 dev w0
-inns host ip route add default via 10.77.0.2
-inns world ip route add 10.77.1.0/24 via 10.77.0.1     # the pod range lives on the node
-inns host sysctl -qw net.ipv4.ip_forward=1
-inns world ethtool -K w0 gro on tx off >/dev/null       # w0 takes XDP frames, sends full checksums
-inns host ping -c 1 -q 10.77.0.2 >/dev/null
+demo_topo
 
 step "A busybox bundle whose config.json runs xdp_hook (pod mode, address 10.77.1.5)"
 mkdir -p "$T/rootfs/bin" "$T/rootfs/www" "$T/bundle"

@@ -163,6 +163,25 @@ podman_setup() {
 		>"$XH_PODMAN_DIR/hooks/xdphook.json" || fail "hooks.d example"
 }
 
+# cri_node: containerd's CRI (examples/kubernetes/node.sh) in netns host,
+# on topo_new's NIC: pods in 10.77.1.0/24 via CNI ptp, handler xdphook
+# with the hook in pod mode on nic0 (node config $XH_TMP/xdphook.json).
+# Sets NODE, NODE_SH, CRI_BIN; cri VERB... talks to it; down at exit.
+cri_node() {
+	command -v containerd >/dev/null || skip "containerd is not installed"
+	NODE_SH=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../examples/kubernetes" && pwd)/node.sh
+	CRI_BIN=$(cd "$(dirname "${BASH_SOURCE[0]}")/../harness" && pwd)/cri
+	NODE="$XH_TMP/node"
+	/usr/bin/python3 "$CRI_BIN" --help >/dev/null 2>&1 ||
+		skip "the CRI client needs python3-grpcio and python3-protobuf"
+	[ -x "$BUILD/xdp_runtime" ] || fail "$BUILD/xdp_runtime is not built"
+	echo '{"mode": "pod", "nic": "nic0"}' >"$XH_TMP/xdphook.json"
+	at_exit "CRI=$CRI_BIN $NODE_SH down $NODE"
+	XDPHOOK_BIN=$BUILD XDPHOOK_CONFIG=$XH_TMP/xdphook.json POD_SUBNET=10.77.1.0/24 \
+		"$NODE_SH" up "$NODE" "$(ns host)" >/dev/null || fail "node.sh up"
+}
+cri() { "$CRI_BIN" --endpoint "unix://$NODE/containerd.sock" "$@"; }
+
 # CNI ptp + host-local (containernetworking-plugins), run in netns host as a
 # node's runtime would, on the pod range 10.77.1.0/24 from .20 on.
 cni_check() {

@@ -279,6 +279,10 @@ static void file_errors(void **state)
 	assert_err(err, -EINVAL, msg);
 	/* unknown keys escaped */
 	assert_err(load("{\"\\u001b]0;x\":1}", &cfg), -EINVAL, "unknown key \"\\x1b]0;x\"");
+	/* "runtime" is xdp_runtime's: the hook passes over it, as an annotation it is unknown */
+	assert_int_equal(load("{\"runtime\":\"crun\",\"mode\":\"host\"}", &cfg), 0);
+	assert_int_equal(cfg.mode, XH_HOST);
+	assert_err(ann1(&cfg, "io.xdphook.runtime", "crun"), -EINVAL, "unknown key");
 	/* NUL and nesting limits hold for the file too */
 	assert_err(load("{\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}", &cfg),
 		   -EINVAL, "nested deeper");
