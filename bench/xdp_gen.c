@@ -578,9 +578,7 @@ static int send_seeds(struct run *r, int fd, const uint8_t *seed, uint32_t len,
 	struct mmsghdr msgs[SEED_BATCH];
 	uint64_t start = now_ns(), deadline = o->duration ? start + (uint64_t)(o->duration * 1e9) : 0;
 	uint64_t seen = 0, progress = start, accepted_at = start, t;
-	uint64_t copies = 0, copied_at = start;
-
-	uint64_t window = COPIES_IN_FLIGHT / r->fanout;
+	uint64_t copies = 0, copied_at = start, window = COPIES_IN_FLIGHT / r->fanout;
 
 	for (int i = 0; i < SEED_BATCH; i++)
 		msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov, .msg_iovlen = 1 } };
