@@ -20,6 +20,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/sync"
@@ -110,11 +112,17 @@ func configFromDesc(d *xdpendpoint.Desc) netConfig {
 
 // xdpTuning: knobs of -link xdp (flags, for measuring the choices).
 type xdpTuning struct {
-	queues int  // fifo qdisc queues; 0: write from the caller
-	gso    bool // offer gVisor GSO
+	queues int           // fifo qdisc queues; 0: write from the caller
+	gso    bool          // offer gVisor GSO
+	own    bool          // our own link over the rings (link_xsk.go), not gVisor's link/xdp wrapped
+	direct bool          // own: take the direct sockets the node offers
+	spin   time.Duration // own: poll the RX rings this long before sleeping
 }
 
 func newXDPLink(name, socket string, tune xdpTuning) (*link, error) {
+	if name == "xdp" && tune.own {
+		return newXSKLink(socket, tune)
+	}
 	ep, err := xdpendpoint.Dial(&xdpendpoint.Options{SocketName: socket})
 	if err != nil {
 		return nil, fmt.Errorf("endpoint: %v", err)
@@ -126,6 +134,11 @@ func newXDPLink(name, socket string, tune xdpTuning) (*link, error) {
 	}
 	// What gVisor's link/xdp assumes: it binds queue 0 and sizes its own
 	// 2 KiB frames and rings.
+	if len(d.Direct) > 0 {
+		// gVisor's link/xdp takes one socket: never asks for DIRECT.
+		fmt.Fprintf(os.Stderr, "xdp_gvisor: %s: the node offers %d direct socket(s) on %s; gVisor's link/xdp "+
+			"takes one socket, so this sandbox receives through xdp0 only\n", name, len(d.Direct), d.Direct[0].Ifname)
+	}
 	if d.Queue != 0 {
 		return fail("endpoint: queue %d: gVisor's link/xdp binds queue 0 only", d.Queue)
 	}

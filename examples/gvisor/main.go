@@ -91,6 +91,9 @@ func main() {
 	echoPort := flag.Int("echo", 7, "TCP and UDP echo port")
 	queues := flag.Int("qdisc", 1, "-link xdp: fifo qdisc queues (0: none, write from the caller)")
 	gso := flag.Bool("gso", true, "-link xdp: gVisor GSO (TCP segments of up to 64 KiB, split in the stack)")
+	impl := flag.String("xdp-impl", "own", "-link xdp: own (our link over the rings) | gvisor (gVisor's link/xdp wrapped)")
+	direct := flag.Bool("direct", true, "-link xdp: receive on the NIC's RX queue sockets too where the node offers them")
+	spin := flag.Duration("spin", 0, "-link xdp: poll the RX rings this long before sleeping (0: sleep at once)")
 	flag.Parse()
 	if flag.NArg() != 0 || *httpPort <= 0 || *httpPort > 65535 || *echoPort <= 0 || *echoPort > 65535 {
 		usage()
@@ -102,7 +105,11 @@ func main() {
 		if *dev != "" {
 			die("-dev is for -link packet (-link %s takes the endpoint of this network namespace)", *linkName)
 		}
-		l, err = newXDPLink(*linkName, *socket, xdpTuning{queues: *queues, gso: *gso})
+		if *impl != "own" && *impl != "gvisor" {
+			die("-xdp-impl %q: not own or gvisor", *impl)
+		}
+		l, err = newXDPLink(*linkName, *socket, xdpTuning{queues: *queues, gso: *gso, own: *impl == "own",
+			direct: *direct, spin: *spin})
 	case "packet":
 		if *dev == "" {
 			die("-link packet needs -dev IFACE")
