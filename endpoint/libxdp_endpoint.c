@@ -743,16 +743,18 @@ uint32_t xdp_endpoint_receive(struct xdp_endpoint *ep, struct xdp_endpoint_frame
 void xdp_endpoint_refill(struct xdp_endpoint *ep, const uint64_t *addrs, uint32_t n)
 {
 	struct ep_sock *best = &ep->s[0];
-	uint32_t idx, most = 0;
+	uint32_t idx, fewest = UINT32_MAX;
 
 	if (!n)
 		return;
-	/* The fill ring with the most room holds the fewest frames. */
+	/* The fill ring holding the fewest frames (rings may differ in size:
+	 * not the one with the most room). */
 	for (size_t i = 0; i < ep->n_socks; i++) {
-		uint32_t room = xsk_prod_nb_free(&ep->s[i].fill, ep->s[i].ring[XDP_ENDPOINT_RING_FILL]);
+		uint32_t size = ep->s[i].ring[XDP_ENDPOINT_RING_FILL];
+		uint32_t held = size - xsk_prod_nb_free(&ep->s[i].fill, size);
 
-		if (room > most) {
-			most = room;
+		if (held < fewest) {
+			fewest = held;
 			best = &ep->s[i];
 		}
 	}

@@ -312,7 +312,7 @@ struct xdp_endpoint_frame {
  * xdp_endpoint_refill(). Returns how many. */
 uint32_t xdp_endpoint_receive(struct xdp_endpoint *ep, struct xdp_endpoint_frame *f, uint32_t max);
 /* Give n frames back to the fill rings: each batch to the socket whose
- * fill ring holds the fewest (a frame received on one queue may be
+ * fill ring holds the fewest frames (a frame received on one queue may be
  * needed on another, and TX completions come back on socket 0), with the
  * wakeup the kernel asks for. Every ring holds all frames: never short. */
 void xdp_endpoint_refill(struct xdp_endpoint *ep, const uint64_t *addrs, uint32_t n);
