@@ -54,6 +54,8 @@ type xskLink struct {
 
 	txMu   sync.Mutex
 	txFree []uint64 // +checklocks:txMu
+
+	rxFrames []uint64 // per socket, for the exit line (the dispatcher's)
 }
 
 var _ stack.LinkEndpoint = (*xskLink)(nil)
@@ -71,6 +73,7 @@ func newXSKLink(socket string, tune xdpTuning) (*link, error) {
 	x := &xskLink{ep: ep, umem: ep.UMEM(), socks: ep.Sockets, mtu: d.MTU, addr: tcpip.LinkAddress(d.MAC),
 		gso: tune.gso, spin: tune.spin}
 	x.txFree = append(x.txFree, x.umem.TXFrames...)
+	x.rxFrames = make([]uint64, len(x.socks))
 	if max := d.FrameSize - header.EthernetMinimumSize; x.mtu > max {
 		x.mtu = max
 	}
@@ -79,7 +82,7 @@ func newXSKLink(socket string, tune xdpTuning) (*link, error) {
 		return nil, fmt.Errorf("eventfd: %v", err)
 	}
 	l := &link{ep: x, cfg: configFromDesc(d), name: "xdp", ready: ep.Ready, done: ep.Done(),
-		close: func() { ep.Close() }}
+		close: func() { ep.Close() }, info: fmt.Sprintf(" sockets=%d", len(x.socks))}
 	l.stats = func() string {
 		var out string
 		for i, s := range x.socks {
@@ -87,7 +90,10 @@ func newXSKLink(socket string, tune xdpTuning) (*link, error) {
 			if err != nil {
 				return err.Error()
 			}
-			out += fmt.Sprintf("%sXDP_STATISTICS[%d %s/%d] %s", map[bool]string{true: "; "}[i > 0], i, s.Ifname, s.Queue, st)
+			if i > 0 {
+				out += "; "
+			}
+			out += fmt.Sprintf("XDP_STATISTICS[%d %s/%d] received %d %s", i, s.Ifname, s.Queue, x.rxFrames[i], st)
 		}
 		return out
 	}
@@ -96,9 +102,6 @@ func newXSKLink(socket string, tune xdpTuning) (*link, error) {
 	}
 	return l, nil
 }
-
-// Sockets: how many sockets the link receives on (1 + direct sockets).
-func (x *xskLink) Sockets() int { return len(x.socks) }
 
 func (x *xskLink) MTU() uint32                    { return x.mtu }
 func (x *xskLink) MaxHeaderLength() uint16        { return header.EthernetMinimumSize }
@@ -243,9 +246,10 @@ func (x *xskLink) receive() {
 	var idle time.Time
 	for {
 		got := 0
-		for _, s := range x.socks {
+		for i, s := range x.socks {
 			views = x.take(s, views[:0])
 			got += len(views)
+			x.rxFrames[i] += uint64(len(views))
 			x.deliver(views)
 		}
 		if got > 0 {

@@ -68,6 +68,7 @@ type link struct {
 	// stats describes the link's counters for the exit line, or "".
 	stats func() string
 	close func()
+	info  string // more for the ready line
 }
 
 func die(format string, a ...interface{}) {
@@ -138,8 +139,8 @@ func main() {
 	for _, a := range l.cfg.addrs {
 		addrs = append(addrs, a.String())
 	}
-	fmt.Printf("ready link=%s ifname=%s mac=%s mtu=%d addresses=%s http=%d echo=%d\n", l.name, l.cfg.ifname,
-		l.cfg.mac, l.ep.MTU(), strings.Join(addrs, ","), *httpPort, *echoPort)
+	fmt.Printf("ready link=%s ifname=%s mac=%s mtu=%d addresses=%s http=%d echo=%d%s\n", l.name, l.cfg.ifname,
+		l.cfg.mac, l.ep.MTU(), strings.Join(addrs, ","), *httpPort, *echoPort, l.info)
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)

@@ -72,7 +72,7 @@ start_gv() { # NETNS-PATH NAME ARGS...
 # xdp: the hook's pod mode.
 log "xdp: xdp_gvisor -link xdp in a runc container (pod mode)"
 path_ctr
-start_gv "$CTR_NET" xdp
+start_gv "$CTR_NET" xdp ${GV_XDP_ARGS:-}
 f0=$(forwarded)
 measure xdp 10.77.1.5 >"$XH_TMP/xdp.res"
 echo "xdp_forwarded_packets $(( $(forwarded) - f0 ))" >>"$XH_TMP/xdp.res"
