@@ -38,9 +38,9 @@ import (
 // the endpoint's description where it is below the link's fixed 1500.
 type serialised struct {
 	nested.Endpoint
-	mu  sync.Mutex
+	mu sync.Mutex
+	gsoOffer
 	mtu uint32
-	gso bool
 	fd  int // the AF_XDP socket, to kick
 }
 
@@ -82,18 +82,25 @@ func (e *serialised) drain() {
 
 func (e *serialised) MTU() uint32 { return e.mtu }
 
-// gVisor GSO: TCP builds segments of up to 64 KiB and splits them itself
-// (tcp sendTCPBatch), so the sender's per-segment work is paid once per
-// 64 KiB; the link still sees MTU-sized packets.
-func (e *serialised) SupportedGSO() stack.SupportedGSO {
-	if e.gso {
+// The GSO offer, not nested.Endpoint's (both are embedded).
+func (e *serialised) SupportedGSO() stack.SupportedGSO { return e.gsoOffer.SupportedGSO() }
+func (e *serialised) GSOMaxSize() uint32               { return e.gsoOffer.GSOMaxSize() }
+
+// gsoOffer: gVisor GSO where true. TCP then builds segments of up to 64
+// KiB and splits them itself (tcp sendTCPBatch), so the sender's
+// per-segment work is paid once per 64 KiB; the link still sees MTU-sized
+// packets.
+type gsoOffer bool
+
+func (g gsoOffer) SupportedGSO() stack.SupportedGSO {
+	if g {
 		return stack.GvisorGSOSupported
 	}
 	return stack.GSONotSupported
 }
 
-func (e *serialised) GSOMaxSize() uint32 {
-	if e.gso {
+func (g gsoOffer) GSOMaxSize() uint32 {
+	if g {
 		return stack.GvisorGSOMaxSize
 	}
 	return 0
@@ -166,7 +173,7 @@ func newXDPLink(name, socket string, tune xdpTuning) (*link, error) {
 		l.qdisc = fifo.New(linkEP, 1, 1000)
 		return l, nil
 	}
-	s := &serialised{mtu: d.MTU, gso: tune.gso, fd: ep.FD()}
+	s := &serialised{gsoOffer: gsoOffer(tune.gso), mtu: d.MTU, fd: ep.FD()}
 	if s.mtu > xdp.MTU {
 		s.mtu = xdp.MTU
 	}

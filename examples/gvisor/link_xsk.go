@@ -45,8 +45,8 @@ type xskLink struct {
 	socks []*xdpendpoint.Socket
 	mtu   uint32
 	addr  tcpip.LinkAddress
-	gso   bool
-	spin  time.Duration
+	gsoOffer
+	spin time.Duration
 
 	dispatcher stack.NetworkDispatcher
 	stop       stopfd.StopFD
@@ -58,7 +58,11 @@ type xskLink struct {
 	rxFrames []uint64 // per socket, for the exit line (the dispatcher's)
 }
 
-var _ stack.LinkEndpoint = (*xskLink)(nil)
+var (
+	_ stack.LinkEndpoint = (*xskLink)(nil)
+	_ stack.GSOEndpoint  = (*xskLink)(nil)
+	_ stack.GSOEndpoint  = (*serialised)(nil)
+)
 
 func newXSKLink(socket string, tune xdpTuning) (*link, error) {
 	ep, err := xdpendpoint.Dial(&xdpendpoint.Options{SocketName: socket})
@@ -71,7 +75,7 @@ func newXSKLink(socket string, tune xdpTuning) (*link, error) {
 	}
 	d := ep.Desc
 	x := &xskLink{ep: ep, umem: ep.UMEM(), socks: ep.Sockets, mtu: d.MTU, addr: tcpip.LinkAddress(d.MAC),
-		gso: tune.gso, spin: tune.spin}
+		gsoOffer: gsoOffer(tune.gso), spin: tune.spin}
 	x.txFree = append(x.txFree, x.umem.TXFrames...)
 	x.rxFrames = make([]uint64, len(x.socks))
 	if max := d.FrameSize - header.EthernetMinimumSize; x.mtu > max {
@@ -117,22 +121,6 @@ func (x *xskLink) AddHeader(pkt stack.PacketBufferPtr) {
 	eth := header.Ethernet(pkt.LinkHeader().Push(header.EthernetMinimumSize))
 	eth.Encode(&header.EthernetFields{SrcAddr: pkt.EgressRoute.LocalLinkAddress,
 		DstAddr: pkt.EgressRoute.RemoteLinkAddress, Type: pkt.NetworkProtocolNumber})
-}
-
-// gVisor GSO: TCP builds segments of up to 64 KiB and splits them in the
-// stack; the link sees MTU-sized packets.
-func (x *xskLink) SupportedGSO() stack.SupportedGSO {
-	if x.gso {
-		return stack.GvisorGSOSupported
-	}
-	return stack.GSONotSupported
-}
-
-func (x *xskLink) GSOMaxSize() uint32 {
-	if x.gso {
-		return stack.GvisorGSOMaxSize
-	}
-	return 0
 }
 
 func (x *xskLink) Attach(d stack.NetworkDispatcher) {

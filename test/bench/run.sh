@@ -331,6 +331,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", (b > 0) ? a / b : 0}'; 
 		echo "gvisor_bulk_down_xdp/packet ${R[gvisor_bulk_down_mbs_ratio]} 1.2 ge"
 		echo "gvisor_bulk_up_xdp/packet ${R[gvisor_bulk_up_mbs_ratio]} 1.2 ge"
 		echo "gvisor_xdp_forwarded_pkts ${R[gvisor_xdp_forwarded_packets]} 0 le"
+		[ -n "${R[gvisor_direct_c8_rps_ratio]:-}" ] &&
+			echo "gvisor_direct_rps_c8_xdp/packet_dnat ${R[gvisor_direct_c8_rps_ratio]} 2 ge"
 	fi
 } >"$XH_TMP/goals"
 
