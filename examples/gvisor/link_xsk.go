@@ -17,6 +17,7 @@ package main
 import (
 	"fmt"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -50,6 +51,7 @@ type xskLink struct {
 
 	dispatcher stack.NetworkDispatcher
 	stop       stopfd.StopFD
+	stopping   int32 // atomic: the dispatcher returns at its next turn
 	wg         sync.WaitGroup
 
 	txMu   sync.Mutex
@@ -86,7 +88,7 @@ func newXSKLink(socket string, tune xdpTuning) (*link, error) {
 		return nil, fmt.Errorf("eventfd: %v", err)
 	}
 	l := &link{ep: x, cfg: configFromDesc(d), name: "xdp", ready: ep.Ready, done: ep.Done(),
-		close: func() { ep.Close() }, info: fmt.Sprintf(" sockets=%d", len(x.socks))}
+		close: x.close, info: fmt.Sprintf(" sockets=%d", len(x.socks))}
 	l.stats = func() string {
 		var out string
 		for i, s := range x.socks {
@@ -121,6 +123,16 @@ func (x *xskLink) AddHeader(pkt stack.PacketBufferPtr) {
 	eth := header.Ethernet(pkt.LinkHeader().Push(header.EthernetMinimumSize))
 	eth.Encode(&header.EthernetFields{SrcAddr: pkt.EgressRoute.LocalLinkAddress,
 		DstAddr: pkt.EgressRoute.RemoteLinkAddress, Type: pkt.NetworkProtocolNumber})
+}
+
+// close stops the dispatcher and holds the TX lock before the rings go:
+// nothing touches them after the unmap.
+func (x *xskLink) close() {
+	atomic.StoreInt32(&x.stopping, 1)
+	x.stop.Stop()
+	x.wg.Wait()
+	x.txMu.Lock()
+	x.ep.Close()
 }
 
 func (x *xskLink) Attach(d stack.NetworkDispatcher) {
@@ -232,7 +244,7 @@ func (x *xskLink) receive() {
 	pfds = append(pfds, rawfile.PollEvent{FD: int32(x.stop.EFD), Events: unix.POLLIN})
 	views := make([]*bufferv2.View, 0, rxBatch)
 	var idle time.Time
-	for {
+	for atomic.LoadInt32(&x.stopping) == 0 {
 		got := 0
 		for i, s := range x.socks {
 			views = x.take(s, views[:0])
