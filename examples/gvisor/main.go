@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/network/arp"
@@ -94,7 +95,7 @@ func main() {
 	gso := flag.Bool("gso", true, "-link xdp: gVisor GSO (TCP segments of up to 64 KiB, split in the stack)")
 	impl := flag.String("xdp-impl", "own", "-link xdp: own (our link over the rings) | gvisor (gVisor's link/xdp wrapped)")
 	direct := flag.Bool("direct", true, "-link xdp: receive on the NIC's RX queue sockets too where the node offers them")
-	spin := flag.Duration("spin", 0, "-link xdp: poll the RX rings this long before sleeping (0: sleep at once)")
+	spin := flag.Duration("spin", 50*time.Microsecond, "-link xdp: poll the RX rings this long after the last frame before sleeping (0: sleep at once)")
 	flag.Parse()
 	if flag.NArg() != 0 || *httpPort <= 0 || *httpPort > 65535 || *echoPort <= 0 || *echoPort > 65535 {
 		usage()
