@@ -120,7 +120,7 @@ b=$(bundle_new gvh '{"io.xdphook.mode":"host","io.xdphook.nic":"nic0","io.xdphoo
 ctr_create runc "$C" "$b" || fail "runc create (host mode): $(cat "$XH_TMP/$C.err")"
 ctr=/proc/$(ctr_pid runc "$C")/ns/net
 gvisor_start "$ctr" host
-grep -q 'addresses=10.77.0.1/24 .* sockets=2$' "$XH_TMP/gv-host" || fail "host mode ready line: $(cat "$XH_TMP/gv-host")"
+grep -Eq 'addresses=10.77.0.1/24[, ].* sockets=2$' "$XH_TMP/gv-host" || fail "host mode ready line: $(cat "$XH_TMP/gv-host")"
 mkdir -p "$XH_TMP/www-host" "$XH_TMP/www-world"
 echo "page of the host" >"$XH_TMP/www-host/index.html"; echo "page of the world" >"$XH_TMP/www-world/index.html"
 # nsenter execs httpd: $! is httpd itself (not a subshell of in_ns).
