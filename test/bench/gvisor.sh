@@ -94,7 +94,8 @@ kill -INT "$GV_PID"; wait "$GV_PID" 2>/dev/null
 # with the node's direct=rx (its receive sockets on nic0's own RX queue)
 # vs -link packet behind the kernel's DNAT (docker -p: nic0:8080 -> a veth
 # into the sandbox's netns): requests/s and p99 at 8 connections.
-# GV_DIRECT=0 leaves it out.
+# GV_DIRECT=0 leaves it out, and so does -xdp-impl gvisor (gVisor's link
+# takes one socket).
 c8() { # LINK ADDR
 	local out
 	in_ns world taskset -c "$GEN_CPU" wrk -t1 -c8 -d1s "http://$2:8080/" >/dev/null 2>&1
@@ -105,6 +106,7 @@ c8() { # LINK ADDR
 	echo "${1}_c8_p99_us $(us "$(awk '$1 == "99%" {print $2}' <<<"$out")")"
 }
 : >"$XH_TMP/direct.res"
+case " ${GV_XDP_ARGS:-} " in *" -xdp-impl gvisor "*) GV_DIRECT=0 ;; esac
 if [ "${GV_DIRECT:-1}" = 1 ]; then
 	log "direct: xdp_gvisor -link xdp in host mode with direct"
 	node_config '{"annotations": ["enable", "nic", "mode", "publish"], "direct": "rx"}'
