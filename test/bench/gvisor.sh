@@ -133,7 +133,7 @@ if [ "${GV_DIRECT:-1}" = 1 ]; then
 	c8 direct_packet_dnat 10.77.0.1 >>"$XH_TMP/direct.res"
 	kill -INT "$GV_PID"; wait "$GV_PID" 2>/dev/null
 	awk '$1 == "direct_xdp_c8_rps" {a = $2} $1 == "direct_packet_dnat_c8_rps" {b = $2}
-		END {printf "direct_c8_rps_ratio %.3f\n", b > 0 ? a / b : 0}' "$XH_TMP/direct.res" >>"$XH_TMP/direct.res"
+		END {printf "direct_c8_rps_ratio %.3f\n", (b > 0) ? a / b : 0}' "$XH_TMP/direct.res" >>"$XH_TMP/direct.res"
 fi
 
 # Ratios xdp / packet: requests/s and latency at each connection count,
