@@ -171,10 +171,10 @@ func (ep *Endpoint) Setup(o *SetupOptions) error {
 			return errf("rings", errnoOf(err), "ring option %d size %d: %v", opt, n, err)
 		}
 	}
+	ep.Sockets = append(ep.Sockets, s0) // Close unmaps what is mapped
 	if err := mapRings(s0, d.Rings); err != nil {
 		return err
 	}
-	ep.Sockets = append(ep.Sockets, s0)
 	flags := uint16(unix.XDP_USE_NEED_WAKEUP)
 	if d.XDPCopy {
 		flags |= unix.XDP_COPY
