@@ -121,14 +121,7 @@ if [ "${GV_DIRECT:-1}" = 1 ]; then
 	runc_ delete -f "$C" >/dev/null || fail "runc delete (direct)"
 
 	log "direct: xdp_gvisor -link packet behind DNAT (docker -p)"
-	ns_new dn
-	ip link add dn0 netns "$(ns host)" type veth peer name eth0 netns "$(ns dn)"
-	in_ns host ip link set dn0 up; in_ns dn ip link set eth0 up
-	in_ns host ip addr add 172.31.0.1/24 dev dn0
-	in_ns dn ip addr add 172.31.0.2/24 dev eth0
-	in_ns dn ip route add default via 172.31.0.1
-	in_ns host iptables -t nat -A PREROUTING -i nic0 -p tcp --dport 8080 -j DNAT --to-destination 172.31.0.2:8080 ||
-		fail "iptables DNAT"
+	dnat_ns dn tcp 8080 8080
 	start_gv "/run/netns/$(ns dn)" dnat -link packet -dev eth0
 	c8 direct_packet_dnat 10.77.0.1 >>"$XH_TMP/direct.res"
 	kill -INT "$GV_PID"; wait "$GV_PID" 2>/dev/null

@@ -190,14 +190,7 @@ in_ns host ethtool -K nic0 gro on >/dev/null
 # 6. The docker -p way: DNAT on the host, a veth into the container's netns,
 # a UDP socket (recvmmsg); nic0 still has GRO on and no XDP program.
 log "kernel_dnat: DNAT -> veth -> UDP socket"
-ns_new dnat
-ip link add dn0 netns "$(ns host)" type veth peer name eth0 netns "$(ns dnat)"
-in_ns host ip link set dn0 up; in_ns dnat ip link set eth0 up
-in_ns host ip addr add 172.31.0.1/24 dev dn0
-in_ns dnat ip addr add 172.31.0.2/24 dev eth0
-in_ns dnat ip route add default via 172.31.0.1
-in_ns host iptables -t nat -A PREROUTING -i nic0 -p udp --dport 8080 -j DNAT --to-destination 172.31.0.2:80 ||
-	fail "iptables DNAT"
+dnat_ns dnat udp 8080 80
 run_consumer kernel_dnat "/run/netns/$(ns dnat)" "$OUT/udp_count" -p 80
 steady kernel_dnat -D 10.77.0.1 -p 8080
 in_ns host iptables -t nat -F PREROUTING
