@@ -7,6 +7,10 @@
  *   ep_count -i DEV [-q QUEUE] [-b] [-w] [-c CPU] [-t MS] [-d SECONDS]
  *                                                     a socket of its own on DEV,
  *                                                     with the capture program
+ *   ep_count -D [-c CPU] [-t MS] [-d SECONDS]          the endpoint with its direct
+ *                                                     sockets on the NIC's queues
+ *                                                     (host mode, `direct`), read
+ *                                                     with xdp_endpoint_receive()
  *
  * Both ways use the same UMEM and ring sizes and the same receive loop, so
  * the only difference the benchmark sees is the path in front of the socket
@@ -201,9 +205,45 @@ static void close_direct(struct direct *d)
 		munmap(d->area, (size_t)NFRAMES * FRAME_SIZE);
 }
 
+/* -D: what the kernel dropped on every socket of the endpoint. */
+static uint64_t dropped_all(void *ctx)
+{
+	struct xdp_endpoint *ep = ctx;
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < xdp_endpoint_socket_count(ep); i++) {
+		struct xdp_statistics st = { 0 };
+		socklen_t len = sizeof(st);
+
+		if (!getsockopt(xdp_endpoint_fd_n(ep, i), SOL_XDP, XDP_STATISTICS, &st, &len))
+			n += st.rx_dropped + st.rx_ring_full;
+	}
+	return n;
+}
+
+/* -D: the same loop over every socket, through the library's receive and
+ * refill (which stocked the fill rings at open). */
+static void run_direct(struct xdp_endpoint *ep, long interval_ms, double seconds)
+{
+	struct xdp_endpoint_frame f[BATCH];
+	uint64_t addrs[BATCH], frames = 0;
+	struct bench_ticker t;
+
+	bench_ticker_start(&t, interval_ms, seconds);
+	do {
+		uint32_t n = xdp_endpoint_receive(ep, f, BATCH);
+
+		for (uint32_t i = 0; i < n; i++)
+			addrs[i] = f[i].addr;
+		xdp_endpoint_refill(ep, addrs, n);
+		frames += n;
+	} while (bench_tick(&t, frames, dropped_all, ep));
+}
+
 static int usage(void)
 {
-	fputs("usage: ep_count [-i DEV [-q QUEUE]] [-b] [-w] [-c CPU] [-t INTERVAL-MS] [-d SECONDS]\n", stderr);
+	fputs("usage: ep_count [-i DEV [-q QUEUE] | -D] [-b] [-w] [-c CPU] [-t INTERVAL-MS] [-d SECONDS]\n",
+	      stderr);
 	return 2;
 }
 
@@ -214,11 +254,11 @@ int main(int argc, char **argv)
 	struct xdp_endpoint *ep = NULL;
 	const char *dev = NULL;
 	long queue = 0, cpu = -1, interval_ms = 1000, seconds = 0, v;
-	bool busy = false;
+	bool busy = false, direct = false;
 	int opt, err;
 
-	while ((opt = getopt(argc, argv, "i:q:c:t:d:bw")) != -1) {
-		v = opt == 'i' || opt == 'b' || opt == 'w' ? 0 : bench_num(optarg);
+	while ((opt = getopt(argc, argv, "i:q:c:t:d:bwD")) != -1) {
+		v = opt == 'i' || opt == 'b' || opt == 'w' || opt == 'D' ? 0 : bench_num(optarg);
 		if (v < 0)
 			return usage();
 		switch (opt) {
@@ -229,10 +269,11 @@ int main(int argc, char **argv)
 		case 'd': seconds = v; break;
 		case 'b': busy = true; break;
 		case 'w': c.wait = true; break;
+		case 'D': direct = true; break;
 		default: return usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (direct && (dev || busy || c.wait)))
 		return usage();
 	bench_signals();
 	err = bench_pin((int)cpu);
@@ -248,13 +289,27 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	} else {
+		/* -D: every frame but one on the fill rings (the library
+		 * spreads them; socket 0 idles with its share). */
 		struct xdp_endpoint_opts o = { .sz = sizeof(o), .umem_size = (uint64_t)NFRAMES * FRAME_SIZE,
-					       .ring_size = RING_SIZE };
+					       .ring_size = RING_SIZE,
+					       .flags = direct ? XDP_ENDPOINT_F_DIRECT : 0,
+					       .fill_frames = NFRAMES - 1 };
 
 		err = xdp_endpoint_open(&o, &ep);
 		if (err) {
 			fprintf(stderr, "ep_count: endpoint: %s\n", xdp_endpoint_strerror(err));
 			return 1;
+		}
+		if (direct && xdp_endpoint_socket_count(ep) < 2) {
+			fprintf(stderr, "ep_count: -D: the keeper offered no direct sockets\n");
+			xdp_endpoint_close(ep);
+			return 1;
+		}
+		if (direct) {
+			run_direct(ep, interval_ms, (double)seconds);
+			xdp_endpoint_close(ep);
+			return 0;
 		}
 		c.fill = xdp_endpoint_fill(ep);
 		c.rx = xdp_endpoint_rx(ep);

@@ -40,6 +40,11 @@
  *     datagram, recorded in `frags`; no record (it came first, or was
  *     evicted) -> host
  *
+ * Host mode with `direct`: a frame for the sandbox goes straight into the
+ * sandbox's AF_XDP socket on the NIC queue it arrived on (`direct_xsks`,
+ * slot = rx_queue_index; the keeper fills it once the client is ready and
+ * empties it when the client goes), else through the veth as above.
+ *
  * Translation and rewriting happen only once the redirect is certain: a
  * frame that falls back to XDP_PASS reaches the kernel unchanged.
  */
@@ -98,6 +103,14 @@ struct {
 	__type(value, struct xh_frag_val);
 } frags SEC(".maps");
 
+/* Host mode, direct: the sandbox's sockets bound to the NIC's RX queues. */
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, XH_MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, __u32);
+} direct_xsks SEC(".maps");
+
 /* The destination address of an IP packet as a map key (see rewrite.h on
  * testing both ip4 and ip6). */
 static __always_inline void dst_key(const struct packet *p, struct xh_ip *k)
@@ -137,6 +150,15 @@ static __always_inline int to_pod(struct packet *p)
 }
 
 /* ---- host mode --------------------------------------------------------------- */
+
+/* To the host-mode sandbox: its socket on this RX queue if it has one
+ * (an array lookup; its fallback 0 is no verdict of ours), else its veth. */
+static __always_inline int to_sandbox(struct xdp_md *ctx, __u32 veth)
+{
+	if (bpf_redirect_map(&direct_xsks, ctx->rx_queue_index, 0) == XDP_REDIRECT)
+		return XDP_REDIRECT;
+	return bpf_redirect_map(&tx_ports, veth, XDP_PASS);
+}
 
 static __always_inline int in_range(__u16 v, __u16 lo, __u16 hi)
 {
@@ -213,7 +235,7 @@ __attribute__((noinline)) int nic_icmp_error(struct xdp_md *ctx, __u32 l4_off, _
 	}
 	if (!sandbox)
 		return XDP_PASS;
-	action = bpf_redirect_map(&tx_ports, hp->ifindex, XDP_PASS);
+	action = to_sandbox(ctx, hp->ifindex);
 	if (action == XDP_REDIRECT && xlate && q.l4)
 		l4_set_port(q.l4, end, q.proto, L4_SPORT, xlate, (__u16 *)(icmp + 2));
 	return action;
@@ -242,7 +264,7 @@ static __always_inline int icmp_verdict(struct xdp_md *ctx, struct packet *p,
 	default:
 		return XDP_PASS; /* ND, MLD, redirects, router discovery */
 	}
-	return sandbox ? bpf_redirect_map(&tx_ports, hp->ifindex, XDP_PASS) : XDP_PASS;
+	return sandbox ? to_sandbox(ctx, hp->ifindex) : XDP_PASS;
 }
 
 static __always_inline void frag_key(const struct packet *p, struct xh_frag_key *k)
@@ -262,7 +284,7 @@ static __always_inline void frag_key(const struct packet *p, struct xh_frag_key 
 }
 
 /* A later fragment goes where its first fragment went. */
-static __always_inline int later_fragment(const struct packet *p)
+static __always_inline int later_fragment(struct xdp_md *ctx, const struct packet *p)
 {
 	struct xh_frag_val *v;
 	struct xh_frag_key k;
@@ -271,7 +293,7 @@ static __always_inline int later_fragment(const struct packet *p)
 	v = bpf_map_lookup_elem(&frags, &k);
 	if (!v || !v->ifindex)
 		return XDP_PASS;
-	return bpf_redirect_map(&tx_ports, v->ifindex, XDP_PASS);
+	return to_sandbox(ctx, v->ifindex);
 }
 
 static __always_inline int to_host_sandbox(struct xdp_md *ctx, struct packet *p)
@@ -292,7 +314,7 @@ static __always_inline int to_host_sandbox(struct xdp_md *ctx, struct packet *p)
 	if (!bpf_map_lookup_elem(&nic_addrs, &k))
 		return XDP_PASS;
 	if (p->frag == FRAG_LATER)
-		return later_fragment(p);
+		return later_fragment(ctx, p);
 
 	switch (p->l4_proto) {
 	case IPPROTO_TCP:
@@ -300,7 +322,7 @@ static __always_inline int to_host_sandbox(struct xdp_md *ctx, struct packet *p)
 		action = XDP_PASS;
 		/* p->l4 is set for these (the verifier wants to see it). */
 		if (p->l4 && port_to_sandbox(p->l4_proto, p->dport, hp, &xlate))
-			action = bpf_redirect_map(&tx_ports, hp->ifindex, XDP_PASS);
+			action = to_sandbox(ctx, hp->ifindex);
 		if (action == XDP_REDIRECT && xlate && p->l4)
 			l4_set_port(p->l4, end, p->l4_proto, L4_DPORT, xlate, 0);
 		break;
@@ -309,8 +331,7 @@ static __always_inline int to_host_sandbox(struct xdp_md *ctx, struct packet *p)
 		action = icmp_verdict(ctx, p, hp);
 		break;
 	default:
-		action = hp->publish_all ? bpf_redirect_map(&tx_ports, hp->ifindex, XDP_PASS)
-					 : XDP_PASS;
+		action = hp->publish_all ? to_sandbox(ctx, hp->ifindex) : XDP_PASS;
 		break;
 	}
 

@@ -31,18 +31,29 @@ struct ring_map {
 	size_t len;
 };
 
-struct xdp_endpoint {
-	struct xh_ep_desc desc;
-	char *json;             /* the description as received */
-	int xsk_fd, ctl_fd, umem_fd;
-	void *umem;
-	uint64_t umem_size;
-	uint32_t frame_size;
+/* One AF_XDP socket with its rings: socket 0 (xdp0), or a direct one on
+ * a NIC RX queue (no TX ring: ring[TX] is 0). */
+struct ep_sock {
+	int fd;
 	uint32_t ring[XH_EP_NRINGS];
-	struct xdp_mmap_offsets off;
 	struct ring_map map[XH_EP_NRINGS];
 	struct xsk_ring_prod fill, tx;
 	struct xsk_ring_cons comp, rx;
+};
+
+struct xdp_endpoint {
+	struct xh_ep_desc desc;
+	char *json;             /* the description as received */
+	int ctl_fd, umem_fd;
+	void *umem;
+	uint64_t umem_size;
+	uint32_t frame_size;
+	uint32_t fill_frames;   /* F_DIRECT: frames [0, n) were put on the fill rings */
+	struct xdp_mmap_offsets off; /* one kernel: the same for every socket */
+	size_t n_socks;         /* 1 + bound.n */
+	size_t next_rx;         /* xdp_endpoint_receive: the socket to start at */
+	struct xh_ep_direct bound[XDP_ENDPOINT_MAX_DIRECT]; /* what BOUND said */
+	struct ep_sock s[1 + XDP_ENDPOINT_MAX_DIRECT];
 };
 
 const char *xdp_endpoint_strerror(int err)
@@ -54,8 +65,12 @@ static struct xdp_endpoint *ep_new(void)
 {
 	struct xdp_endpoint *ep = calloc(1, sizeof(*ep));
 
-	if (ep)
-		ep->xsk_fd = ep->ctl_fd = ep->umem_fd = -1;
+	if (!ep)
+		return NULL;
+	ep->ctl_fd = ep->umem_fd = -1;
+	ep->n_socks = 1;
+	for (size_t i = 0; i < 1 + XDP_ENDPOINT_MAX_DIRECT; i++)
+		ep->s[i].fd = -1;
 	return ep;
 }
 
@@ -63,14 +78,19 @@ void xdp_endpoint_close(struct xdp_endpoint *ep)
 {
 	if (!ep)
 		return;
-	for (int i = 0; i < XH_EP_NRINGS; i++)
-		if (ep->map[i].addr)
-			munmap(ep->map[i].addr, ep->map[i].len);
-	/* The socket before the UMEM it uses; the keeper connection last, so
-	 * the keeper takes the entry out of the XSKMAP after the socket is
-	 * gone (either order is safe: a closed socket leaves the map itself). */
-	if (ep->xsk_fd >= 0)
-		close(ep->xsk_fd);
+	for (size_t k = 0; k < 1 + XDP_ENDPOINT_MAX_DIRECT; k++) {
+		struct ep_sock *so = &ep->s[k];
+
+		for (int i = 0; i < XH_EP_NRINGS; i++)
+			if (so->map[i].addr)
+				munmap(so->map[i].addr, so->map[i].len);
+		/* The sockets before the UMEM they use; the keeper connection
+		 * last, so the keeper takes the entries out of the XSKMAPs
+		 * after the sockets are gone (either order is safe: a closed
+		 * socket leaves the maps itself). */
+		if (so->fd >= 0)
+			close(so->fd);
+	}
 	if (ep->umem)
 		munmap(ep->umem, ep->umem_size);
 	if (ep->umem_fd >= 0)
@@ -118,7 +138,7 @@ static int umem_register(struct xdp_endpoint *ep)
 		.headroom = 0,
 	};
 
-	if (!setsockopt(ep->xsk_fd, SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg)))
+	if (!setsockopt(ep->s[0].fd, SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg)))
 		return 0;
 	if (errno == ENOBUFS || errno == EPERM || errno == ENOMEM)
 		return xh_ep_err(-errno, "register UMEM of %llu KiB: %s (locked-memory limit, see "
@@ -132,13 +152,14 @@ static const int ring_opt[XH_EP_NRINGS] = {
 
 static int rings_size(struct xdp_endpoint *ep)
 {
+	struct ep_sock *so = &ep->s[0];
 	socklen_t len = sizeof(ep->off);
 
 	for (int i = 0; i < XH_EP_NRINGS; i++)
-		if (setsockopt(ep->xsk_fd, SOL_XDP, ring_opt[i], &ep->ring[i], sizeof(ep->ring[i])))
-			return xh_ep_err(-errno, "%s ring of %u: %s", xh_ep_ring_name(i), ep->ring[i],
+		if (setsockopt(so->fd, SOL_XDP, ring_opt[i], &so->ring[i], sizeof(so->ring[i])))
+			return xh_ep_err(-errno, "%s ring of %u: %s", xh_ep_ring_name(i), so->ring[i],
 					 strerror(errno));
-	if (getsockopt(ep->xsk_fd, SOL_XDP, XDP_MMAP_OFFSETS, &ep->off, &len))
+	if (getsockopt(so->fd, SOL_XDP, XDP_MMAP_OFFSETS, &ep->off, &len))
 		return xh_ep_err(-errno, "XDP_MMAP_OFFSETS: %s", strerror(errno));
 	return 0;
 }
@@ -150,42 +171,44 @@ static const struct xdp_ring_offset *ring_off(const struct xdp_endpoint *ep, int
 	return o[i];
 }
 
-/* mmap ring i and point libxdp's struct at it. Works on a bound socket as
- * well, which is how a process that got the socket through exec maps it. */
-static int ring_map(struct xdp_endpoint *ep, int i)
+/* mmap ring i of socket so and point libxdp's struct at it. Works on a
+ * bound socket as well, which is how a process that got the socket through
+ * exec maps it, and how the direct sockets (bound by the keeper) are. */
+static int ring_map(struct xdp_endpoint *ep, struct ep_sock *so, int i)
 {
 	const struct xdp_ring_offset *o = ring_off(ep, i);
-	size_t len = o->desc + ep->ring[i] * xh_ep_ring_entry(i);
+	size_t len = o->desc + so->ring[i] * xh_ep_ring_entry(i);
 	struct xsk_ring_prod *p = NULL;
 	struct xsk_ring_cons *c = NULL;
 	void *m;
 
-	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ep->xsk_fd,
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, so->fd,
 		 (off_t)xh_ep_ring_pgoff(i));
 	if (m == MAP_FAILED)
-		return xh_ep_err(-errno, "mmap %s ring: %s", xh_ep_ring_name(i), strerror(errno));
-	ep->map[i] = (struct ring_map){ .addr = m, .len = len };
+		return xh_ep_err(-errno, "mmap %s ring of socket %zu: %s", xh_ep_ring_name(i),
+				 (size_t)(so - ep->s), strerror(errno));
+	so->map[i] = (struct ring_map){ .addr = m, .len = len };
 	if (i == XDP_ENDPOINT_RING_FILL)
-		p = &ep->fill;
+		p = &so->fill;
 	else if (i == XDP_ENDPOINT_RING_TX)
-		p = &ep->tx;
+		p = &so->tx;
 	else
-		c = i == XDP_ENDPOINT_RING_RX ? &ep->rx : &ep->comp;
+		c = i == XDP_ENDPOINT_RING_RX ? &so->rx : &so->comp;
 	/* The same layout for both structs (DEFINE_XSK_RING); a producer's
 	 * cached_cons runs one ring ahead (see xsk_prod_nb_free). The indexes
 	 * are read, not assumed zero: after exec the rings may be in use. */
 	if (p) {
-		p->mask = ep->ring[i] - 1;
-		p->size = ep->ring[i];
+		p->mask = so->ring[i] - 1;
+		p->size = so->ring[i];
 		p->producer = (uint32_t *)((char *)m + o->producer);
 		p->consumer = (uint32_t *)((char *)m + o->consumer);
 		p->flags = (uint32_t *)((char *)m + o->flags);
 		p->ring = (char *)m + o->desc;
 		p->cached_prod = __atomic_load_n(p->producer, __ATOMIC_ACQUIRE);
-		p->cached_cons = __atomic_load_n(p->consumer, __ATOMIC_ACQUIRE) + ep->ring[i];
+		p->cached_cons = __atomic_load_n(p->consumer, __ATOMIC_ACQUIRE) + so->ring[i];
 	} else {
-		c->mask = ep->ring[i] - 1;
-		c->size = ep->ring[i];
+		c->mask = so->ring[i] - 1;
+		c->size = so->ring[i];
 		c->producer = (uint32_t *)((char *)m + o->producer);
 		c->consumer = (uint32_t *)((char *)m + o->consumer);
 		c->flags = (uint32_t *)((char *)m + o->flags);
@@ -196,15 +219,25 @@ static int ring_map(struct xdp_endpoint *ep, int i)
 	return 0;
 }
 
-static int rings_map(struct xdp_endpoint *ep)
+/* Every ring socket so has (a direct socket: no TX ring). */
+static int rings_map(struct xdp_endpoint *ep, struct ep_sock *so)
 {
 	for (int i = 0; i < XH_EP_NRINGS; i++) {
-		int err = ring_map(ep, i);
+		int err = so->ring[i] ? ring_map(ep, so, i) : 0;
 
 		if (err)
 			return err;
 	}
 	return 0;
+}
+
+static int all_rings_map(struct xdp_endpoint *ep)
+{
+	int err = 0;
+
+	for (size_t k = 0; !err && k < ep->n_socks; k++)
+		err = rings_map(ep, &ep->s[k]);
+	return err;
 }
 
 static int xsk_bind(struct xdp_endpoint *ep)
@@ -217,7 +250,7 @@ static int xsk_bind(struct xdp_endpoint *ep)
 	};
 
 	for (int tries = 0;; tries++) {
-		if (!bind(ep->xsk_fd, (struct sockaddr *)&sa, sizeof(sa)))
+		if (!bind(ep->s[0].fd, (struct sockaddr *)&sa, sizeof(sa)))
 			return 0;
 		if (errno != EBUSY || tries >= BIND_BUSY_TRIES)
 			break;
@@ -254,18 +287,23 @@ static int connect_keeper(const char *name, int timeout_ms)
 	return ep_steal_fd(&fd);
 }
 
-/* Wait for one record of type want; an ERROR becomes its errno + message. */
-static int expect(struct xdp_endpoint *ep, uint16_t want, const void **payload, size_t *len,
-		  int *fd)
+/* Wait for one record of type want (with up to max fds into fds, *nfds
+ * of them); an ERROR becomes its errno + message. want's payload is kept
+ * NUL-terminated in ep->json (DESC) or *text (BOUND, the caller frees). */
+static int expect_fds(struct xdp_endpoint *ep, uint16_t want, int *fds, size_t max, size_t *nfds,
+		      char **bound)
 {
 	ep_cleanup_free char *buf = malloc(XDP_ENDPOINT_MSG_MAX);
 	char text[XDP_ENDPOINT_ERROR_MAX];
+	const void *pl = NULL;
+	const void **payload = &pl;
+	size_t plen = 0, *len = &plen;
 	uint16_t type = 0;
 	int err, code;
 
 	if (!buf)
 		return -ENOMEM;
-	err = xh_ep_recv(ep->ctl_fd, buf, &type, payload, len, fd, 0);
+	err = xh_ep_recv_fds(ep->ctl_fd, buf, &type, payload, len, fds, max, nfds, 0);
 	if (err == -EAGAIN)
 		return xh_ep_err(-ETIMEDOUT, "keeper: no answer in time");
 	if (err == -EPIPE)
@@ -278,27 +316,37 @@ static int expect(struct xdp_endpoint *ep, uint16_t want, const void **payload, 
 			return xh_ep_err(err, "keeper: %s", xh_ep_strerror(err));
 		return xh_ep_err(-code, "keeper: %s", text);
 	}
-	if (type != want)
+	if (type != want) {
+		for (size_t i = 0; nfds && i < *nfds; i++)
+			close(fds[i]);
 		return xh_ep_err(-EPROTO, "keeper: message type %u, expected %u", type, want);
-	if (want == XDP_ENDPOINT_MSG_DESC) {
-		/* The payload lives in buf: keep a NUL-terminated copy. */
-		ep->json = strndup(*payload, *len);
-		if (!ep->json)
-			return -ENOMEM;
 	}
+	/* The payload lives in buf: keep a NUL-terminated copy. */
+	if (want == XDP_ENDPOINT_MSG_DESC && !(ep->json = strndup(*payload, *len)))
+		return -ENOMEM;
+	if (bound && !(*bound = strndup(*payload, *len)))
+		return -ENOMEM;
 	return 0;
+}
+
+static int expect(struct xdp_endpoint *ep, uint16_t want, int *fd)
+{
+	size_t n = 0;
+	int err = expect_fds(ep, want, fd, fd ? 1 : 0, &n, NULL);
+
+	if (fd && !n)
+		*fd = -1;
+	return err;
 }
 
 static int take_description(struct xdp_endpoint *ep)
 {
-	const void *payload;
-	size_t len;
 	socklen_t dlen = sizeof(int);
-	int domain = 0, fd = -1, err = expect(ep, XDP_ENDPOINT_MSG_DESC, &payload, &len, &fd);
+	int domain = 0, fd = -1, err = expect(ep, XDP_ENDPOINT_MSG_DESC, &fd);
 
 	if (err)
 		return err;
-	ep->xsk_fd = fd;
+	ep->s[0].fd = fd;
 	if (fd < 0)
 		return xh_ep_err(-EPROTO, "keeper: description came without a socket");
 	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) || domain != AF_XDP)
@@ -313,10 +361,10 @@ static int apply_opts(struct xdp_endpoint *ep, const struct xdp_endpoint_opts *o
 {
 	ep->umem_size = o->umem_size ? o->umem_size : ep->desc.umem_size;
 	ep->frame_size = ep->desc.frame_size;
-	memcpy(ep->ring, ep->desc.ring, sizeof(ep->ring));
+	memcpy(ep->s[0].ring, ep->desc.ring, sizeof(ep->s[0].ring));
 	if (o->ring_size)
 		for (int i = 0; i < XH_EP_NRINGS; i++)
-			ep->ring[i] = o->ring_size;
+			ep->s[0].ring[i] = o->ring_size;
 	if (!ep->umem_size || ep->umem_size % ep->frame_size || ep->umem_size > XDP_ENDPOINT_UMEM_MAX)
 		return xh_ep_err(-EINVAL, "UMEM size %llu: not a multiple of %u up to %llu",
 				 (unsigned long long)ep->umem_size, ep->frame_size,
@@ -326,12 +374,61 @@ static int apply_opts(struct xdp_endpoint *ep, const struct xdp_endpoint_opts *o
 	return 0;
 }
 
+/* ---- direct sockets --------------------------------------------------------------- */
+
+/* DIRECT, then BOUND: the sockets on the NIC's RX queues, bound by the
+ * keeper on our UMEM; their rings mapped. */
+static int take_direct(struct xdp_endpoint *ep)
+{
+	int fds[XDP_ENDPOINT_MAX_DIRECT];
+	ep_cleanup_free char *json = NULL;
+	size_t nfds = 0, n = 0;
+	int err = xh_ep_send(ep->ctl_fd, XDP_ENDPOINT_MSG_DIRECT, NULL, 0, -1);
+
+	if (!err)
+		err = expect_fds(ep, XDP_ENDPOINT_MSG_BOUND, fds, XDP_ENDPOINT_MAX_DIRECT, &nfds, &json);
+	if (err)
+		return err;
+	/* Ours from here on, whatever follows: closed with ep. */
+	for (size_t i = 0; i < nfds; i++)
+		ep->s[1 + i].fd = fds[i];
+	err = xh_ep_bound_from_json(json, strlen(json), ep->bound, &n);
+	if (err)
+		return xh_ep_err(err, "keeper: %s", xh_ep_strerror(err));
+	if (n != nfds)
+		return xh_ep_err(-EPROTO, "keeper: BOUND lists %zu sockets and came with %zu", n, nfds);
+	for (size_t i = 0; i < n; i++) {
+		struct ep_sock *so = &ep->s[1 + i];
+
+		so->ring[XDP_ENDPOINT_RING_FILL] = ep->bound[i].ring[0];
+		so->ring[XDP_ENDPOINT_RING_COMPLETION] = ep->bound[i].ring[1];
+		so->ring[XDP_ENDPOINT_RING_RX] = ep->bound[i].ring[2];
+	}
+	ep->n_socks = 1 + n;
+	for (size_t k = 1; !err && k < ep->n_socks; k++)
+		err = rings_map(ep, &ep->s[k]);
+	return err;
+}
+
+/* Frames [0, n) onto the fill rings, round robin in batches: every socket
+ * can receive from the moment the keeper puts it in the maps. */
+static void stock(struct xdp_endpoint *ep, uint32_t n)
+{
+	uint64_t addrs[64];
+
+	for (uint32_t f = 0; f < n;) {
+		uint32_t k = 0;
+
+		while (k < 64 && f < n)
+			addrs[k++] = (uint64_t)f++ * ep->frame_size;
+		xdp_endpoint_refill(ep, addrs, k);
+	}
+}
+
 int xdp_endpoint_open(const struct xdp_endpoint_opts *opts, struct xdp_endpoint **out)
 {
 	struct xdp_endpoint_opts o = { .sz = sizeof(o) };
 	struct xdp_endpoint *ep;
-	const void *payload;
-	size_t len;
 	int err;
 
 	if (!out)
@@ -358,13 +455,23 @@ int xdp_endpoint_open(const struct xdp_endpoint_opts *opts, struct xdp_endpoint 
 	if (!err)
 		err = rings_size(ep);
 	if (!err)
-		err = rings_map(ep);
+		err = rings_map(ep, &ep->s[0]);
 	if (!err)
 		err = xsk_bind(ep);
+	if (!err && (o.flags & XDP_ENDPOINT_F_DIRECT) && ep->desc.n_direct)
+		err = take_direct(ep);
+	/* Only with direct sockets: without, the caller stocks socket 0 as
+	 * it always did (fill_frames 0 says so). */
+	if (!err && ep->n_socks > 1) {
+		uint32_t frames = (uint32_t)(ep->umem_size / ep->frame_size);
+
+		ep->fill_frames = o.fill_frames && o.fill_frames < frames ? o.fill_frames : frames / 2;
+		stock(ep, ep->fill_frames);
+	}
 	if (!err)
 		err = xh_ep_send(ep->ctl_fd, XDP_ENDPOINT_MSG_READY, NULL, 0, -1);
 	if (!err)
-		err = expect(ep, XDP_ENDPOINT_MSG_OK, &payload, &len, NULL);
+		err = expect(ep, XDP_ENDPOINT_MSG_OK, NULL);
 	if (err) {
 		xdp_endpoint_close(ep);
 		return err;
@@ -413,13 +520,26 @@ static int from_layout(struct xdp_endpoint *ep, const struct xh_ep_layout *l)
 
 	ep->umem_size = l->umem_size;
 	ep->frame_size = l->frame_size;
-	memcpy(ep->ring, l->ring, sizeof(ep->ring));
+	ep->fill_frames = l->fill_frames;
+	memcpy(ep->s[0].ring, l->ring, sizeof(ep->s[0].ring));
 	if ((err = check_fd(l->fd_xsk, "xsk")) || (err = check_fd(l->fd_umem, "umem")) ||
 	    (err = check_fd(l->fd_ctl, "ctl")))
 		return err;
-	ep->xsk_fd = l->fd_xsk;
+	ep->s[0].fd = l->fd_xsk;
 	ep->umem_fd = l->fd_umem;
 	ep->ctl_fd = l->fd_ctl;
+	for (size_t i = 0; i < l->n_direct; i++) {
+		struct ep_sock *so = &ep->s[1 + i];
+
+		if ((err = check_fd(l->fd_direct[i], "xsk-direct")))
+			return err;
+		so->fd = l->fd_direct[i];
+		so->ring[XDP_ENDPOINT_RING_FILL] = l->direct[i].ring[0];
+		so->ring[XDP_ENDPOINT_RING_COMPLETION] = l->direct[i].ring[1];
+		so->ring[XDP_ENDPOINT_RING_RX] = l->direct[i].ring[2];
+		ep->bound[i] = l->direct[i];
+		ep->n_socks = 2 + i;
+	}
 	ep->umem = mmap(NULL, ep->umem_size, PROT_READ | PROT_WRITE, MAP_SHARED, ep->umem_fd, 0);
 	if (ep->umem == MAP_FAILED) {
 		ep->umem = NULL;
@@ -427,9 +547,9 @@ static int from_layout(struct xdp_endpoint *ep, const struct xh_ep_layout *l)
 	}
 	/* The kernel's offsets are authoritative; the JSON copy is for
 	 * programs that do not ask. */
-	if (getsockopt(ep->xsk_fd, SOL_XDP, XDP_MMAP_OFFSETS, &ep->off, &len))
-		return xh_ep_err(-errno, "XDP_MMAP_OFFSETS on fd %d: %s", ep->xsk_fd, strerror(errno));
-	return rings_map(ep);
+	if (getsockopt(ep->s[0].fd, SOL_XDP, XDP_MMAP_OFFSETS, &ep->off, &len))
+		return xh_ep_err(-errno, "XDP_MMAP_OFFSETS on fd %d: %s", ep->s[0].fd, strerror(errno));
+	return all_rings_map(ep);
 }
 
 int xdp_endpoint_from_env(struct xdp_endpoint **out)
@@ -473,12 +593,18 @@ int xh_ep_layout_of(const struct xdp_endpoint *ep, const struct xh_ep_desc **des
 	memset(l, 0, sizeof(*l));
 	l->umem_size = ep->umem_size;
 	l->frame_size = ep->frame_size;
-	memcpy(l->ring, ep->ring, sizeof(l->ring));
+	l->fill_frames = ep->fill_frames;
+	memcpy(l->ring, ep->s[0].ring, sizeof(l->ring));
 	for (int i = 0; i < XH_EP_NRINGS; i++)
 		l->off[i] = *ring_off(ep, i);
-	l->fd_xsk = ep->xsk_fd;
+	l->fd_xsk = ep->s[0].fd;
 	l->fd_umem = ep->umem_fd;
 	l->fd_ctl = ep->ctl_fd;
+	l->n_direct = ep->n_socks - 1;
+	for (size_t i = 0; i < l->n_direct; i++) {
+		l->direct[i] = ep->bound[i];
+		l->fd_direct[i] = ep->s[1 + i].fd;
+	}
 	*desc = &ep->desc;
 	return 0;
 }
@@ -487,7 +613,7 @@ int xh_ep_layout_of(const struct xdp_endpoint *ep, const struct xh_ep_desc **des
 
 int xdp_endpoint_fd(const struct xdp_endpoint *ep)
 {
-	return ep->xsk_fd;
+	return ep->s[0].fd;
 }
 
 int xdp_endpoint_ctl_fd(const struct xdp_endpoint *ep)
@@ -497,34 +623,150 @@ int xdp_endpoint_ctl_fd(const struct xdp_endpoint *ep)
 
 struct xsk_ring_prod *xdp_endpoint_fill(struct xdp_endpoint *ep)
 {
-	return &ep->fill;
+	return &ep->s[0].fill;
 }
 
 struct xsk_ring_cons *xdp_endpoint_completion(struct xdp_endpoint *ep)
 {
-	return &ep->comp;
+	return &ep->s[0].comp;
 }
 
 struct xsk_ring_cons *xdp_endpoint_rx(struct xdp_endpoint *ep)
 {
-	return &ep->rx;
+	return &ep->s[0].rx;
 }
 
 struct xsk_ring_prod *xdp_endpoint_tx(struct xdp_endpoint *ep)
 {
-	return &ep->tx;
+	return &ep->s[0].tx;
 }
 
 int xdp_endpoint_kick_tx(struct xdp_endpoint *ep)
 {
-	if (!xsk_ring_prod__needs_wakeup(&ep->tx))
+	if (!xsk_ring_prod__needs_wakeup(&ep->s[0].tx))
 		return 0;
-	if (sendto(ep->xsk_fd, NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0)
+	if (sendto(ep->s[0].fd, NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0)
 		return 0;
 	/* The kernel is still busy with earlier frames: not an error. */
 	if (errno == EAGAIN || errno == EBUSY || errno == ENOBUFS || errno == ENETDOWN)
 		return 0;
 	return xh_ep_err(-errno, "TX wakeup: %s", strerror(errno));
+}
+
+/* ---- every socket -------------------------------------------------------------- */
+
+size_t xdp_endpoint_socket_count(const struct xdp_endpoint *ep)
+{
+	return ep->n_socks;
+}
+
+int xdp_endpoint_fd_n(const struct xdp_endpoint *ep, size_t i)
+{
+	return i < ep->n_socks ? ep->s[i].fd : -1;
+}
+
+struct xsk_ring_prod *xdp_endpoint_fill_n(struct xdp_endpoint *ep, size_t i)
+{
+	return i < ep->n_socks ? &ep->s[i].fill : NULL;
+}
+
+struct xsk_ring_cons *xdp_endpoint_completion_n(struct xdp_endpoint *ep, size_t i)
+{
+	return i < ep->n_socks ? &ep->s[i].comp : NULL;
+}
+
+struct xsk_ring_cons *xdp_endpoint_rx_n(struct xdp_endpoint *ep, size_t i)
+{
+	return i < ep->n_socks ? &ep->s[i].rx : NULL;
+}
+
+const char *xdp_endpoint_ifname_n(const struct xdp_endpoint *ep, size_t i)
+{
+	return !i ? ep->desc.ifname : i < ep->n_socks ? ep->bound[i - 1].ifname : NULL;
+}
+
+int xdp_endpoint_ifindex_n(const struct xdp_endpoint *ep, size_t i)
+{
+	return !i ? ep->desc.ifindex : i < ep->n_socks ? ep->bound[i - 1].ifindex : -1;
+}
+
+uint32_t xdp_endpoint_queue_n(const struct xdp_endpoint *ep, size_t i)
+{
+	return !i ? ep->desc.queue : i < ep->n_socks ? ep->bound[i - 1].queue : 0;
+}
+
+bool xdp_endpoint_zerocopy_n(const struct xdp_endpoint *ep, size_t i)
+{
+	return !i ? !ep->desc.xdp_copy : i < ep->n_socks && ep->bound[i - 1].zerocopy;
+}
+
+uint32_t xdp_endpoint_fill_frames(const struct xdp_endpoint *ep)
+{
+	return ep->fill_frames;
+}
+
+size_t xdp_endpoint_pollfds(const struct xdp_endpoint *ep, struct pollfd *p, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ep->n_socks; i++, n++)
+		if (n < max)
+			p[n] = (struct pollfd){ .fd = ep->s[i].fd, .events = POLLIN };
+	if (n < max)
+		p[n] = (struct pollfd){ .fd = ep->ctl_fd, .events = POLLIN };
+	return n + 1;
+}
+
+uint32_t xdp_endpoint_receive(struct xdp_endpoint *ep, struct xdp_endpoint_frame *f, uint32_t max)
+{
+	uint32_t got = 0;
+
+	/* Starting one socket further each call: no queue starves another. */
+	for (size_t k = 0; k < ep->n_socks && got < max; k++) {
+		size_t i = (ep->next_rx + k) % ep->n_socks;
+		struct xsk_ring_cons *rx = &ep->s[i].rx;
+		uint32_t idx, n = xsk_ring_cons__peek(rx, max - got, &idx);
+
+		for (uint32_t j = 0; j < n; j++, got++) {
+			const struct xdp_desc *d = xsk_ring_cons__rx_desc(rx, idx + j);
+
+			f[got] = (struct xdp_endpoint_frame){ .addr = d->addr, .len = d->len,
+							      .socket = (uint32_t)i };
+		}
+		if (n)
+			xsk_ring_cons__release(rx, n);
+	}
+	ep->next_rx = (ep->next_rx + 1) % ep->n_socks;
+	return got;
+}
+
+void xdp_endpoint_refill(struct xdp_endpoint *ep, const uint64_t *addrs, uint32_t n)
+{
+	struct ep_sock *best = &ep->s[0];
+	uint32_t idx, fewest = UINT32_MAX;
+
+	if (!n)
+		return;
+	/* The fill ring holding the fewest frames (rings may differ in size:
+	 * not the one with the most room). */
+	for (size_t i = 0; i < ep->n_socks; i++) {
+		uint32_t size = ep->s[i].ring[XDP_ENDPOINT_RING_FILL];
+		uint32_t held = size - xsk_prod_nb_free(&ep->s[i].fill, size);
+
+		if (held < fewest) {
+			fewest = held;
+			best = &ep->s[i];
+		}
+	}
+	/* Never short: every fill ring holds every frame. */
+	if (xsk_ring_prod__reserve(&best->fill, n, &idx) != n)
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		*xsk_ring_prod__fill_addr(&best->fill, idx + i) = addrs[i];
+	xsk_ring_prod__submit(&best->fill, n);
+	/* Zero-copy drivers ask for a wakeup to look at the fill ring. */
+	if (xsk_ring_prod__needs_wakeup(&best->fill))
+		recvfrom(best->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 }
 
 void *xdp_endpoint_umem(const struct xdp_endpoint *ep)
@@ -554,7 +796,7 @@ uint32_t xdp_endpoint_frame_count(const struct xdp_endpoint *ep)
 
 uint32_t xdp_endpoint_ring_size(const struct xdp_endpoint *ep, enum xdp_endpoint_ring ring)
 {
-	return (unsigned int)ring < XH_EP_NRINGS ? ep->ring[ring] : 0;
+	return (unsigned int)ring < XH_EP_NRINGS ? ep->s[0].ring[ring] : 0;
 }
 
 const char *xdp_endpoint_ifname(const struct xdp_endpoint *ep)

@@ -5,9 +5,17 @@
  *   ARP requests, ICMP echo, ICMPv6 echo and neighbor solicitations, and
  *   UDP on any port (the datagram goes back as it came).
  * Everything else is dropped. It prints a line with "ready" once the
- * endpoint is open, and exits on SIGINT/SIGTERM.
+ * endpoint is open, and exits on SIGINT/SIGTERM with the frames it got
+ * per socket.
  *
- *   xdp_echo                      take the endpoint (libxdp_endpoint)
+ *   xdp_echo                      take the endpoint (libxdp_endpoint), with
+ *                                 the direct sockets on the NIC's RX queues
+ *                                 where the keeper offers them (host mode,
+ *                                 `direct`); replies always leave on xdp0
+ *   xdp_echo --no-direct          the veth path alone (as older clients)
+ *   xdp_echo --try-tx             also try to give each direct socket a TX
+ *                                 ring and say what the kernel answered
+ *                                 (it must refuse: EBUSY)
  *   xdp_endpoint -- xdp_echo      the same through the exec wrapper
  *
  * Frames never leave the UMEM: a reply is written over the request and
@@ -23,15 +31,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/if_xdp.h>
 #include <xdp_endpoint.h>
 
+#ifndef SOL_XDP
+#define SOL_XDP 283
+#endif
+
 #define BATCH 64
+#define MAX_SOCKS (1 + XDP_ENDPOINT_MAX_DIRECT)
 
 struct echo {
 	struct xdp_endpoint *ep;
 	uint8_t *umem;
 	uint8_t mac[6];
 	uint64_t frames, replies;
+	uint64_t per_socket[MAX_SOCKS];
 };
 
 static volatile sig_atomic_t stop;
@@ -300,22 +315,7 @@ static uint32_t answer(struct echo *e, uint8_t *frame, uint32_t len)
 
 /* ---- the rings ------------------------------------------------------------------ */
 
-static void to_fill(struct echo *e, const uint64_t *addrs, uint32_t n)
-{
-	struct xsk_ring_prod *fill = xdp_endpoint_fill(e->ep);
-	uint32_t idx;
-
-	if (!n)
-		return;
-	/* Never short: the fill ring holds every frame we use. */
-	if (xsk_ring_prod__reserve(fill, n, &idx) != n)
-		return;
-	for (uint32_t i = 0; i < n; i++)
-		*xsk_ring_prod__fill_addr(fill, idx + i) = addrs[i];
-	xsk_ring_prod__submit(fill, n);
-}
-
-/* Frames the kernel has sent go back to the fill ring. */
+/* Frames the kernel has sent go back to the fill rings. */
 static void reclaim(struct echo *e)
 {
 	struct xsk_ring_cons *comp = xdp_endpoint_completion(e->ep);
@@ -325,38 +325,37 @@ static void reclaim(struct echo *e)
 	for (uint32_t i = 0; i < n; i++)
 		addrs[i] = *xsk_ring_cons__comp_addr(comp, idx + i);
 	xsk_ring_cons__release(comp, n);
-	to_fill(e, addrs, n);
+	xdp_endpoint_refill(e->ep, addrs, n);
 }
 
+/* From every socket (xdp0's and the direct ones); replies go out on
+ * xdp0's TX ring, the only one there is. */
 static void receive(struct echo *e)
 {
-	struct xsk_ring_cons *rx = xdp_endpoint_rx(e->ep);
 	struct xsk_ring_prod *tx = xdp_endpoint_tx(e->ep);
-	uint64_t addr[BATCH], back[BATCH];
-	uint32_t len[BATCH], idx, tidx = 0, nback = 0, nsent = 0;
-	uint32_t n = xsk_ring_cons__peek(rx, BATCH, &idx);
+	struct xdp_endpoint_frame f[BATCH];
+	uint64_t back[BATCH];
+	uint32_t len[BATCH], tidx = 0, nback = 0, nsent = 0;
+	uint32_t n = xdp_endpoint_receive(e->ep, f, BATCH);
 
 	if (!n)
 		return;
 	for (uint32_t i = 0; i < n; i++) {
-		const struct xdp_desc *d = xsk_ring_cons__rx_desc(rx, idx + i);
-
-		addr[i] = d->addr;
-		len[i] = answer(e, xsk_umem__get_data(e->umem, d->addr), d->len);
+		len[i] = answer(e, xsk_umem__get_data(e->umem, f[i].addr), f[i].len);
 		nsent += len[i] != 0;
+		e->per_socket[f[i].socket]++;
 	}
-	xsk_ring_cons__release(rx, n);
 	/* Never short: the TX ring holds every frame we use. */
 	if (nsent && xsk_ring_prod__reserve(tx, nsent, &tidx) != nsent)
 		nsent = 0, memset(len, 0, sizeof(len));
 	for (uint32_t i = 0; i < n; i++) {
 		if (!len[i]) {
-			back[nback++] = addr[i];
+			back[nback++] = f[i].addr;
 			continue;
 		}
 		struct xdp_desc *t = xsk_ring_prod__tx_desc(tx, tidx++);
 
-		t->addr = addr[i];
+		t->addr = f[i].addr;
 		t->len = len[i];
 		t->options = 0;
 	}
@@ -364,12 +363,13 @@ static void receive(struct echo *e)
 		xsk_ring_prod__submit(tx, nsent);
 		xdp_endpoint_kick_tx(e->ep);
 	}
-	to_fill(e, back, nback);
+	xdp_endpoint_refill(e->ep, back, nback);
 	e->frames += n;
 	e->replies += nsent;
 }
 
-/* Hand every frame we use to the kernel for receiving. */
+/* Hand every frame we use to the kernel for receiving (unless the
+ * library did, with the direct sockets). */
 static void stock(struct echo *e, uint32_t frames)
 {
 	uint32_t fs = xdp_endpoint_frame_size(e->ep);
@@ -380,7 +380,20 @@ static void stock(struct echo *e, uint32_t frames)
 
 		while (n < BATCH && i < frames)
 			addrs[n++] = (uint64_t)i++ * fs;
-		to_fill(e, addrs, n);
+		xdp_endpoint_refill(e->ep, addrs, n);
+	}
+}
+
+/* A direct socket must never get a TX ring: the sandbox's frames leave
+ * through xdp0's source check only. Say what the kernel answers. */
+static void try_tx(struct xdp_endpoint *ep)
+{
+	for (size_t i = 1; i < xdp_endpoint_socket_count(ep); i++) {
+		uint32_t size = 64;
+		int rc = setsockopt(xdp_endpoint_fd_n(ep, i), SOL_XDP, XDP_TX_RING, &size, sizeof(size));
+
+		printf("xdp_echo: TX ring on %s queue %u: %s\n", xdp_endpoint_ifname_n(ep, i),
+		       xdp_endpoint_queue_n(ep, i), rc ? strerror(errno) : "accepted");
 	}
 }
 
@@ -405,47 +418,69 @@ static void print_ready(struct xdp_endpoint *ep)
 
 		printf(" %s/%u", inet_ntop(a->family, a->addr, buf, sizeof(buf)), a->prefix_len);
 	}
+	for (size_t i = 1; i < xdp_endpoint_socket_count(ep); i++)
+		printf("%s %s/%u:%s", i == 1 ? "; direct" : "", xdp_endpoint_ifname_n(ep, i),
+		       xdp_endpoint_queue_n(ep, i), xdp_endpoint_zerocopy_n(ep, i) ? "zero-copy" : "copy");
 	printf("\n");
 	fflush(stdout);
+}
+
+static void print_counts(const struct echo *e)
+{
+	fprintf(stderr, "xdp_echo: %llu frames, %llu answered; per socket:", (unsigned long long)e->frames,
+		(unsigned long long)e->replies);
+	for (size_t i = 0; i < xdp_endpoint_socket_count(e->ep); i++)
+		fprintf(stderr, " %s/%u=%llu", xdp_endpoint_ifname_n(e->ep, i), xdp_endpoint_queue_n(e->ep, i),
+			(unsigned long long)e->per_socket[i]);
+	fputc('\n', stderr);
 }
 
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: poll returns */
+	struct xdp_endpoint_opts opts = { .sz = sizeof(opts), .flags = XDP_ENDPOINT_F_DIRECT };
 	struct echo e = { 0 };
+	bool tx = false;
 	int err;
 
-	(void)argv;
-	if (argc > 1) {
-		fputs("usage: xdp_echo   (or: xdp_endpoint -- xdp_echo)\n", stderr);
-		return 2;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--no-direct"))
+			opts.flags &= ~(unsigned int)XDP_ENDPOINT_F_DIRECT;
+		else if (!strcmp(argv[i], "--try-tx"))
+			tx = true;
+		else {
+			fputs("usage: xdp_echo [--no-direct] [--try-tx]   (or: xdp_endpoint -- xdp_echo)\n",
+			      stderr);
+			return 2;
+		}
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	err = getenv("XDP_ENDPOINT_JSON") ? xdp_endpoint_from_env(&e.ep)
-					  : xdp_endpoint_open(NULL, &e.ep);
+					  : xdp_endpoint_open(&opts, &e.ep);
 	if (err) {
 		fprintf(stderr, "xdp_echo: %s\n", xdp_endpoint_strerror(err));
 		return 1;
 	}
 	e.umem = xdp_endpoint_umem(e.ep);
 	memcpy(e.mac, xdp_endpoint_mac(e.ep), 6);
-	stock(&e, frames_used(e.ep));
+	if (!xdp_endpoint_fill_frames(e.ep))
+		stock(&e, frames_used(e.ep));
+	if (tx)
+		try_tx(e.ep);
 	print_ready(e.ep);
 
 	while (!stop) {
-		struct pollfd p[2] = {
-			{ .fd = xdp_endpoint_fd(e.ep), .events = POLLIN },
-			{ .fd = xdp_endpoint_ctl_fd(e.ep), .events = POLLIN },
-		};
+		struct pollfd p[MAX_SOCKS + 1];
+		size_t n = xdp_endpoint_pollfds(e.ep, p, MAX_SOCKS + 1);
 
-		if (poll(p, 2, 1000) < 0 && errno != EINTR) {
+		if (poll(p, n, 1000) < 0 && errno != EINTR) {
 			perror("xdp_echo: poll");
 			err = 1;
 			break;
 		}
 		/* The keeper says nothing after OK: anything is its goodbye. */
-		if (p[1].revents) {
+		if (p[n - 1].revents) {
 			fprintf(stderr, "xdp_echo: the keeper took the endpoint back\n");
 			err = 1;
 			break;
@@ -453,8 +488,7 @@ int main(int argc, char **argv)
 		reclaim(&e);
 		receive(&e);
 	}
-	fprintf(stderr, "xdp_echo: %llu frames, %llu answered\n", (unsigned long long)e.frames,
-		(unsigned long long)e.replies);
+	print_counts(&e);
 	xdp_endpoint_close(e.ep);
 	return err;
 }

@@ -14,7 +14,10 @@
  * once tap0 is up, and exits on SIGINT/SIGTERM; closing the tap fd
  * deletes tap0 (with its addresses, routes and neighbours).
  *
- *   xdp_tap [IFNAME]                  take the endpoint (libxdp_endpoint)
+ *   xdp_tap [IFNAME]                  take the endpoint (libxdp_endpoint),
+ *                                     with the direct sockets on the NIC's
+ *                                     RX queues where the keeper offers
+ *                                     them (host mode, `direct`)
  *   xdp_endpoint -- xdp_tap [IFNAME]  the same through the exec wrapper
  *
  * The UMEM is split in two fixed halves: RX frames live on the fill and
@@ -50,6 +53,7 @@
 #include <xdp_endpoint.h>
 
 #define BATCH 64
+#define MAX_SOCKS (1 + XDP_ENDPOINT_MAX_DIRECT)
 
 struct tap {
 	struct xdp_endpoint *ep;
@@ -315,40 +319,24 @@ static void tap_configure(struct tap *t)
 
 /* ---- the rings ------------------------------------------------------------------ */
 
-static void to_fill(struct tap *t, const uint64_t *addrs, uint32_t n)
-{
-	struct xsk_ring_prod *fill = xdp_endpoint_fill(t->ep);
-	uint32_t idx;
-
-	/* Never short: the fill ring holds every RX frame. */
-	if (!n || xsk_ring_prod__reserve(fill, n, &idx) != n)
-		return;
-	for (uint32_t i = 0; i < n; i++)
-		*xsk_ring_prod__fill_addr(fill, idx + i) = addrs[i];
-	xsk_ring_prod__submit(fill, n);
-}
-
-/* Frames for the sandbox: into the tap, then straight back to the fill
- * ring (write() copied them). */
+/* Frames for the sandbox, from every socket: into the tap, then straight
+ * back to the fill rings (write() copied them). */
 static void xsk_to_tap(struct tap *t)
 {
-	struct xsk_ring_cons *rx = xdp_endpoint_rx(t->ep);
+	struct xdp_endpoint_frame f[BATCH];
 	uint64_t addrs[BATCH];
-	uint32_t idx, n = xsk_ring_cons__peek(rx, BATCH, &idx);
+	uint32_t n = xdp_endpoint_receive(t->ep, f, BATCH);
 
 	for (uint32_t i = 0; i < n; i++) {
-		const struct xdp_desc *d = xsk_ring_cons__rx_desc(rx, idx + i);
-
 		/* A tap write does not block: the kernel takes the frame or
 		 * drops it (backlog full, link down). */
-		if (write(t->fd, xsk_umem__get_data(t->umem, d->addr), d->len) == (ssize_t)d->len)
+		if (write(t->fd, xsk_umem__get_data(t->umem, f[i].addr), f[i].len) == (ssize_t)f[i].len)
 			t->to_tap++;
 		else
 			t->dropped++;
-		addrs[i] = d->addr;
+		addrs[i] = f[i].addr;
 	}
-	xsk_ring_cons__release(rx, n);
-	to_fill(t, addrs, n);
+	xdp_endpoint_refill(t->ep, addrs, n);
 }
 
 /* TX frames the kernel has sent go back to the free list. */
@@ -412,19 +400,26 @@ static uint32_t frames_used(struct xdp_endpoint *ep)
 	return n;
 }
 
-/* The first half of the frames receives, the second half sends. */
+/* The first half of the frames receives, the second half sends. With the
+ * direct sockets the library stocked the fill rings already (frames
+ * [0, fill_frames)). */
 static void stock(struct tap *t)
 {
-	uint32_t n = frames_used(t->ep), nrx = n / 2;
+	uint32_t n = frames_used(t->ep), nrx = xdp_endpoint_fill_frames(t->ep);
 	uint64_t addrs[BATCH];
 
-	for (uint32_t i = 0; i < nrx;) {
-		uint32_t k = 0;
+	if (!nrx) {
+		nrx = n / 2;
+		for (uint32_t i = 0; i < nrx;) {
+			uint32_t k = 0;
 
-		while (k < BATCH && i < nrx)
-			addrs[k++] = (uint64_t)i++ * t->frame_size;
-		to_fill(t, addrs, k);
+			while (k < BATCH && i < nrx)
+				addrs[k++] = (uint64_t)i++ * t->frame_size;
+			xdp_endpoint_refill(t->ep, addrs, k);
+		}
 	}
+	if (nrx > n)
+		nrx = n;
 	t->free = calloc(n - nrx, sizeof(*t->free));
 	if (!t->free)
 		die("out of memory");
@@ -464,6 +459,7 @@ static void print_stats(struct tap *t)
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: poll returns */
+	struct xdp_endpoint_opts opts = { .sz = sizeof(opts), .flags = XDP_ENDPOINT_F_DIRECT };
 	struct tap t = { .name = "tap0" };
 	int err;
 
@@ -476,7 +472,7 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	err = getenv("XDP_ENDPOINT_JSON") ? xdp_endpoint_from_env(&t.ep)
-					  : xdp_endpoint_open(NULL, &t.ep);
+					  : xdp_endpoint_open(&opts, &t.ep);
 	if (err)
 		die("endpoint: %s", xdp_endpoint_strerror(err));
 	t.umem = xdp_endpoint_umem(t.ep);
@@ -490,21 +486,20 @@ int main(int argc, char **argv)
 
 	err = 0;
 	while (!stop) {
-		struct pollfd p[3] = {
-			{ .fd = xdp_endpoint_fd(t.ep), .events = POLLIN },
-			/* Nothing to read into: leave the tap alone until frames
-			 * complete. */
-			{ .fd = t.nfree ? t.fd : -1, .events = POLLIN },
-			{ .fd = xdp_endpoint_ctl_fd(t.ep), .events = POLLIN },
-		};
+		/* Every socket, the keeper connection, the tap. */
+		struct pollfd p[MAX_SOCKS + 2];
+		size_t n = xdp_endpoint_pollfds(t.ep, p, MAX_SOCKS + 1);
 
+		/* Nothing to read into: leave the tap alone until frames
+		 * complete. */
+		p[n] = (struct pollfd){ .fd = t.nfree ? t.fd : -1, .events = POLLIN };
 		/* Copy-mode TX leaves frames on the ring when kicked with more
 		 * than it sends per call; poll() pushes them on too. While any
 		 * are in flight, wake up soon to kick and reclaim. */
-		if (poll(p, 3, t.in_flight ? 1 : 1000) < 0 && errno != EINTR)
+		if (poll(p, n + 1, t.in_flight ? 1 : 1000) < 0 && errno != EINTR)
 			die("poll: %s", strerror(errno));
 		/* The keeper says nothing after OK: anything is its goodbye. */
-		if (p[2].revents) {
+		if (p[n - 1].revents) {
 			fprintf(stderr, "xdp_tap: endpoint: the keeper took it back\n");
 			err = 1;
 			break;

@@ -8,6 +8,7 @@
 #include "attach.h"
 #include "endpoint_proto.h"
 #include "keeper.h"
+#include "netlink.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -100,6 +101,28 @@ static int describe_pod(const struct xh_state *st, struct xh_ep_desc *d)
 	return err;
 }
 
+/* `direct`: the NIC's RX queues. Zero-copy only where the NIC offers it
+ * and socket 0's UMEM is zero-copy too (a socket sharing a UMEM takes its
+ * mode): never while socket 0 is on a veth, but said as the kernel will do
+ * it, not as the NIC could. */
+static int describe_direct(const struct xh_state *st, struct xh_ep_desc *d)
+{
+	uint64_t features = 0;
+	bool zc;
+
+	xh_link_xdp_features(st->nic_ifindex, &features);
+	zc = (features & XH_XDP_ACT_XSK_ZEROCOPY) && !d->xdp_copy;
+	for (uint32_t q = 0; q < st->host.direct_queues; q++) {
+		struct xh_ep_direct *e = &d->direct[d->n_direct++];
+
+		snprintf(e->ifname, sizeof(e->ifname), "%s", st->nic);
+		e->ifindex = st->nic_ifindex;
+		e->queue = q;
+		e->zerocopy = zc;
+	}
+	return 0;
+}
+
 /* Host mode: the NIC's addresses and routes; the gateways' MACs are the
  * sandbox's to learn (ARP/ND replies are cloned to it). */
 static int describe_host(const struct xh_state *st, struct xh_ep_desc *d)
@@ -112,7 +135,7 @@ static int describe_host(const struct xh_state *st, struct xh_ep_desc *d)
 		err = add_route(d, &st->routes[i].dst.ip, st->routes[i].dst.len, &st->routes[i].gw);
 	d->eph_lo = st->host.sandbox_eph_lo;
 	d->eph_hi = st->host.sandbox_eph_hi;
-	return err;
+	return err ? err : describe_direct(st, d);
 }
 
 /* netns mode: the CNI's interface as it was (addresses with their
@@ -166,6 +189,7 @@ int hook_endpoint_start(struct hook *h)
 		.init_start = st->pid_start,
 		.xsks_fd = -1,
 		.netns_cookie = st->netns_cookie,
+		.host_cookie = st->host_cookie,
 		.allowed_uids = h->cfg.allowed_uids,
 		.n_uids = h->cfg.n_uids,
 		.desc = &desc,

@@ -24,6 +24,7 @@
  */
 #include "hook.h"
 #include "attach.h"
+#include "ethtool.h"
 #include "fault.h"
 #include "netlink.h"
 #include "tc.h"
@@ -260,6 +261,25 @@ static int plan_ports(struct hook *h)
 	return err;
 }
 
+/* `direct`: a socket per RX queue of the NIC, each a slot of the NIC
+ * program's direct_xsks. */
+static int plan_direct(struct hook *h)
+{
+	int n;
+
+	if (!h->cfg.direct)
+		return 0;
+	h->step = "direct";
+	n = xh_dev_rx_queues(h->st.nic);
+	if (n < 0)
+		return xh_err(n, "%s: RX queues: %s", h->st.nic, strerror(-n));
+	if (n > XH_MAX_QUEUES)
+		return xh_err(-E2BIG, "%s has %d RX queues, direct serves up to %d (ethtool -L %s)",
+			      h->st.nic, n, XH_MAX_QUEUES, h->st.nic);
+	h->st.host.direct_queues = (uint32_t)n;
+	return 0;
+}
+
 int host_prepare(struct hook *h, struct nl_sock *host)
 {
 	int err;
@@ -267,6 +287,8 @@ int host_prepare(struct hook *h, struct nl_sock *host)
 	err = plan_ports(h);
 	if (!err)
 		err = take_nic_addressing(h, host);
+	if (!err)
+		err = plan_direct(h);
 	return err;
 }
 

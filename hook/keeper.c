@@ -174,23 +174,23 @@ static int keeper_exe(const struct keeper_args *a, char *buf, size_t size)
  * of its own, fds[i] as KEEPER_FD_FIRST + i, 0-2 on /dev/null, nothing
  * else. fds are first copied above every target, so that no dup2 over a
  * target clobbers a source still to be moved. */
-static int spawn_keeper(const char *exe, char **argv, const int fds[KEEPER_NFDS], pid_t *pid)
+static int spawn_keeper(const char *exe, char **argv, const int *fds, int nfds, pid_t *pid)
 {
-	int high[KEEPER_NFDS], err = 0;
+	int high[KEEPER_NFDS_DIRECT], err = 0;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 
-	for (int i = 0; i < KEEPER_NFDS; i++)
+	for (int i = 0; i < nfds; i++)
 		high[i] = -1;
-	for (int i = 0; !err && i < KEEPER_NFDS; i++)
-		if ((high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, KEEPER_FD_END)) < 0)
+	for (int i = 0; !err && i < nfds; i++)
+		if ((high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, KEEPER_FD_DIRECT_END)) < 0)
 			err = xh_err(-errno, "keeper fds: %s", strerror(errno));
 	if (!err && (err = -posix_spawn_file_actions_init(&fa)) == 0) {
 		if ((err = -posix_spawnattr_init(&attr)) == 0) {
-			for (int i = 0; !err && i < KEEPER_NFDS; i++)
+			for (int i = 0; !err && i < nfds; i++)
 				err = -posix_spawn_file_actions_adddup2(&fa, high[i], KEEPER_FD_FIRST + i);
 			if (!err)
-				err = -posix_spawn_file_actions_addclosefrom_np(&fa, KEEPER_FD_END);
+				err = -posix_spawn_file_actions_addclosefrom_np(&fa, KEEPER_FD_FIRST + nfds);
 			for (int i = 0; !err && i < 3; i++)
 				err = -posix_spawn_file_actions_addopen(&fa, i, "/dev/null", O_RDWR, 0);
 			if (!err)
@@ -201,7 +201,7 @@ static int spawn_keeper(const char *exe, char **argv, const int fds[KEEPER_NFDS]
 		}
 		posix_spawn_file_actions_destroy(&fa);
 	}
-	for (int i = 0; i < KEEPER_NFDS; i++)
+	for (int i = 0; i < nfds; i++)
 		if (high[i] >= 0)
 			close(high[i]);
 	return err;
@@ -211,6 +211,7 @@ int keeper_start(const struct keeper_args *a, int *pid_out, uint64_t *start_out)
 {
 	cleanup_free char *json = NULL;
 	cleanup_close int log_fd = -1, map_fd = -1, pidfd = -1, rd = -1, wr = -1;
+	cleanup_close int host_ns = -1, nic_map = -1;
 	char exe[PATH_MAX], ifindex[16], queue[16], init[16], uids[XH_KEEPER_MAX_UIDS * 11 + 1] = "";
 	char *argv[KEEPER_ARGC + 1] = { 0 };
 	int pipefd[2], err;
@@ -228,6 +229,15 @@ int keeper_start(const struct keeper_args *a, int *pid_out, uint64_t *start_out)
 		return map_fd;
 	if ((pidfd = open_init(a)) < 0)
 		return pidfd;
+	if (a->desc->n_direct) {
+		nic_map = xh_pin_open(a->host_cookie, a->desc->direct[0].ifindex, "direct_xsks");
+		if (nic_map < 0)
+			return xh_err(nic_map, "the NIC program's direct_xsks map (%s): %s",
+				      a->desc->direct[0].ifname, strerror(-nic_map));
+		host_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (host_ns < 0)
+			return xh_err(-errno, "/proc/self/ns/net: %s", strerror(errno));
+	}
 	if (pipe2(pipefd, O_CLOEXEC))
 		return xh_err(-errno, "pipe: %s", strerror(errno));
 	rd = pipefd[0];
@@ -249,9 +259,10 @@ int keeper_start(const struct keeper_args *a, int *pid_out, uint64_t *start_out)
 	argv[KEEPER_ARGV_DESC] = json;
 
 	{
-		const int fds[KEEPER_NFDS] = { log_fd, map_fd, pidfd, a->netns_fd, wr };
+		const int fds[KEEPER_NFDS_DIRECT] = { log_fd, map_fd, pidfd, a->netns_fd, wr, host_ns, nic_map };
 
-		if ((err = spawn_keeper(exe, argv, fds, &pid)))
+		if ((err = spawn_keeper(exe, argv, fds, a->desc->n_direct ? KEEPER_NFDS_DIRECT : KEEPER_NFDS,
+					&pid)))
 			return err;
 	}
 	close(steal_fd(&wr));

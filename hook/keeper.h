@@ -27,6 +27,10 @@ struct keeper_args {
 	 * (netns_cookie, desc->ifindex). */
 	int xsks_fd;
 	uint64_t netns_cookie;
+	/* Host mode with `direct` (desc->n_direct > 0): the netns the NIC is
+	 * in (the caller's; the keeper makes the direct sockets there) and
+	 * its cookie, under which the NIC program's `direct_xsks` is pinned. */
+	uint64_t host_cookie;
 	const uint32_t *allowed_uids;   /* SO_PEERCRED uids that may take the endpoint */
 	size_t n_uids;
 	/* What clients get: ifname, ifindex and queue (the XSKMAP key) of
@@ -67,6 +71,14 @@ enum {
 	KEEPER_FD_READY,                 /* the pipe: one struct keeper_ready */
 	KEEPER_FD_END,
 	KEEPER_NFDS = KEEPER_FD_END - KEEPER_FD_FIRST,
+	/* With direct sockets (the description lists some) also: */
+	KEEPER_FD_HOSTNS = KEEPER_FD_END, /* the NIC's netns */
+	KEEPER_FD_NIC_MAP,                /* the NIC program's direct_xsks */
+	KEEPER_FD_DIRECT_END,
+	KEEPER_NFDS_DIRECT = KEEPER_FD_DIRECT_END - KEEPER_FD_FIRST,
+	/* The direct socket of NIC queue Q sits at fd KEEPER_FD_DIRECT + Q,
+	 * so that `list` knows which is which. */
+	KEEPER_FD_DIRECT = 64,
 };
 /* Its argv. */
 enum {

@@ -13,6 +13,14 @@
  *
  * Invocation (keeper_start): fds 0-2 on /dev/null, KEEPER_FD_* open,
  * nothing else; argv as KEEPER_ARGV_* says.
+ *
+ * Host mode with `direct` (the description lists the NIC's RX queues): on
+ * a client's DIRECT the keeper makes one AF_XDP socket per queue in the
+ * NIC's netns (KEEPER_FD_HOSTNS), binds each itself (fill, completion and
+ * RX rings, no TX ring, XDP_SHARED_UMEM on the client's socket 0) and
+ * hands them over (BOUND); on READY they go into the NIC program's
+ * direct_xsks at their queue, after socket 0 into xdp0's XSKMAP; they
+ * leave in the opposite order when the client goes.
  */
 #define _GNU_SOURCE
 #include "keeper.h"
@@ -21,6 +29,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <net/if.h>
 #include <linux/bpf.h>
 #include <linux/if_xdp.h>
 #include <poll.h>
@@ -28,6 +37,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -42,6 +52,14 @@
 #define LOG_BURST 60
 #define LOG_WINDOW_NS (60ull * 1000000000ull)
 #define LOG_MAX (1 << 20)
+/* The kernel frees a closed socket's hold on a queue in a work item: a
+ * bind right after the previous client went away may see EBUSY. */
+#define BIND_BUSY_TRIES 100
+#define BIND_BUSY_WAIT_NS 20000000L
+
+#ifndef SOL_XDP
+#define SOL_XDP 283
+#endif
 
 /* What keeper_start() passed on the command line. */
 struct keeper_conf {
@@ -55,7 +73,8 @@ struct keeper_conf {
 enum phase {
 	IDLE,      /* no client */
 	HANDSHAKE, /* the client has the socket, READY not yet there */
-	ACTIVE,    /* the socket is in the XSKMAP */
+	BOUND,     /* HANDSHAKE, and the client has the direct sockets too */
+	ACTIVE,    /* the socket is in the XSKMAP (and the direct ones if bound) */
 };
 
 struct keeper {
@@ -70,6 +89,13 @@ struct keeper {
 	uint64_t log_window_ns;
 	unsigned int log_lines, log_dropped;
 	char *buf;             /* one record */
+	/* direct (n_direct > 0): the NIC's netns and ours, the NIC program's
+	 * direct_xsks, the queues, and the sockets handed out (-1: none) */
+	int host_ns, own_ns, nic_map;
+	bool direct_in_map;
+	size_t n_direct;
+	struct xh_ep_direct direct[XDP_ENDPOINT_MAX_DIRECT];
+	int dfd[XDP_ENDPOINT_MAX_DIRECT];
 };
 
 /* ---- log ---------------------------------------------------------------------- */
@@ -184,8 +210,23 @@ static void refuse(struct keeper *k, int fd, const struct ucred *cr, int err, co
 
 /* The client is gone or dropped: its socket leaves the XSKMAP (frames fall
  * back to XDP_PASS) and is closed; the next client gets a fresh one. */
+/* The direct sockets out of the NIC program's map (first: from then on
+ * frames take the veth path) and closed. */
+static void direct_drop(struct keeper *k)
+{
+	for (size_t i = 0; i < k->n_direct; i++) {
+		if (k->direct_in_map && map_delete(k->nic_map, k->direct[i].queue) && errno != ENOENT)
+			klog(k, "direct_xsks: remove queue %u: %s", k->direct[i].queue, strerror(errno));
+		if (k->dfd[i] >= 0)
+			close(k->dfd[i]);
+		k->dfd[i] = -1;
+	}
+	k->direct_in_map = false;
+}
+
 static void drop_client(struct keeper *k, const char *why)
 {
+	direct_drop(k);
 	if (k->phase == ACTIVE) {
 		uint32_t key = k->c.queue;
 
@@ -319,12 +360,118 @@ static void on_ready(struct keeper *k)
 		drop_client(k, msg);
 		return;
 	}
+	/* Socket 0 first: a frame already on its way through the veth when
+	 * a queue switches to its direct socket still finds a socket. */
 	k->phase = ACTIVE;
+	k->direct_in_map = k->dfd[0] >= 0;
+	for (size_t i = 0; k->direct_in_map && i < k->n_direct; i++) {
+		if (!map_update(k->nic_map, k->direct[i].queue, k->dfd[i]))
+			continue;
+		snprintf(msg, sizeof(msg), "direct_xsks insert for %s queue %u: %s", k->direct[i].ifname,
+			 k->direct[i].queue, strerror(errno));
+		send_error(k->client_fd, errno, msg);
+		drop_client(k, msg);
+		return;
+	}
 	if (xh_ep_send(k->client_fd, XDP_ENDPOINT_MSG_OK, NULL, 0, -1)) {
 		drop_client(k, "gone before OK");
 		return;
 	}
 	klog_client(k, "client pid %d uid %u: ready, socket in the XSKMAP", k->peer.pid, k->peer.uid);
+}
+
+/* ---- direct sockets ---------------------------------------------------------------- */
+
+/* socket() in the NIC's netns (an AF_XDP socket resolves its bind ifindex
+ * in the netns it was created in), at KEEPER_FD_DIRECT + queue. The
+ * switch back is not optional: this process serves the container netns. */
+static int direct_create(struct keeper *k)
+{
+	int err = 0;
+
+	if (setns(k->host_ns, CLONE_NEWNET))
+		return xh_err(-errno, "enter the NIC's network namespace: %s", strerror(errno));
+	for (size_t i = 0; !err && i < k->n_direct; i++) {
+		int fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+
+		if (fd < 0) {
+			err = xh_err(-errno, "AF_XDP socket: %s", strerror(errno));
+			break;
+		}
+		k->dfd[i] = dup3(fd, KEEPER_FD_DIRECT + (int)k->direct[i].queue, O_CLOEXEC);
+		close(fd);
+		if (k->dfd[i] < 0)
+			err = xh_err(-errno, "AF_XDP socket at fd %u: %s",
+				     KEEPER_FD_DIRECT + k->direct[i].queue, strerror(errno));
+	}
+	if (setns(k->own_ns, CLONE_NEWNET)) {
+		klog(k, "back into the container network namespace: %s; exiting", strerror(errno));
+		_exit(1);
+	}
+	return err;
+}
+
+/* Rings (no TX ring: this socket never transmits, whoever holds it) and
+ * bind to (NIC, queue) on socket 0's UMEM. With XDP_SHARED_UMEM the
+ * kernel takes no copy/zero-copy flag: the mode follows socket 0's UMEM. */
+static int direct_bind(struct keeper *k, size_t i)
+{
+	struct xh_ep_direct *d = &k->direct[i];
+	static const int opt[XH_EP_DIRECT_RINGS] = { XDP_UMEM_FILL_RING, XDP_UMEM_COMPLETION_RING,
+						     XDP_RX_RING };
+	struct sockaddr_xdp sa = {
+		.sxdp_family = AF_XDP,
+		.sxdp_ifindex = (uint32_t)d->ifindex,
+		.sxdp_queue_id = d->queue,
+		.sxdp_flags = XDP_SHARED_UMEM,
+		.sxdp_shared_umem_fd = (uint32_t)k->xsk_fd,
+	};
+	struct xdp_options o = { 0 };
+	socklen_t len = sizeof(o);
+
+	for (int r = 0; r < XH_EP_DIRECT_RINGS; r++)
+		if (setsockopt(k->dfd[i], SOL_XDP, opt[r], &d->ring[r], sizeof(d->ring[r])))
+			return xh_err(-errno, "%s queue %u: %s ring: %s", d->ifname, d->queue,
+				      xh_ep_ring_name(r), strerror(errno));
+	for (int tries = 0; bind(k->dfd[i], (struct sockaddr *)&sa, sizeof(sa)); tries++) {
+		if (errno != EBUSY || tries >= BIND_BUSY_TRIES)
+			return xh_err(-errno, "bind to %s (ifindex %d) queue %u: %s", d->ifname, d->ifindex,
+				      d->queue, strerror(errno));
+		nanosleep(&(struct timespec){ .tv_nsec = BIND_BUSY_WAIT_NS }, NULL);
+	}
+	d->zerocopy = !getsockopt(k->dfd[i], SOL_XDP, XDP_OPTIONS, &o, &len) &&
+		      (o.flags & XDP_OPTIONS_ZEROCOPY);
+	return 0;
+}
+
+static void on_direct(struct keeper *k)
+{
+	cleanup_free char *json = NULL;
+	char msg[300];
+	int err = 0;
+
+	if (!k->n_direct)
+		err = xh_err(-EOPNOTSUPP, "no direct sockets here (host mode with \"direct\" only)");
+	else if (xsk_unbound(k->xsk_fd))
+		err = xh_err(-EINVAL, "DIRECT before socket 0 is bound to %s", k->c.ifname);
+	if (!err)
+		err = direct_create(k);
+	for (size_t i = 0; !err && i < k->n_direct; i++)
+		err = direct_bind(k, i);
+	if (!err)
+		err = xh_ep_bound_to_json(k->direct, k->n_direct, &json);
+	if (!err)
+		err = xh_ep_send_fds(k->client_fd, XDP_ENDPOINT_MSG_BOUND, json, strlen(json), k->dfd,
+				     k->n_direct);
+	if (err) {
+		snprintf(msg, sizeof(msg), "direct: %s", xh_strerror(err));
+		send_error(k->client_fd, err, msg);
+		drop_client(k, msg);
+		return;
+	}
+	k->phase = BOUND;
+	klog_client(k, "client pid %d uid %u: %zu direct sockets bound", k->peer.pid, k->peer.uid,
+		    k->n_direct);
 }
 
 static void on_client(struct keeper *k)
@@ -347,8 +494,12 @@ static void on_client(struct keeper *k)
 		drop_client(k, msg);
 		return;
 	}
-	if (k->phase == HANDSHAKE && type == XDP_ENDPOINT_MSG_READY) {
+	if ((k->phase == HANDSHAKE || k->phase == BOUND) && type == XDP_ENDPOINT_MSG_READY) {
 		on_ready(k);
+		return;
+	}
+	if (k->phase == HANDSHAKE && type == XDP_ENDPOINT_MSG_DIRECT) {
+		on_direct(k);
 		return;
 	}
 	snprintf(msg, sizeof(msg), "unexpected message type %u", type);
@@ -362,7 +513,7 @@ static int handshake_timeout_ms(const struct keeper *k)
 {
 	uint64_t now = xh_now_ns(CLOCK_MONOTONIC);
 
-	if (k->phase != HANDSHAKE)
+	if (k->phase != HANDSHAKE && k->phase != BOUND)
 		return -1;
 	return now >= k->deadline_ns ? 0 : (int)((k->deadline_ns - now) / 1000000 + 1);
 }
@@ -399,7 +550,7 @@ static void run(struct keeper *k)
 			on_client(k);
 		if (n > 0 && p[2].revents)
 			accept_all(k);
-		if (k->phase == HANDSHAKE && !handshake_timeout_ms(k)) {
+		if ((k->phase == HANDSHAKE || k->phase == BOUND) && !handshake_timeout_ms(k)) {
 			send_error(k->client_fd, ETIMEDOUT, "no READY within the handshake timeout");
 			drop_client(k, "no READY within the handshake timeout");
 		}
@@ -450,19 +601,100 @@ static int listen_here(const char *name)
 	return steal_fd(&fd);
 }
 
+/* Can a bound socket's rings still be mapped (Linux 6.x: the client maps
+ * the direct sockets' rings after the keeper bound them)? Tried on lo of
+ * this netns in copy mode, with a UMEM of a few frames. */
+static int probe_remap(void)
+{
+	const size_t frames = 16, umem_len = frames * XH_EP_FRAME_SIZE;
+	const uint32_t ring = XDP_ENDPOINT_RING_MIN;
+	cleanup_close int fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+	struct sockaddr_xdp sa = { .sxdp_family = AF_XDP, .sxdp_flags = XDP_COPY };
+	struct xdp_mmap_offsets off;
+	socklen_t len = sizeof(off);
+	void *umem, *m;
+	int err = 0;
+
+	if (fd < 0)
+		return xh_err(-errno, "AF_XDP socket: %s", strerror(errno));
+	umem = mmap(NULL, umem_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (umem == MAP_FAILED)
+		return xh_err(-errno, "probe UMEM: %s", strerror(errno));
+	struct xdp_umem_reg reg = { .addr = (uintptr_t)umem, .len = umem_len,
+				    .chunk_size = XH_EP_FRAME_SIZE };
+	sa.sxdp_ifindex = if_nametoindex("lo");
+	if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg)) ||
+	    setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &ring, sizeof(ring)) ||
+	    setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &ring, sizeof(ring)) ||
+	    setsockopt(fd, SOL_XDP, XDP_RX_RING, &ring, sizeof(ring)) ||
+	    getsockopt(fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &len) ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		err = xh_err(-errno, "direct: probe socket on lo: %s", strerror(errno));
+	if (!err) {
+		m = mmap(NULL, off.fr.desc + ring * sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED,
+			 fd, (off_t)XDP_UMEM_PGOFF_FILL_RING);
+		if (m == MAP_FAILED)
+			err = xh_err(-EOPNOTSUPP, "direct: this kernel cannot map the rings of a bound "
+				     "AF_XDP socket (%s; Linux 6.6 or later can): the keeper binds the "
+				     "direct sockets, the sandbox maps them", strerror(errno));
+		else
+			munmap(m, off.fr.desc + ring * sizeof(uint64_t));
+	}
+	munmap(umem, umem_len);
+	return err;
+}
+
+/* The direct sockets' queues from the description; the fds they need. */
+static int direct_init(struct keeper *k)
+{
+	cleanup_free struct xh_ep_desc *d = calloc(1, sizeof(*d));
+	int err;
+
+	k->host_ns = k->own_ns = k->nic_map = -1;
+	for (size_t i = 0; i < XDP_ENDPOINT_MAX_DIRECT; i++)
+		k->dfd[i] = -1;
+	if (!d)
+		return -ENOMEM;
+	err = xh_ep_desc_from_json(k->c.desc_json, strlen(k->c.desc_json), d);
+	if (err)
+		return xh_err(err, "keeper: description: %s", xh_ep_strerror(err));
+	k->n_direct = d->n_direct;
+	memcpy(k->direct, d->direct, sizeof(k->direct));
+	for (size_t i = 0; i < k->n_direct; i++) {
+		k->direct[i].ring[0] = d->ring[XDP_ENDPOINT_RING_FILL];
+		k->direct[i].ring[1] = d->ring[XDP_ENDPOINT_RING_COMPLETION];
+		k->direct[i].ring[2] = d->ring[XDP_ENDPOINT_RING_RX];
+	}
+	if (k->n_direct) {
+		k->host_ns = KEEPER_FD_HOSTNS;
+		k->nic_map = KEEPER_FD_NIC_MAP;
+	}
+	return 0;
+}
+
 /* Everything between exec and listening. */
 static int keeper_init(struct keeper *k)
 {
+	int err;
+
 	if (chdir("/"))
 		return xh_err(-errno, "chdir /: %s", strerror(errno));
 	umask(077);
 	if ((k->sig_fd = signals_to_fd()) < 0)
 		return k->sig_fd;
+	if ((err = direct_init(k)))
+		return err;
 	/* For good: the AF_XDP socket must be created in the netns that owns
-	 * xdp0, and the abstract name bound in it. */
+	 * xdp0, and the abstract name bound in it. (With direct sockets the
+	 * keeper visits the NIC's netns to make them: it keeps this one.) */
 	if (setns(KEEPER_FD_NETNS, CLONE_NEWNET))
 		return xh_err(-errno, "enter the container network namespace: %s", strerror(errno));
-	close(KEEPER_FD_NETNS);
+	if (k->n_direct)
+		k->own_ns = KEEPER_FD_NETNS;
+	else
+		close(KEEPER_FD_NETNS);
+	if (k->n_direct && (err = probe_remap()))
+		return err;
 	if ((k->listen_fd = listen_here(k->c.socket_name)) < 0)
 		return k->listen_fd;
 	/* One socket ready now: a netns without AF_XDP fails here, not later. */

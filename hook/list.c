@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* xdp_hook list and gc. */
 #include "hook.h"
+#include "keeper.h"
 #include "endpoint_prog.h"
 #include "attach.h"
 #include "netlink.h"
@@ -139,10 +140,10 @@ static json_t *netns_json(const struct xh_state *st)
 			 n->host_peer, "host_change", change, "netns_path", n->path);
 }
 
-/* XDP_STATISTICS of the endpoint socket the keeper holds (the client's,
- * or the fresh one the next client gets), read through a duplicate taken
- * with pidfd_getfd: -ENOENT if the keeper is gone or holds none. */
-static int xsk_stats(const struct xh_state *st, struct xdp_statistics *xs)
+/* Every AF_XDP socket the keeper holds, in fd order, through a
+ * duplicate taken with pidfd_getfd: fn(its fd number there, our
+ * duplicate, ctx) until fn returns 0. -ENOENT if the keeper is gone. */
+static int keeper_xsks(const struct xh_state *st, int (*fn)(int num, int fd, void *ctx), void *ctx)
 {
 	char dir[64], link[64], path[320];
 	cleanup_close int pidfd = -1;
@@ -173,15 +174,77 @@ static int xsk_stats(const struct xh_state *st, struct xdp_statistics *xs)
 		fd = (int)syscall(SYS_pidfd_getfd, pidfd, atoi(e->d_name), 0);
 		if (fd < 0)
 			continue;
-		if (!getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) && domain == AF_XDP) {
-			len = sizeof(*xs);
-			memset(xs, 0, sizeof(*xs));
-			err = getsockopt(fd, SOL_XDP, XDP_STATISTICS, xs, &len) ? -errno : 0;
-		}
+		if (!getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) && domain == AF_XDP)
+			err = fn(atoi(e->d_name), fd, ctx);
 		close(fd);
 	}
 	closedir(d);
 	return err;
+}
+
+/* Socket 0: the endpoint socket (the client's, or the fresh one the next
+ * client gets); the direct sockets sit at KEEPER_FD_DIRECT + queue. */
+static int socket0_stats(int num, int fd, void *ctx)
+{
+	socklen_t len = sizeof(struct xdp_statistics);
+
+	if (num >= KEEPER_FD_DIRECT)
+		return -ENOENT;
+	memset(ctx, 0, len);
+	return getsockopt(fd, SOL_XDP, XDP_STATISTICS, ctx, &len) ? -errno : 0;
+}
+
+/* XDP_STATISTICS of the endpoint socket the keeper holds: -ENOENT if the
+ * keeper is gone or holds none. */
+static int xsk_stats(const struct xh_state *st, struct xdp_statistics *xs)
+{
+	return keeper_xsks(st, socket0_stats, xs);
+}
+
+static json_t *stats_json(const struct xdp_statistics *xs)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "rx_dropped", (json_int_t)xs->rx_dropped, "rx_invalid_descs",
+			 (json_int_t)xs->rx_invalid_descs, "tx_invalid_descs", (json_int_t)xs->tx_invalid_descs,
+			 "rx_ring_full", (json_int_t)xs->rx_ring_full, "rx_fill_ring_empty_descs",
+			 (json_int_t)xs->rx_fill_ring_empty_descs, "tx_ring_empty_descs",
+			 (json_int_t)xs->tx_ring_empty_descs);
+}
+
+/* One direct socket: its queue, whether it is bound yet (zero-copy or
+ * copy) and its statistics. */
+struct direct_walk {
+	const struct xh_state *st;
+	json_t *arr;   /* list -json */
+	char *line;    /* list: "q0:copy:rx_dropped=0,..." */
+	size_t size;
+};
+
+static int direct_one(int num, int fd, void *ctx)
+{
+	struct direct_walk *w = ctx;
+	struct xdp_statistics xs = { 0 };
+	struct xdp_options o = { 0 };
+	socklen_t len = sizeof(o);
+	const char *mode;
+	size_t used;
+
+	if (num < KEEPER_FD_DIRECT)
+		return -ENOENT;
+	/* XDP_OPTIONS answers bound sockets only. */
+	mode = getsockopt(fd, SOL_XDP, XDP_OPTIONS, &o, &len) ? "unbound"
+	       : (o.flags & XDP_OPTIONS_ZEROCOPY) ? "zero-copy" : "copy";
+	len = sizeof(xs);
+	getsockopt(fd, SOL_XDP, XDP_STATISTICS, &xs, &len);
+	if (w->arr)
+		json_array_append_new(w->arr, json_pack("{s:s,s:i,s:s,s:o}", "device", w->st->nic, "queue",
+							num - KEEPER_FD_DIRECT, "mode", mode, "statistics",
+							stats_json(&xs)));
+	used = w->line ? strlen(w->line) : 0;
+	if (w->line && used < w->size)
+		snprintf(w->line + used, w->size - used, " %s/q%d:%s:rx_dropped=%llu,fill_empty=%llu",
+			 w->st->nic, num - KEEPER_FD_DIRECT, mode, (unsigned long long)xs.rx_dropped,
+			 (unsigned long long)xs.rx_fill_ring_empty_descs);
+	return -ENOENT; /* on to the next */
 }
 
 static json_t *xsk_stats_json(const struct xh_state *st)
@@ -190,11 +253,16 @@ static json_t *xsk_stats_json(const struct xh_state *st)
 
 	if (xsk_stats(st, &xs))
 		return json_null();
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "rx_dropped", (json_int_t)xs.rx_dropped, "rx_invalid_descs",
-			 (json_int_t)xs.rx_invalid_descs, "tx_invalid_descs", (json_int_t)xs.tx_invalid_descs,
-			 "rx_ring_full", (json_int_t)xs.rx_ring_full, "rx_fill_ring_empty_descs",
-			 (json_int_t)xs.rx_fill_ring_empty_descs, "tx_ring_empty_descs",
-			 (json_int_t)xs.tx_ring_empty_descs);
+	return stats_json(&xs);
+}
+
+/* `direct`: what the keeper holds now (none while no client has them). */
+static json_t *direct_json(const struct xh_state *st)
+{
+	struct direct_walk w = { .st = st, .arr = json_array() };
+
+	keeper_xsks(st, direct_one, &w);
+	return json_pack("{s:i,s:o}", "queues", (int)st->host.direct_queues, "sockets", w.arr);
 }
 
 static int add_json(const struct xh_state *st, void *ctx)
@@ -217,6 +285,8 @@ static int add_json(const struct xh_state *st, void *ctx)
 		json_object_set_new(o, "endpoint_socket", xsk_stats_json(st));
 	if (o && st->mode == XH_HOST)
 		json_object_set_new(o, "host", host_json(st));
+	if (o && st->mode == XH_HOST && st->host.direct_queues)
+		json_object_set_new(o, "direct", direct_json(st));
 	if (o && st->mode == XH_NETNS)
 		json_object_set_new(o, "netns", netns_json(st));
 	json_array_append_new(ctx, o);
@@ -226,7 +296,7 @@ static int add_json(const struct xh_state *st, void *ctx)
 static int print_row(const struct xh_state *st, void *ctx)
 {
 	struct xdphook_counter nic[XDPHOOK_VERDICTS], veth[XDPHOOK_VERDICTS], ep[XDPHOOK_VERDICTS];
-	char ips[128] = "", buf[64], peer[24], xsk[128] = "-";
+	char ips[128] = "", buf[64], peer[24], xsk[2048] = "-";
 	struct xdp_statistics xs;
 
 	(void)ctx;
@@ -234,6 +304,13 @@ static int print_row(const struct xh_state *st, void *ctx)
 		snprintf(xsk, sizeof(xsk), "rx_dropped=%llu rx_ring_full=%llu fill_empty=%llu tx_empty=%llu",
 			 (unsigned long long)xs.rx_dropped, (unsigned long long)xs.rx_ring_full,
 			 (unsigned long long)xs.rx_fill_ring_empty_descs, (unsigned long long)xs.tx_ring_empty_descs);
+	if (st->mode == XH_HOST && st->host.direct_queues) {
+		struct direct_walk w = { .st = st, .line = xsk, .size = sizeof(xsk) };
+
+		snprintf(xsk + strlen(xsk), sizeof(xsk) - strlen(xsk), "; direct %u queues:",
+			 st->host.direct_queues);
+		keeper_xsks(st, direct_one, &w);
+	}
 	for (size_t i = 0; i < st->n_ips; i++) {
 		xh_cidr_format(&st->ips[i], buf, sizeof(buf));
 		snprintf(ips + strlen(ips), sizeof(ips) - strlen(ips), "%s%s", i ? "," : "", buf);

@@ -67,7 +67,41 @@
  *	 "rings": {"fill": 1024, "completion": 1024, "rx": 1024, "tx": 1024}}
  *
  * xdp_copy asks the client to bind with XDP_COPY (the device has no
- * zero-copy support). Limits: XDP_ENDPOINT_MAX_ADDRS addresses,
+ * zero-copy support).
+ *
+ * Host mode with `direct` (node config): the description also lists the
+ * NIC's RX queues, one socket each, which the sandbox may take too:
+ *
+ *	"direct": [{"ifname": "nic0", "ifindex": 7, "queue": 0, "zerocopy": false}, ...]
+ *
+ * (absent or empty: none). A client that wants them binds socket 0 as
+ * above, then:
+ *
+ *	client -> keeper  DIRECT (empty)
+ *	keeper            creates one AF_XDP socket per NIC RX queue in the
+ *	                  host netns, sets its fill, completion and RX rings
+ *	                  (the description's sizes; NO TX ring: a sandbox can
+ *	                  never transmit on the NIC past xdp0's source check)
+ *	                  and binds it to (NIC, queue) with XDP_SHARED_UMEM
+ *	                  on socket 0 (the kernel makes it zero-copy only if
+ *	                  socket 0's UMEM is: with socket 0 on a veth, copy)
+ *	keeper -> client  BOUND  {"direct": [{"ifname", "ifindex", "queue",
+ *	                  "zerocopy", "fill": N, "completion": N, "rx": N}, ...]}
+ *	                  + SCM_RIGHTS with the sockets in that order
+ *	                  or ERROR and close
+ *	client            mmaps every socket's fill, completion and RX ring
+ *	                  (pgoffs as for socket 0; XDP_TX_RING on them: EBUSY),
+ *	                  puts frames of the one UMEM on every fill ring
+ *	client -> keeper  READY
+ *	keeper -> client  OK: socket 0 is in xdp0's XSKMAP and each direct
+ *	                  socket in the NIC program's XSKMAP at its queue; the
+ *	                  NIC program then sends the sandbox's frames arriving
+ *	                  on queue Q straight to socket Q (the veth path while a
+ *	                  queue has none). On disconnect they all leave the maps
+ *	                  (the veth path again); the next client gets fresh ones.
+ *
+ * A client that does not send DIRECT (every client before it existed)
+ * gets the veth path alone, exactly as before. Limits: XDP_ENDPOINT_MAX_ADDRS addresses,
  * XDP_ENDPOINT_MAX_ROUTES routes, XDP_ENDPOINT_MAX_GATEWAYS gateways;
  * frame_size a power of two 2048..4096; ring sizes powers of two
  * XDP_ENDPOINT_RING_MIN..XDP_ENDPOINT_RING_MAX; umem_size a multiple of
@@ -76,21 +110,28 @@
  * ---- xdp_endpoint -- CMD ARGS... -----------------------------------------
  *
  * The exec wrapper opens the endpoint with a memfd-backed UMEM and execs
- * CMD with three inherited fds, systemd socket-activation style:
- * LISTEN_FDS=3, LISTEN_FDNAMES=xsk:umem:ctl, LISTEN_PID=<CMD's pid>, fds
- * 3 (the bound AF_XDP socket), 4 (the UMEM memfd) and 5 (the keeper
- * connection: keep it open, closing it gives the endpoint back), and
+ * CMD with the fds inherited, systemd socket-activation style:
+ * LISTEN_FDS=3+D, LISTEN_FDNAMES=xsk:umem:ctl[:xsk-direct-0:...],
+ * LISTEN_PID=<CMD's pid>, fds 3 (the bound AF_XDP socket), 4 (the UMEM
+ * memfd), 5 (the keeper connection: keep it open, closing it gives the
+ * endpoint back) and 6.. (the D direct sockets, in BOUND's order; the
+ * wrapper asks for them unless --no-direct), and
  * XDP_ENDPOINT_JSON = {"description": <as above>, "umem_size": N,
  * "frame_size": N, "fds": {"xsk": 3, "umem": 4, "ctl": 5},
  * "rings": {"fill": {"size": N, "producer": OFF, "consumer": OFF,
  * "desc": OFF, "flags": OFF, "pgoff": PGOFF}, "completion": ..., "rx": ...,
- * "tx": ...}}: mmap(fd 4, umem_size) for the UMEM and mmap(fd 3, at pgoff)
- * each ring of desc + size * entry bytes. xdp_endpoint_from_env() does
- * all of that.
+ * "tx": ...}, "direct": [{"fd": 6, "ifname": ..., "ifindex": N,
+ * "queue": N, "zerocopy": B, "rings": {"fill": ..., "completion": ...,
+ * "rx": ...}}, ...]}: mmap(fd 4, umem_size) for the UMEM and mmap(fd, at
+ * pgoff) each ring of desc + size * entry bytes. The wrapper has stocked
+ * the direct sockets' fill rings (frames [0, fill_frames) of the UMEM,
+ * "fill_frames" in the JSON; the rest is CMD's). xdp_endpoint_from_env()
+ * does all of that.
  */
 #ifndef XDP_ENDPOINT_H
 #define XDP_ENDPOINT_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -115,12 +156,15 @@ extern "C" {
 #define XDP_ENDPOINT_RING_MIN 64u
 #define XDP_ENDPOINT_RING_MAX 16384u
 #define XDP_ENDPOINT_UMEM_MAX (1ull << 30)
+#define XDP_ENDPOINT_MAX_DIRECT 64 /* NIC RX queues */
 
 enum xdp_endpoint_msg_type {
 	XDP_ENDPOINT_MSG_DESC = 1,  /* keeper -> client: JSON + socket fd */
 	XDP_ENDPOINT_MSG_READY = 2, /* client -> keeper: bound, insert it */
 	XDP_ENDPOINT_MSG_OK = 3,    /* keeper -> client: in the XSKMAP */
 	XDP_ENDPOINT_MSG_ERROR = 4, /* keeper -> client: JSON, then close */
+	XDP_ENDPOINT_MSG_DIRECT = 5, /* client -> keeper: bind the NIC-queue sockets */
+	XDP_ENDPOINT_MSG_BOUND = 6, /* keeper -> client: JSON + the direct sockets */
 };
 
 struct xdp_endpoint_msg_hdr {
@@ -157,6 +201,15 @@ enum xdp_endpoint_flags {
 	/* Back the UMEM with a memfd (xdp_endpoint_umem_fd()), e.g. to hand it
 	 * to another process; default: anonymous memory. */
 	XDP_ENDPOINT_F_MEMFD = 1u << 0,
+	/* Take the direct sockets on the NIC's RX queues too, if the
+	 * description lists any (host mode with `direct`). If it got some,
+	 * the library stocks every fill ring itself before READY: frames
+	 * [0, xdp_endpoint_fill_frames()) are spread over the sockets' fill
+	 * rings, the rest are the caller's (e.g. for TX); if it got none,
+	 * xdp_endpoint_fill_frames() is 0 and the caller stocks socket 0's
+	 * fill ring as without the flag. xdp_endpoint_receive() /
+	 * xdp_endpoint_refill() serve every socket. */
+	XDP_ENDPOINT_F_DIRECT = 1u << 1,
 };
 
 struct xdp_endpoint_opts {
@@ -166,6 +219,9 @@ struct xdp_endpoint_opts {
 	uint32_t ring_size;      /* every ring; 0: the description's */
 	unsigned int flags;      /* enum xdp_endpoint_flags */
 	int timeout_ms;          /* the handshake; 0: XDP_ENDPOINT_HANDSHAKE_MS */
+	/* XDP_ENDPOINT_F_DIRECT: how many frames (from frame 0) the library
+	 * puts on the fill rings; 0: half of the UMEM's frames. */
+	uint32_t fill_frames;
 };
 
 /* Connect to the keeper of the caller's network namespace, take the socket,
@@ -215,6 +271,51 @@ enum xdp_endpoint_ring {
 };
 /* Entries of a ring; 0 for an unknown ring. */
 uint32_t xdp_endpoint_ring_size(const struct xdp_endpoint *ep, enum xdp_endpoint_ring ring);
+
+/* ---- every socket: socket 0 (xdp0; the only one with a TX ring), then
+ * the direct sockets on the NIC's RX queues (XDP_ENDPOINT_F_DIRECT) ---- */
+
+/* 1 + the number of direct sockets. */
+size_t xdp_endpoint_socket_count(const struct xdp_endpoint *ep);
+/* Socket i's fd and rings; NULL / -1 for i out of range (and for the
+ * direct sockets' TX ring, which they do not have). */
+int xdp_endpoint_fd_n(const struct xdp_endpoint *ep, size_t i);
+struct xsk_ring_prod *xdp_endpoint_fill_n(struct xdp_endpoint *ep, size_t i);
+struct xsk_ring_cons *xdp_endpoint_completion_n(struct xdp_endpoint *ep, size_t i);
+struct xsk_ring_cons *xdp_endpoint_rx_n(struct xdp_endpoint *ep, size_t i);
+/* What socket i is bound to: device name, ifindex, queue, zero-copy. */
+const char *xdp_endpoint_ifname_n(const struct xdp_endpoint *ep, size_t i);
+int xdp_endpoint_ifindex_n(const struct xdp_endpoint *ep, size_t i);
+uint32_t xdp_endpoint_queue_n(const struct xdp_endpoint *ep, size_t i);
+bool xdp_endpoint_zerocopy_n(const struct xdp_endpoint *ep, size_t i);
+/* Frames [0, n) went to the fill rings at open (XDP_ENDPOINT_F_DIRECT and
+ * direct sockets bound); 0 otherwise (the caller stocks socket 0's fill
+ * ring itself). Through the exec wrapper: as the wrapper left it. */
+uint32_t xdp_endpoint_fill_frames(const struct xdp_endpoint *ep);
+
+/* One poll set over all of it: every socket (POLLIN) and, last, the
+ * keeper connection (its POLLIN/POLLHUP: the endpoint was taken back).
+ * Fills at most max entries, returns how many it would fill
+ * (xdp_endpoint_socket_count() + 1). */
+size_t xdp_endpoint_pollfds(const struct xdp_endpoint *ep, struct pollfd *p, size_t max);
+
+/* A received frame: where it is in the UMEM, its length, and which
+ * socket it came from. */
+struct xdp_endpoint_frame {
+	uint64_t addr;
+	uint32_t len;
+	uint32_t socket;
+};
+/* Up to max received frames from all the sockets' RX rings (each ring
+ * drained in turn, in batches, the slots released at once). The frames
+ * are the caller's until it puts them on TX or gives them back with
+ * xdp_endpoint_refill(). Returns how many. */
+uint32_t xdp_endpoint_receive(struct xdp_endpoint *ep, struct xdp_endpoint_frame *f, uint32_t max);
+/* Give n frames back to the fill rings: each batch to the socket whose
+ * fill ring holds the fewest frames (a frame received on one queue may be
+ * needed on another, and TX completions come back on socket 0), with the
+ * wakeup the kernel asks for. Every ring holds all frames: never short. */
+void xdp_endpoint_refill(struct xdp_endpoint *ep, const uint64_t *addrs, uint32_t n);
 
 /* The description. */
 const char *xdp_endpoint_ifname(const struct xdp_endpoint *ep);

@@ -475,6 +475,17 @@ static int set_enable(struct xh_config *cfg, const char *v, const char *where)
 	return 0;
 }
 
+static int set_direct(struct xh_config *cfg, const char *v, const char *where)
+{
+	if (!strcmp(v, "rx"))
+		cfg->direct = true;
+	else if (!strcmp(v, "false"))
+		cfg->direct = false;
+	else
+		return item_err(-EINVAL, where, v, "must be \"rx\" or false");
+	return 0;
+}
+
 static int set_mode(struct xh_config *cfg, const char *v, const char *where)
 {
 	if (!strcmp(v, "pod"))
@@ -611,7 +622,7 @@ static int allow_key(struct xh_config *cfg, const char *item, const char *where)
 		return item_err(-EINVAL, where, item, "\"all\" cannot be combined with keys");
 	if (xh_config_key_lookup(item, &key))
 		return item_err(-EINVAL, where, item, "not a config key");
-	if (key == XH_CFG_ANNOTATIONS)
+	if (key == XH_CFG_ANNOTATIONS || key == XH_CFG_DIRECT)
 		return item_err(-EINVAL, where, item, "only the node config sets it");
 	if (cfg->ann_allowed & XH_CFG_BIT(key))
 		return item_err(-EINVAL, where, item, "key listed twice");
@@ -653,6 +664,7 @@ static const struct key_desc {
 	[XH_CFG_IFACE] = { "iface", set_iface, 0, "a string" },
 	[XH_CFG_ANNOTATIONS] = { "annotations", set_annotations, J_ARRAY,
 				 "a string or an array of strings" },
+	[XH_CFG_DIRECT] = { "direct", set_direct, J_BOOL, "\"rx\" or false" },
 };
 
 const char *xh_config_key_name(enum xh_cfg_key key)
@@ -673,7 +685,7 @@ int xh_config_key_lookup(const char *name, enum xh_cfg_key *key)
 
 #define KEY_LIST                                                                            \
 	"enable, mode, nic, ips, fastpath, publish, reserve, umem_size, allowed_uids, iface, " \
-	"annotations"
+	"annotations, direct"
 
 void xh_config_init(struct xh_config *cfg)
 {
@@ -724,12 +736,13 @@ int xh_config_set(struct xh_config *cfg, enum xh_cfg_key key, const char *value,
  * for the other modes stay valid when an annotation picks netns. */
 static int check_netns_keys(const struct xh_config *cfg, unsigned int set, const char *prefix)
 {
-	static const enum xh_cfg_key host_keys[] = { XH_CFG_NIC, XH_CFG_FASTPATH, XH_CFG_PUBLISH, XH_CFG_RESERVE };
+	static const enum xh_cfg_key host_keys[] = { XH_CFG_NIC, XH_CFG_FASTPATH, XH_CFG_PUBLISH, XH_CFG_RESERVE,
+						     XH_CFG_DIRECT };
 
 	if (cfg->mode != XH_NETNS)
 		return 0;
 	for (size_t i = 0; i < ARRAY_SIZE(host_keys); i++)
-		if (set & (1u << host_keys[i]))
+		if ((set & (1u << host_keys[i])) && (host_keys[i] != XH_CFG_DIRECT || cfg->direct))
 			return xh_err(-EINVAL, "%s%s does not apply to mode netns (it changes nothing on the host)",
 				      prefix, keys[host_keys[i]].name);
 	return 0;
@@ -913,6 +926,9 @@ static int check_mode_keys(const struct xh_config *cfg)
 	}
 	/* An annotation choosing netns drops the file's host-side defaults. */
 	err = check_netns_keys(cfg, cfg->from_annotation, "annotation " XH_ANN_PREFIX);
+	if (!err && cfg->direct && cfg->mode != XH_HOST)
+		err = xh_err(-EINVAL, "direct (node config) applies to mode host only (mode is %s)",
+			     xh_addr_mode_name(cfg->mode));
 	return err;
 }
 
@@ -937,7 +953,7 @@ static int check_allowed(const struct xh_config *cfg, enum xh_cfg_key key, const
 
 	if (!node_path)
 		node_path = xh_config_path();
-	if (key == XH_CFG_ANNOTATIONS)
+	if (key == XH_CFG_ANNOTATIONS || key == XH_CFG_DIRECT)
 		return xh_err(-EPERM, "annotation %s: only the node config (%s) sets it",
 			      xh_str_escape(ann, q, sizeof(q)), node_path);
 	if (cfg->ann_allowed & XH_CFG_BIT(key))

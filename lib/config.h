@@ -32,8 +32,12 @@
  *                 "" = the one holding its address, else the default
  *                 route's                                       default ""
  *   annotations   node config only: "all", or "KEY,..." the keys that
- *                 io.xdphook.<key> annotations may set (not "annotations")
+ *                 io.xdphook.<key> annotations may set (not "annotations",
+ *                 not "direct")
  *                 default "enable,ips,allowed_uids,umem_size"  (file: array too)
+ *   direct        node config only, host mode only: "rx" (the sandbox also
+ *                 gets a socket on each RX queue of the NIC) | "false"
+ *                 default false                          (file: false too)
  *
  * Lists are comma separated; blanks around items are ignored; an empty item
  * is an error. Errors are negative errnos (-EINVAL bad value, -E2BIG too
@@ -78,7 +82,8 @@ enum xh_cfg_key {
 	XH_CFG_UMEM_SIZE,
 	XH_CFG_ALLOWED_UIDS,
 	XH_CFG_IFACE,
-	XH_CFG_ANNOTATIONS, /* the node's alone: never settable by an annotation */
+	XH_CFG_ANNOTATIONS, /* the node's alone: never settable by an annotation, */
+	XH_CFG_DIRECT,      /* nor this (it hands a sandbox the NIC's queues) */
 	XH_CFG_NKEYS,
 };
 
@@ -138,6 +143,7 @@ struct xh_config {
 	uint32_t allowed_uids[XH_CFG_MAX_UIDS];
 
 	char iface[16];       /* netns mode; "" = found in the container */
+	bool direct;          /* host mode: "rx" */
 
 	unsigned int ann_allowed;     /* XH_CFG_BIT(key): annotations may set key */
 	unsigned int from_annotation; /* XH_CFG_BIT(key): set by an annotation */

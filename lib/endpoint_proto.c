@@ -175,6 +175,26 @@ static int max_plen(int family)
 	return family == AF_INET ? 32 : 128;
 }
 
+/* The direct entries; bound: with their ring sizes (BOUND, env). */
+static int direct_check(const struct xh_ep_direct *e, size_t n, bool bound)
+{
+	if (n > XDP_ENDPOINT_MAX_DIRECT)
+		return xh_ep_err(-E2BIG, "more than %d direct sockets", XDP_ENDPOINT_MAX_DIRECT);
+	for (size_t i = 0; i < n; i++) {
+		size_t nlen = strnlen(e[i].ifname, sizeof(e[i].ifname));
+
+		if (nlen == 0 || nlen >= sizeof(e[i].ifname) || e[i].ifindex <= 0 ||
+		    e[i].queue >= XDP_ENDPOINT_MAX_DIRECT)
+			return xh_ep_err(-EINVAL, "direct socket %zu: bad ifname, ifindex or queue", i);
+		for (int r = 0; bound && r < XH_EP_DIRECT_RINGS; r++)
+			if (!pow2(e[i].ring[r]) || e[i].ring[r] < XDP_ENDPOINT_RING_MIN ||
+			    e[i].ring[r] > XDP_ENDPOINT_RING_MAX)
+				return xh_ep_err(-EINVAL, "direct socket %zu: %s ring of %u", i,
+						 ring_names[r], e[i].ring[r]);
+	}
+	return 0;
+}
+
 int xh_ep_desc_check(const struct xh_ep_desc *d)
 {
 	size_t nlen = strnlen(d->ifname, sizeof(d->ifname));
@@ -218,7 +238,7 @@ int xh_ep_desc_check(const struct xh_ep_desc *d)
 			return xh_ep_err(-EINVAL, "%s ring of %u: not a power of two in %u..%u",
 					 ring_names[i], d->ring[i], XDP_ENDPOINT_RING_MIN,
 					 XDP_ENDPOINT_RING_MAX);
-	return 0;
+	return direct_check(d->direct, d->n_direct, false);
 }
 
 /* json_t builders return NULL on allocation failure; the caller checks
@@ -240,9 +260,29 @@ static json_t *mac_json(const uint8_t mac[6])
 	return json_string(buf);
 }
 
+/* One direct entry; with its ring sizes for BOUND and the env. */
+static json_t *direct_json(const struct xh_ep_direct *e, bool bound)
+{
+	json_t *o = json_pack("{s:s,s:i,s:I,s:b}", "ifname", e->ifname, "ifindex", e->ifindex, "queue",
+			      (json_int_t)e->queue, "zerocopy", e->zerocopy);
+
+	for (int r = 0; o && bound && r < XH_EP_DIRECT_RINGS; r++)
+		json_object_set_new(o, ring_names[r], json_integer(e->ring[r]));
+	return o;
+}
+
+static json_t *directs_json(const struct xh_ep_direct *e, size_t n, bool bound)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, direct_json(&e[i], bound));
+	return a;
+}
+
 static json_t *desc_json(const struct xh_ep_desc *d)
 {
-	json_t *addrs = json_array(), *routes = json_array(), *gws = json_array(), *rings;
+	json_t *addrs = json_array(), *routes = json_array(), *gws = json_array(), *rings, *o;
 
 	for (size_t i = 0; i < d->n_addrs; i++)
 		json_array_append_new(addrs, addr_json(d->addrs[i].family, d->addrs[i].addr,
@@ -264,13 +304,17 @@ static json_t *desc_json(const struct xh_ep_desc *d)
 	rings = json_pack("{s:I,s:I,s:I,s:I}", "fill", (json_int_t)d->ring[0], "completion",
 			  (json_int_t)d->ring[1], "rx", (json_int_t)d->ring[2], "tx",
 			  (json_int_t)d->ring[3]);
-	return json_pack("{s:i,s:s,s:i,s:I,s:o,s:I,s:o,s:o,s:o,s:{s:i,s:i},s:b,s:I,s:I,s:o}",
-			 "version", XDP_ENDPOINT_VERSION, "ifname", d->ifname, "ifindex", d->ifindex,
-			 "queue", (json_int_t)d->queue, "mac", mac_json(d->mac), "mtu",
-			 (json_int_t)d->mtu, "addresses", addrs, "routes", routes, "gateways", gws,
-			 "ephemeral", "lo", d->eph_lo, "hi", d->eph_hi, "xdp_copy", d->xdp_copy,
-			 "frame_size", (json_int_t)d->frame_size, "umem_size",
-			 (json_int_t)d->umem_size, "rings", rings);
+	o = json_pack("{s:i,s:s,s:i,s:I,s:o,s:I,s:o,s:o,s:o,s:{s:i,s:i},s:b,s:I,s:I,s:o}",
+		      "version", XDP_ENDPOINT_VERSION, "ifname", d->ifname, "ifindex", d->ifindex,
+		      "queue", (json_int_t)d->queue, "mac", mac_json(d->mac), "mtu",
+		      (json_int_t)d->mtu, "addresses", addrs, "routes", routes, "gateways", gws,
+		      "ephemeral", "lo", d->eph_lo, "hi", d->eph_hi, "xdp_copy", d->xdp_copy,
+		      "frame_size", (json_int_t)d->frame_size, "umem_size",
+		      (json_int_t)d->umem_size, "rings", rings);
+	/* Only when there are some: older clients never see the key. */
+	if (o && d->n_direct)
+		json_object_set_new(o, "direct", directs_json(d->direct, d->n_direct, false));
+	return o;
 }
 
 static int dump(json_t *j, size_t max, const char *what, char **out)
@@ -481,6 +525,42 @@ static int decode_scalars(json_t *o, struct xh_ep_desc *d)
 	return 0;
 }
 
+/* "direct": [...] of o (absent: none); bound: ring sizes required. */
+static int decode_direct(json_t *o, bool bound, struct xh_ep_direct *e, size_t *n)
+{
+	json_t *arr, *v;
+	size_t i;
+	int err = get_array(o, "direct", XDP_ENDPOINT_MAX_DIRECT, &arr);
+
+	*n = 0;
+	if (err || !arr)
+		return err;
+	json_array_foreach(arr, i, v) {
+		struct xh_ep_direct *d = &e[i];
+		const char *ifname = NULL;
+		uint64_t ifindex = 0, queue = 0, ring = 0;
+		json_t *zc = json_object_get(v, "zerocopy");
+
+		memset(d, 0, sizeof(*d));
+		if (!json_is_object(v) || get_str(v, "ifname", true, &ifname) ||
+		    get_uint(v, "ifindex", INT32_MAX, true, &ifindex) ||
+		    get_uint(v, "queue", XDP_ENDPOINT_MAX_DIRECT - 1, true, &queue) ||
+		    strlen(ifname) >= sizeof(d->ifname) || (zc && !json_is_boolean(zc)))
+			return bad("direct", i, "not {\"ifname\", \"ifindex\", \"queue\", \"zerocopy\"}");
+		for (int r = 0; bound && r < XH_EP_DIRECT_RINGS; r++) {
+			if (get_uint(v, ring_names[r], XDP_ENDPOINT_RING_MAX, true, &ring))
+				return bad("direct", i, "ring size missing");
+			d->ring[r] = (uint32_t)ring;
+		}
+		strcpy(d->ifname, ifname);
+		d->ifindex = (int)ifindex;
+		d->queue = (uint32_t)queue;
+		d->zerocopy = zc && json_is_true(zc);
+		*n = i + 1;
+	}
+	return direct_check(e, *n, bound);
+}
+
 static int decode_desc(json_t *o, struct xh_ep_desc *d)
 {
 	int err;
@@ -490,7 +570,7 @@ static int decode_desc(json_t *o, struct xh_ep_desc *d)
 		return xh_ep_err(-EINVAL, "description: not a JSON object");
 	if ((err = decode_scalars(o, d)) || (err = decode_rings(o, d)) ||
 	    (err = decode_addrs(o, d)) || (err = decode_routes(o, d)) ||
-	    (err = decode_gateways(o, d)))
+	    (err = decode_gateways(o, d)) || (err = decode_direct(o, false, d->direct, &d->n_direct)))
 		return err;
 	return xh_ep_desc_check(d);
 }
@@ -519,13 +599,38 @@ int xh_ep_desc_from_json(const char *text, size_t len, struct xh_ep_desc *d)
 	return err;
 }
 
+/* ---- BOUND --------------------------------------------------------------------- */
+
+int xh_ep_bound_to_json(const struct xh_ep_direct *d, size_t n, char **out)
+{
+	int err = direct_check(d, n, true);
+
+	if (err)
+		return err;
+	return dump(json_pack("{s:o}", "direct", directs_json(d, n, true)), XDP_ENDPOINT_DESC_MAX,
+		    "bound sockets", out);
+}
+
+int xh_ep_bound_from_json(const char *text, size_t len, struct xh_ep_direct *d, size_t *n)
+{
+	json_t *o;
+	int err = load(text, len, XDP_ENDPOINT_DESC_MAX, &o);
+
+	if (err)
+		return err;
+	err = json_is_object(o) ? decode_direct(o, true, d, n)
+				: xh_ep_err(-EINVAL, "bound sockets: not a JSON object");
+	json_decref(o);
+	return err;
+}
+
 /* ---- the exec wrapper's environment ----------------------------------------- */
 
-static json_t *ring_json(const struct xh_ep_layout *l, int i)
+static json_t *ring_json(const struct xh_ep_layout *l, uint32_t size, int i)
 {
 	const struct xdp_ring_offset *off = &l->off[i];
 
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "size", (json_int_t)l->ring[i], "producer",
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "size", (json_int_t)size, "producer",
 			 (json_int_t)off->producer, "consumer", (json_int_t)off->consumer, "desc",
 			 (json_int_t)off->desc, "flags", (json_int_t)off->flags, "pgoff",
 			 (json_int_t)xh_ep_ring_pgoff(i));
@@ -533,7 +638,7 @@ static json_t *ring_json(const struct xh_ep_layout *l, int i)
 
 int xh_ep_env_to_json(const struct xh_ep_desc *d, const struct xh_ep_layout *l, char **out)
 {
-	json_t *rings = json_object();
+	json_t *rings = json_object(), *o;
 	int err = xh_ep_desc_check(d);
 
 	if (err) {
@@ -541,12 +646,48 @@ int xh_ep_env_to_json(const struct xh_ep_desc *d, const struct xh_ep_layout *l, 
 		return err;
 	}
 	for (int i = 0; i < XH_EP_NRINGS; i++)
-		json_object_set_new(rings, ring_names[i], ring_json(l, i));
-	return dump(json_pack("{s:o,s:I,s:I,s:{s:i,s:i,s:i},s:o}", "description", desc_json(d),
-			      "umem_size", (json_int_t)l->umem_size, "frame_size",
-			      (json_int_t)l->frame_size, "fds", "xsk", l->fd_xsk, "umem", l->fd_umem,
-			      "ctl", l->fd_ctl, "rings", rings),
-		    64 * 1024, "XDP_ENDPOINT_JSON", out);
+		json_object_set_new(rings, ring_names[i], ring_json(l, l->ring[i], i));
+	o = json_pack("{s:o,s:I,s:I,s:{s:i,s:i,s:i},s:o,s:I}", "description", desc_json(d),
+		      "umem_size", (json_int_t)l->umem_size, "frame_size", (json_int_t)l->frame_size,
+		      "fds", "xsk", l->fd_xsk, "umem", l->fd_umem, "ctl", l->fd_ctl, "rings", rings,
+		      "fill_frames", (json_int_t)l->fill_frames);
+	if (o && l->n_direct) {
+		json_t *arr = json_array();
+
+		for (size_t i = 0; i < l->n_direct; i++) {
+			json_t *e = direct_json(&l->direct[i], true), *r = json_object();
+
+			for (int k = 0; k < XH_EP_DIRECT_RINGS; k++)
+				json_object_set_new(r, ring_names[k], ring_json(l, l->direct[i].ring[k], k));
+			json_object_set_new(e, "rings", r);
+			json_object_set_new(e, "fd", json_integer(l->fd_direct[i]));
+			json_array_append_new(arr, e);
+		}
+		json_object_set_new(o, "direct", arr);
+	}
+	return dump(o, 128 * 1024, "XDP_ENDPOINT_JSON", out);
+}
+
+/* The direct sockets of the env: the entries as BOUND, and their fds.
+ * (Their ring offsets are socket 0's: one kernel, one layout.) */
+static int decode_env_direct(json_t *o, struct xh_ep_layout *l)
+{
+	json_t *arr = json_object_get(o, "direct"), *v;
+	uint64_t fill = 0, fd = 0;
+	size_t i;
+	int err = get_uint(o, "fill_frames", UINT32_MAX, false, &fill);
+
+	if (!err)
+		err = decode_direct(o, true, l->direct, &l->n_direct);
+	if (err)
+		return err;
+	l->fill_frames = (uint32_t)fill;
+	json_array_foreach(arr, i, v) {
+		if ((err = get_uint(v, "fd", INT32_MAX, true, &fd)))
+			return err;
+		l->fd_direct[i] = (int)fd;
+	}
+	return 0;
 }
 
 static int decode_layout(json_t *o, struct xh_ep_layout *l)
@@ -584,13 +725,13 @@ static int decode_layout(json_t *o, struct xh_ep_layout *l)
 	l->fd_xsk = (int)fd[0];
 	l->fd_umem = (int)fd[1];
 	l->fd_ctl = (int)fd[2];
-	return 0;
+	return decode_env_direct(o, l);
 }
 
 int xh_ep_env_from_json(const char *text, struct xh_ep_desc *d, struct xh_ep_layout *l)
 {
 	json_t *o;
-	int err = load(text, strlen(text), 64 * 1024, &o);
+	int err = load(text, strlen(text), 128 * 1024, &o);
 
 	if (err)
 		return err;
@@ -611,17 +752,18 @@ static size_t payload_max(uint16_t type)
 {
 	switch (type) {
 	case XDP_ENDPOINT_MSG_DESC:
+	case XDP_ENDPOINT_MSG_BOUND:
 		return XDP_ENDPOINT_DESC_MAX;
 	case XDP_ENDPOINT_MSG_ERROR:
 		return XDP_ENDPOINT_ERROR_MAX;
-	default: /* READY, OK */
+	default: /* READY, OK, DIRECT */
 		return 0;
 	}
 }
 
 static bool type_known(uint16_t type)
 {
-	return type >= XDP_ENDPOINT_MSG_DESC && type <= XDP_ENDPOINT_MSG_ERROR;
+	return type >= XDP_ENDPOINT_MSG_DESC && type <= XDP_ENDPOINT_MSG_BOUND;
 }
 
 int xh_ep_msg_encode(uint16_t type, const void *payload, size_t len, void *buf, size_t size)
@@ -715,12 +857,13 @@ int xh_ep_error_decode(const void *payload, size_t len, int *err, char *buf, siz
 
 /* ---- sockets ------------------------------------------------------------------------ */
 
-int xh_ep_send(int sock, uint16_t type, const void *payload, size_t len, int pass_fd)
+int xh_ep_send_fds(int sock, uint16_t type, const void *payload, size_t len, const int *fds,
+		   size_t nfds)
 {
 	ep_cleanup_free char *buf = malloc(XDP_ENDPOINT_MSG_MAX);
 	union {
 		struct cmsghdr h;
-		char space[CMSG_SPACE(sizeof(int))];
+		char space[CMSG_SPACE((XDP_ENDPOINT_MAX_DIRECT + 1) * sizeof(int))];
 	} ctl;
 	struct iovec iov;
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
@@ -728,52 +871,56 @@ int xh_ep_send(int sock, uint16_t type, const void *payload, size_t len, int pas
 
 	if (!buf)
 		return -ENOMEM;
+	if (nfds > XDP_ENDPOINT_MAX_DIRECT + 1)
+		return xh_ep_err(-E2BIG, "%zu fds in one message", nfds);
 	n = xh_ep_msg_encode(type, payload, len, buf, XDP_ENDPOINT_MSG_MAX);
 	if (n < 0)
 		return n;
 	iov = (struct iovec){ .iov_base = buf, .iov_len = (size_t)n };
-	if (pass_fd >= 0) {
+	if (nfds) {
 		memset(&ctl, 0, sizeof(ctl));
 		m.msg_control = ctl.space;
-		m.msg_controllen = sizeof(ctl.space);
+		m.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
 		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
 	}
 	if (sendmsg(sock, &m, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		return xh_ep_err(-errno, "send: %s", strerror(errno));
 	return 0;
 }
 
-/* Up to this many fds per record are taken in (and closed); more are
- * dropped by the kernel (MSG_CTRUNC), which closes them itself. */
-#define RECV_MAX_FDS 8
-
-/* Close every fd that came with m, or hand the one fd to *keep. */
-static void take_fds(struct msghdr *m, int *keep)
+int xh_ep_send(int sock, uint16_t type, const void *payload, size_t len, int pass_fd)
 {
+	return xh_ep_send_fds(sock, type, payload, len, &pass_fd, pass_fd >= 0);
+}
+
+/* Up to this many fds per record are taken in (and closed unless
+ * wanted); more are dropped by the kernel (MSG_CTRUNC), which closes
+ * them itself. */
+#define RECV_MAX_FDS (XDP_ENDPOINT_MAX_DIRECT + 1)
+
+/* Every fd that came with m, in order, into got (closed by the caller). */
+static size_t take_fds(struct msghdr *m, int *got)
+{
+	size_t k = 0;
+
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
 		size_t n;
 
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
 		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (keep && *keep < 0 && n == 1)
-				*keep = fd;
-			else
-				close(fd);
-		}
+		for (size_t i = 0; i < n && k < RECV_MAX_FDS; i++)
+			memcpy(&got[k++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
 	}
+	return k;
 }
 
-int xh_ep_recv(int sock, void *buf, uint16_t *type, const void **payload, size_t *len,
-	       int *fd_out, int flags)
+int xh_ep_recv_fds(int sock, void *buf, uint16_t *type, const void **payload, size_t *len,
+		   int *fds, size_t max, size_t *nfds, int flags)
 {
 	union {
 		struct cmsghdr h;
@@ -782,15 +929,16 @@ int xh_ep_recv(int sock, void *buf, uint16_t *type, const void **payload, size_t
 	struct iovec iov = { .iov_base = buf, .iov_len = XDP_ENDPOINT_MSG_MAX };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.space,
 			    .msg_controllen = sizeof(ctl.space) };
-	int fd = -1, err;
+	int got[RECV_MAX_FDS], err;
+	size_t ngot = 0, keep = 0;
 	ssize_t n;
 
-	if (fd_out)
-		*fd_out = -1;
+	if (nfds)
+		*nfds = 0;
 	n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC | flags);
 	if (n < 0)
 		return errno == EAGAIN ? -EAGAIN : xh_ep_err(-errno, "receive: %s", strerror(errno));
-	take_fds(&m, fd_out ? &fd : NULL);
+	ngot = take_fds(&m, got);
 	/* An empty record reads like the end of the connection, and is
 	 * treated the same way: no valid record is empty. */
 	if (n == 0)
@@ -799,16 +947,40 @@ int xh_ep_recv(int sock, void *buf, uint16_t *type, const void **payload, size_t
 		err = xh_ep_err(-EMSGSIZE, "message larger than %u bytes", XDP_ENDPOINT_MSG_MAX);
 	else
 		err = xh_ep_msg_decode(buf, (size_t)n, type, payload, len);
-	if (!err && fd >= 0 && *type != XDP_ENDPOINT_MSG_DESC)
-		err = xh_ep_err(-EBADMSG, "message type %u came with a file descriptor", *type);
+	/* A DESC's fd is taken if it is the only one (else the client says
+	 * it came without one); a BOUND's all, up to max; none of others.
+	 * A caller that takes no fds (the keeper) has them closed unread. */
+	if (!err && ngot && fds && *type == XDP_ENDPOINT_MSG_DESC)
+		keep = ngot == 1;
+	else if (!err && ngot && fds && *type == XDP_ENDPOINT_MSG_BOUND && ngot <= max)
+		keep = ngot;
+	else if (!err && ngot && fds)
+		err = xh_ep_err(-EBADMSG, "message type %u came with %zu file descriptors", *type,
+				ngot);
+	for (size_t i = keep; i < ngot; i++)
+		close(got[i]);
 	if (err) {
-		if (fd >= 0)
-			close(fd);
+		for (size_t i = 0; i < keep; i++)
+			close(got[i]);
 		return err;
 	}
-	if (fd_out)
-		*fd_out = fd;
+	for (size_t i = 0; i < keep; i++)
+		fds[i] = got[i];
+	if (nfds)
+		*nfds = keep;
 	return 0;
+}
+
+int xh_ep_recv(int sock, void *buf, uint16_t *type, const void **payload, size_t *len,
+	       int *fd_out, int flags)
+{
+	size_t n = 0;
+	int fd = -1, err = xh_ep_recv_fds(sock, buf, type, payload, len, fd_out ? &fd : NULL, 1,
+					  &n, flags);
+
+	if (fd_out)
+		*fd_out = n ? fd : -1;
+	return err;
 }
 
 int xh_ep_abstract_addr(const char *name, struct sockaddr_un *sa, socklen_t *len)

@@ -49,6 +49,17 @@ int xh_ep_err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 /* The detail recorded for err, else strerror(-err). Thread-local. */
 const char *xh_ep_strerror(int err);
 
+/* A direct socket on a NIC RX queue (host mode with `direct`): in the
+ * DESC (ring sizes 0), in BOUND and in the exec wrapper's JSON. */
+#define XH_EP_DIRECT_RINGS 3 /* fill, completion, rx: no TX ring */
+struct xh_ep_direct {
+	char ifname[16];
+	int ifindex;
+	uint32_t queue;
+	bool zerocopy;
+	uint32_t ring[XH_EP_DIRECT_RINGS]; /* BOUND: the sizes the keeper set */
+};
+
 /* The description the keeper sends (DESC) and the client decodes. */
 struct xh_ep_desc {
 	char ifname[16];
@@ -67,6 +78,8 @@ struct xh_ep_desc {
 	uint32_t frame_size;
 	uint64_t umem_size;
 	uint32_t ring[XH_EP_NRINGS];
+	size_t n_direct;           /* "direct": 0 when absent */
+	struct xh_ep_direct direct[XDP_ENDPOINT_MAX_DIRECT];
 };
 
 /* Defaults: queue 0, MTU 1500, 2 KiB frames, a 2 MiB UMEM and its rings. */
@@ -82,6 +95,10 @@ int xh_ep_desc_to_json(const struct xh_ep_desc *d, char **out);
 /* Strict decode (types, ranges, limits); unknown keys are ignored. */
 int xh_ep_desc_from_json(const char *text, size_t len, struct xh_ep_desc *d);
 
+/* BOUND: {"direct": [...]} with the ring sizes. */
+int xh_ep_bound_to_json(const struct xh_ep_direct *d, size_t n, char **out);
+int xh_ep_bound_from_json(const char *text, size_t len, struct xh_ep_direct *d, size_t *n);
+
 /* Where the exec wrapper put everything for CMD. */
 struct xh_ep_layout {
 	uint64_t umem_size;
@@ -89,6 +106,11 @@ struct xh_ep_layout {
 	uint32_t ring[XH_EP_NRINGS];
 	struct xdp_ring_offset off[XH_EP_NRINGS];
 	int fd_xsk, fd_umem, fd_ctl;
+	uint32_t fill_frames;      /* frames [0, n) are on the direct fill rings */
+	size_t n_direct;           /* the direct sockets, as BOUND gave them */
+	struct xh_ep_direct direct[XDP_ENDPOINT_MAX_DIRECT];
+	int fd_direct[XDP_ENDPOINT_MAX_DIRECT];
+	/* Ring offsets: the same for every socket of one kernel. */
 };
 
 /* mmap page offset and entry size of a ring. */
@@ -115,6 +137,9 @@ int xh_ep_error_decode(const void *payload, size_t len, int *err, char *buf, siz
 /* Send one record (MSG_NOSIGNAL | MSG_DONTWAIT), with pass_fd attached
  * through SCM_RIGHTS when >= 0. */
 int xh_ep_send(int sock, uint16_t type, const void *payload, size_t len, int pass_fd);
+/* The same with n fds (at most XDP_ENDPOINT_MAX_DIRECT + 1). */
+int xh_ep_send_fds(int sock, uint16_t type, const void *payload, size_t len, const int *fds,
+		   size_t n);
 /* Receive one record into buf (XDP_ENDPOINT_MSG_MAX bytes) and decode it.
  * Received fds are close-on-exec; if fd_out is given and exactly one fd
  * came with a DESC, it goes there (else -1), every other fd is closed.
@@ -122,6 +147,10 @@ int xh_ep_send(int sock, uint16_t type, const void *payload, size_t len, int pas
  * -EMSGSIZE for a record larger than the buffer. */
 int xh_ep_recv(int sock, void *buf, uint16_t *type, const void **payload, size_t *len,
 	       int *fd_out, int flags);
+/* The same for a record that may carry several fds: a BOUND's (at most
+ * max, else -EBADMSG) go to fds[0..*n). A DESC's one fd too. */
+int xh_ep_recv_fds(int sock, void *buf, uint16_t *type, const void **payload, size_t *len,
+		   int *fds, size_t max, size_t *n, int flags);
 
 /* The abstract address of name ("xdphook/endpoint"). */
 int xh_ep_abstract_addr(const char *name, struct sockaddr_un *sa, socklen_t *len);

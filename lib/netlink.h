@@ -10,6 +10,7 @@
 #define XH_XDP_ACT_BASIC (1u << 0)
 #define XH_XDP_ACT_REDIRECT (1u << 1)
 #define XH_XDP_ACT_NDO_XMIT (1u << 2)
+#define XH_XDP_ACT_XSK_ZEROCOPY (1u << 5)
 
 /* ifindex of a device in the caller's netns; -ENODEV with a detail. */
 int xh_link_index(const char *ifname, int *ifindex);

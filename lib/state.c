@@ -110,12 +110,13 @@ static json_t *host_json(const struct xh_host_state *hs)
 	for (size_t i = 0; i < hs->n_reserve; i++)
 		json_array_append_new(reserve, json_pack("{s:s,s:o}", "proto", xh_proto_name(hs->reserve[i].proto),
 							 "ports", range_json(hs->reserve[i].lo, hs->reserve[i].hi)));
-	return json_pack("{s:b,s:o,s:o,s:o,s:o,s:{s:i,s:I,s:I,s:I,s:b}}", "publish_all", hs->publish_all,
+	return json_pack("{s:b,s:o,s:o,s:o,s:o,s:{s:i,s:I,s:I,s:I,s:b},s:I}", "publish_all", hs->publish_all,
 			 "publish", publish, "reserve", reserve, "sandbox_ports",
 			 range_json(hs->sandbox_eph_lo, hs->sandbox_eph_hi), "host_ports",
 			 range_json(hs->host_eph_lo, hs->host_eph_hi), "tc", "ifindex", hs->tc.ifindex, "handle",
 			 (json_int_t)hs->tc.handle, "priority", (json_int_t)hs->tc.priority, "prog_id",
-			 (json_int_t)hs->tc.prog_id, "clsact_created", hs->clsact_created);
+			 (json_int_t)hs->tc.prog_id, "clsact_created", hs->clsact_created, "direct_queues",
+			 (json_int_t)hs->direct_queues);
 }
 
 static int publish_from_json(json_t *o, struct xh_publish_rule *r)
@@ -162,6 +163,11 @@ static int host_from_json(json_t *j, struct xh_host_state *hs)
 		return xh_err(-EINVAL, "malformed state: host");
 	hs->publish_all = publish_all;
 	hs->clsact_created = clsact;
+	/* Optional: states written before `direct` existed have none. */
+	if (json_is_integer(json_object_get(j, "direct_queues")))
+		hs->direct_queues = (uint32_t)json_integer_value(json_object_get(j, "direct_queues"));
+	if (hs->direct_queues > XH_MAX_QUEUES)
+		return xh_err(-EINVAL, "malformed state: host.direct_queues");
 	hs->tc.handle = handle;
 	hs->tc.priority = priority;
 	hs->tc.prog_id = prog_id;

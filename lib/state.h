@@ -52,6 +52,7 @@ struct xh_host_state {
 	uint16_t host_eph_lo, host_eph_hi;       /* the host's ip_local_port_range */
 	struct xh_tc_filter tc;  /* on the NIC; priority 0: none (yet) */
 	bool clsact_created;     /* the hook added the NIC's clsact qdisc */
+	uint32_t direct_queues;  /* `direct`: the NIC's RX queues, a socket each; 0: off */
 };
 
 /* netns mode: the CNI's interface is the endpoint (peer_ifindex/peer_mac

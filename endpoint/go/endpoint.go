@@ -12,9 +12,10 @@
 //	<-ep.Done()                            // the keeper took it back
 //	ep.Close()                             // gives the endpoint back
 //
-// Unlike the C library it does not set up the UMEM and rings itself: the
-// socket is handed over unbound, so a link endpoint that registers its own
-// memory (gVisor's xdp.New) can take it as it is. Errors are *Error: the
+// The socket is handed over unbound, so a link endpoint that registers its
+// own memory (gVisor's xdp.New) can take it as it is; or Setup does it as
+// the C library does (UMEM, rings, bind, and in host mode with `direct`
+// the sockets on the NIC's RX queues), exposing Sockets and UMEM. Errors are *Error: the
 // step, an errno (errors.Is(err, unix.EBUSY) works) and the detail.
 package xdpendpoint
 
@@ -40,10 +41,14 @@ const (
 	hdrLen           = 12
 	HandshakeTimeout = 10 * time.Second
 
-	msgDesc  = 1
-	msgReady = 2
-	msgOK    = 3
-	msgError = 4
+	msgDesc   = 1
+	msgReady  = 2
+	msgOK     = 3
+	msgError  = 4
+	msgDirect = 5 // client -> keeper: bind the direct sockets
+	msgBound  = 6 // keeper -> client: they are bound; their fds
+
+	maxDirect = 64 // direct sockets (NIC RX queues) at most
 )
 
 // Error is what every function here returns on failure.
@@ -90,7 +95,10 @@ type Desc struct {
 	FrameSize uint32
 	UmemSize  uint64
 	Rings     Rings
-	JSON      string // as received
+	// Direct: the NIC RX queues the keeper can bind a socket to for this
+	// endpoint (host mode, node config direct=rx); empty otherwise.
+	Direct []DirectQueue
+	JSON   string // as received
 }
 
 // Rings are the ring sizes the keeper suggests (entries).
@@ -121,10 +129,11 @@ type descJSON struct {
 		Lo uint16 `json:"lo"`
 		Hi uint16 `json:"hi"`
 	} `json:"ephemeral"`
-	XDPCopy   bool   `json:"xdp_copy"`
-	FrameSize uint32 `json:"frame_size"`
-	UmemSize  uint64 `json:"umem_size"`
-	Rings     Rings  `json:"rings"`
+	XDPCopy   bool          `json:"xdp_copy"`
+	FrameSize uint32        `json:"frame_size"`
+	UmemSize  uint64        `json:"umem_size"`
+	Rings     Rings         `json:"rings"`
+	Direct    []DirectQueue `json:"direct"`
 }
 
 func pow2(v uint64) bool { return v != 0 && v&(v-1) == 0 }
@@ -202,6 +211,15 @@ func ParseDesc(text []byte) (*Desc, error) {
 		}
 		d.Gateways = append(d.Gateways, gw)
 	}
+	if len(j.Direct) > maxDirect {
+		return nil, bad("direct: %d queues, more than %d", len(j.Direct), maxDirect)
+	}
+	for i := range j.Direct {
+		if err := checkDirect(&j.Direct[i], "direct", i); err != nil {
+			return nil, err
+		}
+	}
+	d.Direct = j.Direct
 	if j.Ephemeral != nil {
 		d.EphLo, d.EphHi = j.Ephemeral.Lo, j.Ephemeral.Hi
 		if d.EphLo > d.EphHi {
@@ -221,11 +239,15 @@ type Options struct {
 // and the AF_XDP socket (unbound until the caller binds it).
 type Endpoint struct {
 	Desc *Desc
-	ctl  int
-	xsk  int
-	done chan struct{}
-	once sync.Once
-	mu   sync.Mutex
+	// Sockets after Setup: socket 0 (the one FD returns), then the
+	// direct sockets in BOUND's order.
+	Sockets []*Socket
+	umem    *UMEM
+	ctl     int
+	xsk     int
+	done    chan struct{}
+	once    sync.Once
+	mu      sync.Mutex
 }
 
 // FD is the AF_XDP socket (close-on-exec). Close closes it; a link
@@ -328,6 +350,7 @@ func (ep *Endpoint) watch() {
 func (ep *Endpoint) Close() error {
 	ep.mu.Lock()
 	defer ep.mu.Unlock()
+	ep.unmap()
 	if ep.xsk >= 0 {
 		unix.Close(ep.xsk)
 		ep.xsk = -1
@@ -375,45 +398,61 @@ type errorJSON struct {
 	Message string `json:"message"`
 }
 
-// expect receives one record of type want; an ERROR becomes its errno and
-// message. Returns the payload and the fd that came with it (DESC only).
+// expect receives one record of type want with at most one fd (DESC's
+// socket; -1: none).
 func (ep *Endpoint) expect(want uint16) ([]byte, int, error) {
+	payload, fds, err := ep.expectFDs(want)
+	if err != nil {
+		return nil, -1, err
+	}
+	switch {
+	case len(fds) == 0:
+		return payload, -1, nil
+	case len(fds) == 1:
+		return payload, fds[0], nil
+	}
+	closeAll(fds)
+	return nil, -1, errf("keeper", unix.EBADMSG, "message type %d came with %d file descriptors", want, len(fds))
+}
+
+func closeAll(fds []int) {
+	for _, f := range fds {
+		unix.Close(f)
+	}
+}
+
+// expectFDs receives one record of type want; an ERROR becomes its errno
+// and message. Returns the payload and the fds that came with it (DESC
+// and BOUND only).
+func (ep *Endpoint) expectFDs(want uint16) ([]byte, []int, error) {
 	buf := make([]byte, msgMax)
-	oob := make([]byte, unix.CmsgSpace(4*4))
+	oob := make([]byte, unix.CmsgSpace(4*(maxDirect+1)))
 	n, oobn, flags, _, err := unix.Recvmsg(ep.ctl, buf, oob, unix.MSG_CMSG_CLOEXEC)
 	if err != nil {
 		if errors.Is(err, unix.EAGAIN) {
-			return nil, -1, errf("keeper", unix.ETIMEDOUT, "no answer in time")
+			return nil, nil, errf("keeper", unix.ETIMEDOUT, "no answer in time")
 		}
-		return nil, -1, errf("keeper", errnoOf(err), "receive: %v", err)
+		return nil, nil, errf("keeper", errnoOf(err), "receive: %v", err)
 	}
-	fd := -1
+	var fds []int
 	if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
 		for _, m := range msgs {
-			fds, err := unix.ParseUnixRights(&m)
-			if err != nil {
-				continue
-			}
-			for _, f := range fds {
-				if fd < 0 {
-					fd = f
-				} else {
-					unix.Close(f)
-				}
+			if f, err := unix.ParseUnixRights(&m); err == nil {
+				fds = append(fds, f...)
 			}
 		}
 	}
-	fail := func(e *Error) ([]byte, int, error) {
-		if fd >= 0 {
-			unix.Close(fd)
-		}
-		return nil, -1, e
+	fail := func(e *Error) ([]byte, []int, error) {
+		closeAll(fds)
+		return nil, nil, e
 	}
 	switch {
 	case n == 0:
 		return fail(errf("keeper", unix.ECONNRESET, "keeper closed the connection"))
 	case flags&unix.MSG_TRUNC != 0:
 		return fail(errf("keeper", unix.EMSGSIZE, "message larger than %d bytes", msgMax))
+	case flags&unix.MSG_CTRUNC != 0:
+		return fail(errf("keeper", unix.EMSGSIZE, "more than %d file descriptors", maxDirect+1))
 	case n < hdrLen:
 		return fail(errf("keeper", unix.EBADMSG, "record of %d bytes: shorter than the header", n))
 	}
@@ -432,10 +471,10 @@ func (ep *Endpoint) expect(want uint16) ([]byte, int, error) {
 	if typ != want {
 		return fail(errf("keeper", unix.EPROTO, "message type %d, expected %d", typ, want))
 	}
-	if fd >= 0 && typ != msgDesc {
+	if len(fds) > 0 && typ != msgDesc && typ != msgBound {
 		return fail(errf("keeper", unix.EBADMSG, "message type %d came with a file descriptor", typ))
 	}
-	return payload, fd, nil
+	return payload, fds, nil
 }
 
 // Stats are the socket's XDP_STATISTICS.

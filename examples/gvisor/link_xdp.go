@@ -20,6 +20,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/sync"
@@ -36,9 +38,9 @@ import (
 // the endpoint's description where it is below the link's fixed 1500.
 type serialised struct {
 	nested.Endpoint
-	mu  sync.Mutex
+	mu sync.Mutex
+	gsoOffer
 	mtu uint32
-	gso bool
 	fd  int // the AF_XDP socket, to kick
 }
 
@@ -80,18 +82,25 @@ func (e *serialised) drain() {
 
 func (e *serialised) MTU() uint32 { return e.mtu }
 
-// gVisor GSO: TCP builds segments of up to 64 KiB and splits them itself
-// (tcp sendTCPBatch), so the sender's per-segment work is paid once per
-// 64 KiB; the link still sees MTU-sized packets.
-func (e *serialised) SupportedGSO() stack.SupportedGSO {
-	if e.gso {
+// The GSO offer, not nested.Endpoint's (both are embedded).
+func (e *serialised) SupportedGSO() stack.SupportedGSO { return e.gsoOffer.SupportedGSO() }
+func (e *serialised) GSOMaxSize() uint32               { return e.gsoOffer.GSOMaxSize() }
+
+// gsoOffer: gVisor GSO where true. TCP then builds segments of up to 64
+// KiB and splits them itself (tcp sendTCPBatch), so the sender's
+// per-segment work is paid once per 64 KiB; the link still sees MTU-sized
+// packets.
+type gsoOffer bool
+
+func (g gsoOffer) SupportedGSO() stack.SupportedGSO {
+	if g {
 		return stack.GvisorGSOSupported
 	}
 	return stack.GSONotSupported
 }
 
-func (e *serialised) GSOMaxSize() uint32 {
-	if e.gso {
+func (g gsoOffer) GSOMaxSize() uint32 {
+	if g {
 		return stack.GvisorGSOMaxSize
 	}
 	return 0
@@ -110,11 +119,17 @@ func configFromDesc(d *xdpendpoint.Desc) netConfig {
 
 // xdpTuning: knobs of -link xdp (flags, for measuring the choices).
 type xdpTuning struct {
-	queues int  // fifo qdisc queues; 0: write from the caller
-	gso    bool // offer gVisor GSO
+	queues int           // fifo qdisc queues; 0: write from the caller
+	gso    bool          // offer gVisor GSO
+	own    bool          // our own link over the rings (link_xsk.go), not gVisor's link/xdp wrapped
+	direct bool          // own: take the direct sockets the node offers
+	spin   time.Duration // own: poll the RX rings this long before sleeping
 }
 
 func newXDPLink(name, socket string, tune xdpTuning) (*link, error) {
+	if name == "xdp" && tune.own {
+		return newXSKLink(socket, tune)
+	}
 	ep, err := xdpendpoint.Dial(&xdpendpoint.Options{SocketName: socket})
 	if err != nil {
 		return nil, fmt.Errorf("endpoint: %v", err)
@@ -126,6 +141,11 @@ func newXDPLink(name, socket string, tune xdpTuning) (*link, error) {
 	}
 	// What gVisor's link/xdp assumes: it binds queue 0 and sizes its own
 	// 2 KiB frames and rings.
+	if len(d.Direct) > 0 {
+		// gVisor's link/xdp takes one socket: never asks for DIRECT.
+		fmt.Fprintf(os.Stderr, "xdp_gvisor: %s: the node offers %d direct socket(s) on %s; gVisor's link/xdp "+
+			"takes one socket, so this sandbox receives through xdp0 only\n", name, len(d.Direct), d.Direct[0].Ifname)
+	}
 	if d.Queue != 0 {
 		return fail("endpoint: queue %d: gVisor's link/xdp binds queue 0 only", d.Queue)
 	}
@@ -153,7 +173,7 @@ func newXDPLink(name, socket string, tune xdpTuning) (*link, error) {
 		l.qdisc = fifo.New(linkEP, 1, 1000)
 		return l, nil
 	}
-	s := &serialised{mtu: d.MTU, gso: tune.gso, fd: ep.FD()}
+	s := &serialised{gsoOffer: gsoOffer(tune.gso), mtu: d.MTU, fd: ep.FD()}
 	if s.mtu > xdp.MTU {
 		s.mtu = xdp.MTU
 	}

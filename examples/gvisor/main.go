@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/network/arp"
@@ -68,6 +69,7 @@ type link struct {
 	// stats describes the link's counters for the exit line, or "".
 	stats func() string
 	close func()
+	info  string // more for the ready line
 }
 
 func die(format string, a ...interface{}) {
@@ -91,6 +93,9 @@ func main() {
 	echoPort := flag.Int("echo", 7, "TCP and UDP echo port")
 	queues := flag.Int("qdisc", 1, "-link xdp: fifo qdisc queues (0: none, write from the caller)")
 	gso := flag.Bool("gso", true, "-link xdp: gVisor GSO (TCP segments of up to 64 KiB, split in the stack)")
+	impl := flag.String("xdp-impl", "own", "-link xdp: own (our link over the rings) | gvisor (gVisor's link/xdp wrapped)")
+	direct := flag.Bool("direct", true, "-link xdp: receive on the NIC's RX queue sockets too where the node offers them")
+	spin := flag.Duration("spin", 50*time.Microsecond, "-link xdp: poll the RX rings this long after the last frame before sleeping (0: sleep at once)")
 	flag.Parse()
 	if flag.NArg() != 0 || *httpPort <= 0 || *httpPort > 65535 || *echoPort <= 0 || *echoPort > 65535 {
 		usage()
@@ -102,7 +107,11 @@ func main() {
 		if *dev != "" {
 			die("-dev is for -link packet (-link %s takes the endpoint of this network namespace)", *linkName)
 		}
-		l, err = newXDPLink(*linkName, *socket, xdpTuning{queues: *queues, gso: *gso})
+		if *impl != "own" && *impl != "gvisor" {
+			die("-xdp-impl %q: not own or gvisor", *impl)
+		}
+		l, err = newXDPLink(*linkName, *socket, xdpTuning{queues: *queues, gso: *gso, own: *impl == "own",
+			direct: *direct, spin: *spin})
 	case "packet":
 		if *dev == "" {
 			die("-link packet needs -dev IFACE")
@@ -131,8 +140,8 @@ func main() {
 	for _, a := range l.cfg.addrs {
 		addrs = append(addrs, a.String())
 	}
-	fmt.Printf("ready link=%s ifname=%s mac=%s mtu=%d addresses=%s http=%d echo=%d\n", l.name, l.cfg.ifname,
-		l.cfg.mac, l.ep.MTU(), strings.Join(addrs, ","), *httpPort, *echoPort)
+	fmt.Printf("ready link=%s ifname=%s mac=%s mtu=%d addresses=%s http=%d echo=%d%s\n", l.name, l.cfg.ifname,
+		l.cfg.mac, l.ep.MTU(), strings.Join(addrs, ","), *httpPort, *echoPort, l.info)
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)

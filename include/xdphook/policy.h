@@ -75,6 +75,8 @@ struct xh_ip {
  *   publish    HASH struct xh_port_key -> struct xh_port_val   (host mode)
  *   reserve    HASH struct xh_port_key -> __u8 (value unused)  (host mode)
  *   frags      LRU_HASH struct xh_frag_key -> struct xh_frag_val (host mode)
+ *   direct_xsks XSKMAP[XH_MAX_QUEUES] by RX queue (host mode, `direct`;
+ *              filled by the keeper while a client holds the sockets)
  *
  * Every container's xh-... must be in tx_ports (key and value: its ifindex)
  * before the frames for it can leave; a missing entry sends them to the

@@ -9,7 +9,8 @@
 # 64 connections (GET /, $WRK_SECONDS s each, after a 1 s warm-up), TCP bulk
 # download (GET /bytes/N) and upload (PUT /upload) with curl, the median of
 # $TRIALS transfers of $BULK_MB MB; and the datagrams the host kernel
-# forwarded during the xdp runs (goal 0). The server is pinned to $RX_CPU,
+# forwarded during the xdp runs (goal 0); and host mode with `direct` vs
+# packet behind DNAT (below). The server is pinned to $RX_CPU,
 # the clients to $GEN_CPU.
 #
 # Prints "key value" lines, the figures and then the ratios xdp / packet
@@ -72,7 +73,7 @@ start_gv() { # NETNS-PATH NAME ARGS...
 # xdp: the hook's pod mode.
 log "xdp: xdp_gvisor -link xdp in a runc container (pod mode)"
 path_ctr
-start_gv "$CTR_NET" xdp
+start_gv "$CTR_NET" xdp ${GV_XDP_ARGS:-}
 f0=$(forwarded)
 measure xdp 10.77.1.5 >"$XH_TMP/xdp.res"
 echo "xdp_forwarded_packets $(( $(forwarded) - f0 ))" >>"$XH_TMP/xdp.res"
@@ -89,6 +90,45 @@ start_gv "/run/netns/$(ns p)" packet -link packet -dev eth0
 measure packet "$pip" >"$XH_TMP/packet.res"
 kill -INT "$GV_PID"; wait "$GV_PID" 2>/dev/null
 
+# direct (host mode, docker -p style): xdp_gvisor -link xdp in host mode
+# with the node's direct=rx (its receive sockets on nic0's own RX queue)
+# vs -link packet behind the kernel's DNAT (docker -p: nic0:8080 -> a veth
+# into the sandbox's netns): requests/s and p99 at 8 connections.
+# GV_DIRECT=0 leaves it out, and so does -xdp-impl gvisor (gVisor's link
+# takes one socket).
+c8() { # LINK ADDR
+	local out
+	in_ns world taskset -c "$GEN_CPU" wrk -t1 -c8 -d1s "http://$2:8080/" >/dev/null 2>&1
+	out=$(in_ns world $NICE taskset -c "$GEN_CPU" wrk -t1 -c8 -d${WRK_SECONDS}s --latency "http://$2:8080/" 2>&1) ||
+		fail "wrk -c8 on $1: $out"
+	echo "$out" | sed "s/^/$1 c8: /" >>"$XH_TMP/wrk.log"
+	echo "${1}_c8_rps $(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")"
+	echo "${1}_c8_p99_us $(us "$(awk '$1 == "99%" {print $2}' <<<"$out")")"
+}
+: >"$XH_TMP/direct.res"
+case " ${GV_XDP_ARGS:-} " in *" -xdp-impl gvisor "*) GV_DIRECT=0 ;; esac
+if [ "${GV_DIRECT:-1}" = 1 ]; then
+	log "direct: xdp_gvisor -link xdp in host mode with direct"
+	node_config '{"annotations": ["enable", "nic", "mode", "publish"], "direct": "rx"}'
+	C=xht-$XH_TAG-gvd
+	b=$(bundle_new gvd '{"io.xdphook.mode":"host","io.xdphook.nic":"nic0","io.xdphook.publish":"8080:8080/tcp"}')
+	ctr_create runc "$C" "$b" || fail "runc create (host mode, direct): $(cat "$XH_TMP/$C.err")"
+	start_gv "/proc/$(ctr_pid runc "$C")/ns/net" direct ${GV_XDP_ARGS:-}
+	grep -q 'sockets=2$' "$XH_TMP/gv-direct" || fail "no direct socket: $(cat "$XH_TMP/gv-direct")"
+	c8 direct_xdp 10.77.0.1 >>"$XH_TMP/direct.res"
+	kill -INT "$GV_PID"; wait "$GV_PID" 2>/dev/null
+	grep XDP_STATISTICS "$XH_TMP/gv-direct" >&2
+	runc_ delete -f "$C" >/dev/null || fail "runc delete (direct)"
+
+	log "direct: xdp_gvisor -link packet behind DNAT (docker -p)"
+	dnat_ns dn tcp 8080 8080
+	start_gv "/run/netns/$(ns dn)" dnat -link packet -dev eth0
+	c8 direct_packet_dnat 10.77.0.1 >>"$XH_TMP/direct.res"
+	kill -INT "$GV_PID"; wait "$GV_PID" 2>/dev/null
+	awk '$1 == "direct_xdp_c8_rps" {a = $2} $1 == "direct_packet_dnat_c8_rps" {b = $2}
+		END {printf "direct_c8_rps_ratio %.3f\n", (b > 0) ? a / b : 0}' "$XH_TMP/direct.res" >>"$XH_TMP/direct.res"
+fi
+
 # Ratios xdp / packet: requests/s and latency at each connection count,
 # bulk both ways.
 cat "$XH_TMP/xdp.res" "$XH_TMP/packet.res" >"$XH_TMP/all.res"
@@ -97,7 +137,7 @@ for k in c1_rps c8_rps c64_rps c1_p50_us c8_p50_us c64_p50_us c1_p99_us c8_p99_u
 	awk -v k="gvisor_${k}_ratio" -v a="$(val xdp_$k)" -v b="$(val packet_$k)" \
 		'BEGIN {printf "%s %.3f\n", k, (b > 0) ? a / b : 0}'
 done >"$XH_TMP/ratios"
-sed 's/^/gvisor_/' "$XH_TMP/all.res" | cat - "$XH_TMP/ratios" | tee "$XH_TMP/out"
+sed 's/^/gvisor_/' "$XH_TMP/all.res" "$XH_TMP/direct.res" | cat - "$XH_TMP/ratios" | tee "$XH_TMP/out"
 OUT=${OUT:-$BUILD/bench}
 mkdir -p "$OUT"
 jq -R 'split(" ") | {(.[0]): (.[1] | tonumber)}' "$XH_TMP/out" | jq -s add >"$OUT/gvisor.json" ||

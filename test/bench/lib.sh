@@ -106,5 +106,19 @@ path_ctr() {
 	CTR_NET=/proc/$(ctr_pid runc "$C")/ns/net
 }
 
+# dnat_ns NAME PROTO PORT TO-PORT: netns NAME behind the host's DNAT, the
+# docker -p way: veth dn0 (host, 172.31.0.1/24) to eth0 (NAME, 172.31.0.2/24,
+# default route via the host), nic0's PROTO PORT -> 172.31.0.2:TO-PORT.
+dnat_ns() {
+	ns_new "$1"
+	ip link add dn0 netns "$(ns host)" type veth peer name eth0 netns "$(ns "$1")"
+	in_ns host ip link set dn0 up; in_ns "$1" ip link set eth0 up
+	in_ns host ip addr add 172.31.0.1/24 dev dn0
+	in_ns "$1" ip addr add 172.31.0.2/24 dev eth0
+	in_ns "$1" ip route add default via 172.31.0.1
+	in_ns host iptables -t nat -A PREROUTING -i nic0 -p "$2" --dport "$3" -j DNAT --to-destination "172.31.0.2:$4" ||
+		fail "iptables DNAT"
+}
+
 # xh_dev: the name of the host side (xh-...) of the container's veth pair.
 xh_dev() { in_ns host ip -j link show | jq -r '.[] | select(.ifname | startswith("xh-")) | .ifname' | head -1; }

@@ -190,14 +190,7 @@ in_ns host ethtool -K nic0 gro on >/dev/null
 # 6. The docker -p way: DNAT on the host, a veth into the container's netns,
 # a UDP socket (recvmmsg); nic0 still has GRO on and no XDP program.
 log "kernel_dnat: DNAT -> veth -> UDP socket"
-ns_new dnat
-ip link add dn0 netns "$(ns host)" type veth peer name eth0 netns "$(ns dnat)"
-in_ns host ip link set dn0 up; in_ns dnat ip link set eth0 up
-in_ns host ip addr add 172.31.0.1/24 dev dn0
-in_ns dnat ip addr add 172.31.0.2/24 dev eth0
-in_ns dnat ip route add default via 172.31.0.1
-in_ns host iptables -t nat -A PREROUTING -i nic0 -p udp --dport 8080 -j DNAT --to-destination 172.31.0.2:80 ||
-	fail "iptables DNAT"
+dnat_ns dnat udp 8080 80
 run_consumer kernel_dnat "/run/netns/$(ns dnat)" "$OUT/udp_count" -p 80
 steady kernel_dnat -D 10.77.0.1 -p 8080
 in_ns host iptables -t nat -F PREROUTING
@@ -264,6 +257,18 @@ for k in netns_afxdp_mpps netns_tpacket_mpps netns_afxdp_net_ns netns_tpacket_ne
 	[ -n "${R[$k]}" ] || fail "netns_rx.sh printed no $k: $(cat "$XH_TMP/netns_rx")"
 done
 
+# 8b. Host mode `direct` (its own namespaces): the sandbox's sockets on
+# nic0's queue next to AF_XDP on nic0 and the same sandbox via the veth.
+log "direct: host mode's sockets on the NIC queue vs AF_XDP on the NIC vs the veth path"
+BUILD="$BUILD" TRIALS="$TRIALS" bash "$HERE/direct_rx.sh" >"$XH_TMP/direct_rx" 2>&1 ||
+	fail "direct_rx.sh: $(tail -5 "$XH_TMP/direct_rx")"
+DIRECT_KEYS="direct_gen_alone_mpps direct_afxdp_mpps direct_path_rx_mpps path_rx_direct_mpps
+	     direct_afxdp_net_ns direct_path_rx_net_ns path_rx_direct_net_ns"
+for k in $DIRECT_KEYS; do
+	R[$k]=$(awk -v k="$k" '$1 == k {print $2}' "$XH_TMP/direct_rx")
+	[ -n "${R[$k]}" ] || fail "direct_rx.sh printed no $k: $(cat "$XH_TMP/direct_rx")"
+done
+
 # 9. gVisor's netstack on the endpoint vs on runsc's default AF_PACKET path
 # (test/bench/gvisor.sh, its own namespaces): wrk and bulk TCP, ratios.
 GV_KEYS=""
@@ -287,7 +292,7 @@ NET_FIGURES="limit_drop afxdp_direct path_rx_bare path_rx kernel_dnat kernel_bpf
 net_ns() { awk -v r="$1" -v g="${R[gen_alone_mpps]}" 'BEGIN {n = (r > 0 && g > r) ? 1e3 / r - 1e3 / g : 0; printf "%.1f", n}'; }
 for f in $NET_FIGURES; do R[${f}_net_ns]=$(net_ns "${R[${f}_mpps]}"); done
 KEYS="$KEYS gen_alone_mpps $(for f in $NET_FIGURES; do printf '%s_net_ns ' "$f"; done)"
-KEYS="$KEYS netns_afxdp_mpps netns_tpacket_mpps netns_afxdp_net_ns netns_tpacket_net_ns $GV_KEYS"
+KEYS="$KEYS netns_afxdp_mpps netns_tpacket_mpps netns_afxdp_net_ns netns_tpacket_net_ns $DIRECT_KEYS $GV_KEYS"
 for k in $KEYS; do echo "$k ${R[$k]}"; done |
 	jq -R 'split(" ") | {(.[0]): (.[1] | tonumber)}' | jq -s 'add' >"$OUT/results.json" ||
 	fail "writing results.json"
@@ -309,6 +314,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", (b > 0) ? a / b : 0}'; 
 	echo "hook_poststop/cni_del $(ratio "${R[hook_poststop_ms]}" "${R[cni_ptp_del_ms]}") 0.5 le"
 	echo "keeper_pss_kib ${R[keeper_pss_kib]} 512 le"
 	echo "netns_afxdp/tpacket(net) $(ratio "${R[netns_tpacket_net_ns]}" "${R[netns_afxdp_net_ns]}") 1.0 ge"
+	# direct: against its own section's AF_XDP on the NIC and veth path.
+	echo "path_rx_direct/afxdp_direct(net) $(ratio "${R[direct_afxdp_net_ns]}" "${R[path_rx_direct_net_ns]}") 0.95 ge"
+	echo "path_rx_direct/path_rx(net) $(ratio "${R[direct_path_rx_net_ns]}" "${R[path_rx_direct_net_ns]}") 1.5 ge"
 	if [ -n "$GV_KEYS" ]; then
 		echo "gvisor_rps_c8_xdp/packet ${R[gvisor_c8_rps_ratio]} 1.5 ge"
 		echo "gvisor_rps_c1_xdp/packet ${R[gvisor_c1_rps_ratio]} 1.5 ge"
@@ -316,6 +324,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", (b > 0) ? a / b : 0}'; 
 		echo "gvisor_bulk_down_xdp/packet ${R[gvisor_bulk_down_mbs_ratio]} 1.2 ge"
 		echo "gvisor_bulk_up_xdp/packet ${R[gvisor_bulk_up_mbs_ratio]} 1.2 ge"
 		echo "gvisor_xdp_forwarded_pkts ${R[gvisor_xdp_forwarded_packets]} 0 le"
+		[ -n "${R[gvisor_direct_c8_rps_ratio]:-}" ] &&
+			echo "gvisor_direct_rps_c8_xdp/packet_dnat ${R[gvisor_direct_c8_rps_ratio]} 2 ge"
 	fi
 } >"$XH_TMP/goals"
 
@@ -355,6 +365,7 @@ gen_reference ${R[gen_reference_mpps]}
 afxdp_direct ${R[afxdp_direct_mpps]}
 path_rx_bare ${R[path_rx_bare_mpps]}
 path_rx ${R[path_rx_mpps]}
+path_rx_direct ${R[path_rx_direct_mpps]}
 path_tx ${R[path_tx_mpps]}
 afxdp_tx_bare ${R[afxdp_tx_bare_mpps]}
 kernel_dnat ${R[kernel_dnat_mpps]}

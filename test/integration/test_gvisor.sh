@@ -7,8 +7,10 @@
 #    XDP_STATISTICS; killed and started again, it gets the endpoint again;
 #  * -link gvisor-xdp (gVisor's link as shipped, one-queue fifo): the same
 #    page and echo;
-#  * host mode (docker -p): the published port reaches xdp_gvisor, port 22
-#    and the host's own connections stay with the host;
+#  * host mode (docker -p) with `direct`: the published port reaches
+#    xdp_gvisor (frames on the direct socket of nic0's queue), port 22 and
+#    the host's own connections stay with the host; -link gvisor-xdp there
+#    says it takes one socket and works on the veth path;
 #  * -link packet on a CNI ptp interface (runsc's default path): curl and
 #    TCP echo through the host kernel.
 . "$(dirname "$0")/lib.sh"
@@ -97,7 +99,7 @@ page_ok world http://10.77.1.5:8080/
 echo_ok world tcp 10.77.1.5 7
 kill -TERM "$GV_PID"
 wait_gone "$GV_PID" || fail "xdp_gvisor still runs after SIGTERM"
-grep -q 'XDP_STATISTICS rx_dropped' "$XH_TMP/gv-xdp2" || fail "exit line: $(cat "$XH_TMP/gv-xdp2")"
+grep -Eq 'XDP_STATISTICS(\[0 xdp0/0] received [1-9][0-9]*)? rx_dropped' "$XH_TMP/gv-xdp2" || fail "exit line: $(cat "$XH_TMP/gv-xdp2")"
 keeper_saw_go "$C" 2
 
 # gVisor's link as shipped, behind a one-queue fifo.
@@ -110,14 +112,15 @@ kill "$GV_PID"
 runc_ delete -f "$C" || fail "runc delete"
 
 # --- host mode: the published port reaches xdp_gvisor, 22 and the host's own stay ----------
+# With `direct`: -link xdp receives on the socket on nic0's RX queue too.
 C=xht-$XH_TAG-gvh
 # The node lets this single-tenant host's containers pick host mode and publish ports.
-node_config '{"annotations": ["enable", "ips", "nic", "mode", "publish"]}'
+node_config '{"annotations": ["enable", "ips", "nic", "mode", "publish"], "direct": "rx"}'
 b=$(bundle_new gvh '{"io.xdphook.mode":"host","io.xdphook.nic":"nic0","io.xdphook.publish":"8080:8080/tcp,7:7/udp"}')
 ctr_create runc "$C" "$b" || fail "runc create (host mode): $(cat "$XH_TMP/$C.err")"
 ctr=/proc/$(ctr_pid runc "$C")/ns/net
 gvisor_start "$ctr" host
-grep -q 'addresses=10.77.0.1/24' "$XH_TMP/gv-host" || fail "host mode ready line: $(cat "$XH_TMP/gv-host")"
+grep -Eq 'addresses=10.77.0.1/24[, ].* sockets=2$' "$XH_TMP/gv-host" || fail "host mode ready line: $(cat "$XH_TMP/gv-host")"
 mkdir -p "$XH_TMP/www-host" "$XH_TMP/www-world"
 echo "page of the host" >"$XH_TMP/www-host/index.html"; echo "page of the world" >"$XH_TMP/www-world/index.html"
 # nsenter execs httpd: $! is httpd itself (not a subshell of in_ns).
@@ -129,6 +132,14 @@ page_ok world http://10.77.0.1:8080/
 echo_ok world udp 10.77.0.1 7
 [ "$(in_ns world curl -s --max-time 5 http://10.77.0.1:22/)" = "page of the host" ] || fail "port 22 did not stay with the host"
 [ "$(in_ns host curl -s --max-time 5 http://10.77.0.2/)" = "page of the world" ] || fail "the host's own connection broke"
+kill "$GV_PID"; wait_gone "$GV_PID" || fail "xdp_gvisor did not exit"
+grep -Eq 'XDP_STATISTICS\[1 nic0/0\] received [1-9]' "$XH_TMP/gv-host" ||
+	fail "nothing arrived on the direct socket: $(cat "$XH_TMP/gv-host")"
+# gVisor's link/xdp takes one socket: it says so and gets the veth path.
+keeper_saw_go "$C" 1
+gvisor_start "$ctr" host-gx -link gvisor-xdp
+grep -q 'offers 1 direct socket(s) on nic0' "$XH_TMP/gv-host-gx" || fail "gvisor-xdp: $(cat "$XH_TMP/gv-host-gx")"
+page_ok world http://10.77.0.1:8080/
 kill "$GV_PID" "$hpid" "$wpid"
 wait_gone "$hpid" && wait_gone "$wpid" || fail "httpd still runs"
 runc_ delete -f "$C" || fail "runc delete (host mode)"

@@ -714,6 +714,33 @@ static void mode_specific_annotations(void **state)
 	assert_int_equal(ann1(&cfg, "io.xdphook.mode", "pod"), 0);
 }
 
+/* direct: the node's alone, host mode's alone. */
+static void direct_key(void **state)
+{
+	struct xh_config cfg;
+
+	(void)state;
+	assert_int_equal(load("{\"mode\":\"host\",\"direct\":\"rx\"}", &cfg), 0);
+	assert_true(cfg.direct);
+	assert_int_equal(xh_config_apply_annotations(&cfg, NULL, 0, NODE), 0);
+	assert_int_equal(load("{\"mode\":\"host\",\"direct\":false}", &cfg), 0);
+	assert_false(cfg.direct);
+	assert_err(load("{\"direct\":true}", &cfg), -EINVAL, "must be \"rx\" or false");
+	assert_err(load("{\"direct\":\"tx\"}", &cfg), -EINVAL, "must be \"rx\" or false");
+	/* not from an annotation, whatever the node allows */
+	assert_int_equal(load("{\"mode\":\"host\",\"annotations\":\"all\"}", &cfg), 0);
+	assert_err(ann1(&cfg, "io.xdphook.direct", "rx"), -EPERM, "only the node config");
+	assert_err(load("{\"annotations\":\"direct\"}", &cfg), -EINVAL, "only the node config sets it");
+	/* host mode only: pod and netns refused once the mode is known */
+	assert_int_equal(load("{\"direct\":\"rx\",\"annotations\":\"all\"}", &cfg), 0);
+	assert_err(xh_config_apply_annotations(&cfg, NULL, 0, NODE), -EINVAL,
+		   "direct (node config) applies to mode host only (mode is pod)");
+	assert_int_equal(ann1(&cfg, "io.xdphook.mode", "host"), 0);
+	assert_err(load("{\"mode\":\"netns\",\"direct\":\"rx\"}", &cfg), -EINVAL,
+		   ": direct does not apply to mode netns");
+	assert_int_equal(load("{\"mode\":\"netns\",\"direct\":false}", &cfg), 0);
+}
+
 static void netns_mode(void **state)
 {
 	struct xh_annotation netns_nic[] = {
@@ -877,6 +904,7 @@ int main(void)
 		cmocka_unit_test(unknown_and_failed_annotations),
 		cmocka_unit_test(mode_specific_annotations),
 		cmocka_unit_test(netns_mode),
+		cmocka_unit_test(direct_key),
 		cmocka_unit_test(annotation_permissions),
 		cmocka_unit_test(keys_and_helpers),
 	};

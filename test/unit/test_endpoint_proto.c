@@ -66,7 +66,12 @@ static void payload_limits(void **state)
 	/* A buffer too small for the record. */
 	assert_int_equal(xh_ep_msg_encode(XDP_ENDPOINT_MSG_DESC, big, 100, buf, 50), -EMSGSIZE);
 	assert_int_equal(xh_ep_msg_encode(0, NULL, 0, buf, sizeof(buf)), -EINVAL);
-	assert_int_equal(xh_ep_msg_encode(5, NULL, 0, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(xh_ep_msg_encode(9, NULL, 0, buf, sizeof(buf)), -EINVAL);
+	/* DIRECT carries nothing, BOUND up to the DESC limit. */
+	assert_int_equal(xh_ep_msg_encode(XDP_ENDPOINT_MSG_DIRECT, "x", 1, buf, sizeof(buf)), -EMSGSIZE);
+	assert_int_equal(xh_ep_msg_encode(XDP_ENDPOINT_MSG_BOUND, big, XDP_ENDPOINT_DESC_MAX, buf,
+					  sizeof(buf)),
+			 XDP_ENDPOINT_MSG_MAX);
 }
 
 static struct xdp_endpoint_msg_hdr *hdr(uint16_t type, uint32_t len)
@@ -203,6 +208,71 @@ static void desc_roundtrip(void **state)
 	assert_int_equal(back.frame_size, 2048);
 	for (int i = 0; i < XH_EP_NRINGS; i++)
 		assert_int_equal(back.ring[i], 1024);
+	free(json);
+}
+
+/* `direct`: the DESC's list (old decoders ignore the key), BOUND with ring
+ * sizes, the env's entries with their fds; bad entries refused. */
+static void direct_roundtrip(void **state)
+{
+	struct xh_ep_desc d, back;
+	struct xh_ep_direct e[2] = { { "nic0", 7, 0, false, { 1024, 1024, 1024 } },
+				     { "nic0", 7, 1, true, { 512, 256, 1024 } } }, eb[4];
+	struct xh_ep_layout l = { .umem_size = 2u << 20, .frame_size = 2048, .fd_xsk = 3,
+				  .fd_umem = 4, .fd_ctl = 5, .fill_frames = 512, .n_direct = 2,
+				  .fd_direct = { 6, 7 } }, lb;
+	char *json = NULL;
+	size_t n = 0;
+
+	(void)state;
+	fill_desc(&d);
+	assert_int_equal(xh_ep_desc_to_json(&d, &json), 0);
+	assert_null(strstr(json, "direct"));
+	free(json);
+	d.direct[0] = e[0];
+	d.direct[1] = e[1];
+	d.n_direct = 2;
+	assert_int_equal(xh_ep_desc_to_json(&d, &json), 0);
+	assert_non_null(strstr(json, "\"direct\":[{\"ifname\":\"nic0\",\"ifindex\":7,\"queue\":0,\"zerocopy\":false}"));
+	assert_int_equal(xh_ep_desc_from_json(json, strlen(json), &back), 0);
+	assert_int_equal(back.n_direct, 2);
+	assert_int_equal(back.direct[1].queue, 1);
+	assert_true(back.direct[1].zerocopy);
+	free(json);
+
+	assert_int_equal(xh_ep_bound_to_json(e, 2, &json), 0);
+	assert_non_null(strstr(json, "\"fill\":512"));
+	assert_int_equal(xh_ep_bound_from_json(json, strlen(json), eb, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(eb[1].ring[1], 256);
+	assert_string_equal(eb[1].ifname, "nic0");
+	free(json);
+	/* A ring size missing or not a power of two, a queue out of range. */
+	{
+		const char *no_ring = "{\"direct\":[{\"ifname\":\"n\",\"ifindex\":1,\"queue\":0}]}";
+
+		assert_int_equal(xh_ep_bound_from_json(no_ring, strlen(no_ring), eb, &n), -EINVAL);
+		assert_non_null(strstr(xh_ep_strerror(-EINVAL), "ring size missing"));
+	}
+	e[0].ring[0] = 1000;
+	assert_int_equal(xh_ep_bound_to_json(e, 2, &json), -EINVAL);
+	e[0].ring[0] = 1024;
+	e[0].queue = XDP_ENDPOINT_MAX_DIRECT;
+	assert_int_equal(xh_ep_bound_to_json(e, 2, &json), -EINVAL);
+	e[0].queue = 0;
+
+	for (int i = 0; i < XH_EP_NRINGS; i++) {
+		l.ring[i] = 1024;
+		l.off[i] = (struct xdp_ring_offset){ .consumer = 64, .desc = 128, .flags = 192 };
+	}
+	l.direct[0] = e[0];
+	l.direct[1] = e[1];
+	assert_int_equal(xh_ep_env_to_json(&d, &l, &json), 0);
+	assert_int_equal(xh_ep_env_from_json(json, &back, &lb), 0);
+	assert_int_equal(lb.n_direct, 2);
+	assert_int_equal(lb.fd_direct[1], 7);
+	assert_int_equal(lb.fill_frames, 512);
+	assert_int_equal(lb.direct[1].ring[0], 512);
 	free(json);
 }
 
@@ -472,6 +542,22 @@ static void fd_passing(void **state)
 	send_raw(sp[0], XDP_ENDPOINT_MSG_READY, 5, null);
 	assert_int_equal(xh_ep_recv(sp[1], rbuf, &type, &payload, &len, NULL, 0), -EMSGSIZE);
 	assert_int_equal(open_fds(), before);
+	/* BOUND with several fds: all arrive in order, up to max. */
+	{
+		int two[2] = { null, null }, got[2] = { -1, -1 };
+		size_t n = 0;
+
+		assert_int_equal(xh_ep_send_fds(sp[0], XDP_ENDPOINT_MSG_BOUND, "{}", 2, two, 2), 0);
+		assert_int_equal(xh_ep_recv_fds(sp[1], rbuf, &type, &payload, &len, got, 2, &n, 0), 0);
+		assert_int_equal(type, XDP_ENDPOINT_MSG_BOUND);
+		assert_int_equal(n, 2);
+		close(got[0]);
+		close(got[1]);
+		assert_int_equal(xh_ep_send_fds(sp[0], XDP_ENDPOINT_MSG_BOUND, "{}", 2, two, 2), 0);
+		assert_int_equal(xh_ep_recv_fds(sp[1], rbuf, &type, &payload, &len, got, 1, &n, 0),
+				 -EBADMSG);
+		assert_int_equal(open_fds(), before);
+	}
 	/* The peer goes away. */
 	close(sp[0]);
 	assert_int_equal(xh_ep_recv(sp[1], rbuf, &type, &payload, &len, NULL, 0), -EPIPE);
@@ -487,6 +573,7 @@ int main(void)
 		cmocka_unit_test(decode_rejects),
 		cmocka_unit_test(error_payload),
 		cmocka_unit_test(desc_roundtrip),
+		cmocka_unit_test(direct_roundtrip),
 		cmocka_unit_test(umem_sizes),
 		cmocka_unit_test(desc_rejects),
 		cmocka_unit_test(desc_encode_checks),

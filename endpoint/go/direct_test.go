@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+
+// direct mode: the DESC's "direct" list, BOUND's JSON, and DIRECT -> BOUND
+// against a scripted keeper handing over AF_XDP sockets with their rings
+// set (mapped by the client as after the keeper's bind).
+package xdpendpoint
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+const directList = `"direct":[{"ifname":"nic0","ifindex":3,"queue":0,"zerocopy":false},{"ifname":"nic0","ifindex":3,"queue":1,"zerocopy":true}]`
+
+const goodBound = `{"direct":[{"ifname":"nic0","ifindex":3,"queue":0,"zerocopy":false,"fill":1024,"completion":1024,"rx":1024},
+{"ifname":"nic0","ifindex":3,"queue":1,"zerocopy":true,"fill":2048,"completion":512,"rx":256,"future":1}]}`
+
+func TestParseDescDirect(t *testing.T) {
+	d, err := ParseDesc([]byte(strings.Replace(goodDesc, `"future":1`, directList, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Direct) != 2 || d.Direct[1] != (DirectQueue{"nic0", 3, 1, true}) || d.Direct[0].Zerocopy {
+		t.Fatalf("direct: %+v", d.Direct)
+	}
+	if d, err = ParseDesc([]byte(goodDesc)); err != nil || len(d.Direct) != 0 {
+		t.Fatalf("no direct key: %+v, %v", d, err)
+	}
+	for _, c := range []struct{ from, to, want string }{
+		{`"ifname":"nic0","ifindex":3,"queue":1`, `"ifname":"","ifindex":3,"queue":1`, "direct[1] ifname"},
+		{`"ifindex":3,"queue":0`, `"ifindex":-1,"queue":0`, "direct[0] ifindex"},
+		{`"queue":0,`, `"queue":"x",`, "not valid JSON"},
+	} {
+		_, err := ParseDesc([]byte(strings.Replace(strings.Replace(goodDesc, `"future":1`, directList, 1), c.from, c.to, 1)))
+		wantErr(t, err, unix.EPROTO, c.want)
+	}
+	many := strings.Repeat(`{"ifname":"nic0","ifindex":3},`, maxDirect+1)
+	_, err = ParseDesc([]byte(strings.Replace(goodDesc, `"future":1`, `"direct":[`+many[:len(many)-1]+`]`, 1)))
+	wantErr(t, err, unix.EPROTO, "more than 64")
+}
+
+func TestParseBound(t *testing.T) {
+	b, err := ParseBound([]byte(goodBound))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) != 2 || b[1].Queue != 1 || !b[1].Zerocopy || b[1].Fill != 2048 || b[1].Completion != 512 || b[1].RX != 256 ||
+		b[0].Ifname != "nic0" || b[0].Ifindex != 3 {
+		t.Fatalf("bound: %+v", b)
+	}
+	for _, c := range []struct{ from, to, want string }{
+		{`"rx":256`, `"rx":300`, "direct[1]: ring size 300"},
+		{`"fill":1024`, `"fill":32`, "direct[0]: ring size 32"},
+		{`"completion":512`, `"completion":32768`, "ring size 32768"},
+		{`"ifindex":3,"queue":0`, `"ifindex":0,"queue":0`, "BOUND direct[0] ifindex 0"},
+		{`{"direct":[`, `{"direct":[}`, "not valid JSON"},
+		{goodBound, `{"direct":[]}`, "0 direct sockets"},
+		{goodBound, `{}`, "0 direct sockets"},
+	} {
+		_, err := ParseBound([]byte(strings.Replace(goodBound, c.from, c.to, 1)))
+		wantErr(t, err, unix.EPROTO, c.want)
+	}
+}
+
+// boundXSK: an AF_XDP socket with fill, completion and RX rings sized as
+// BOUND says (unbound: its rings map as a bound one's do).
+func boundXSK(t *testing.T, fill, comp, rx int) int {
+	fd := xskOrSkip(t)
+	for opt, n := range map[int]int{unix.XDP_UMEM_FILL_RING: fill, unix.XDP_UMEM_COMPLETION_RING: comp, unix.XDP_RX_RING: rx} {
+		if err := unix.SetsockoptInt(fd, unix.SOL_XDP, opt, n); err != nil {
+			t.Skipf("ring sizes on an unbound AF_XDP socket: %v", err)
+		}
+	}
+	return fd
+}
+
+// directKeeper answers DIRECT with BOUND (payload, fds); got reports the
+// type of the record it received.
+func directKeeper(t *testing.T, payload string, fds []int, got chan<- uint16) *Endpoint {
+	name := keeper(t, func(c int) {
+		buf := make([]byte, 64)
+		n, _, _, _, err := unix.Recvmsg(c, buf, nil, 0)
+		if err != nil || n != hdrLen {
+			got <- 0
+			return
+		}
+		got <- native.Uint16(buf[6:])
+		var rights []byte
+		if len(fds) > 0 {
+			rights = unix.UnixRights(fds...)
+		}
+		unix.Sendmsg(c, record(msgBound, payload), rights, nil, 0)
+	})
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: "@" + name}); err != nil {
+		t.Fatal(err)
+	}
+	ep := &Endpoint{ctl: fd, xsk: -1, done: make(chan struct{})}
+	t.Cleanup(func() { ep.Close() })
+	return ep
+}
+
+func TestDirectBound(t *testing.T) {
+	a, b := boundXSK(t, 1024, 1024, 1024), boundXSK(t, 2048, 512, 256)
+	defer unix.Close(a)
+	defer unix.Close(b)
+	got := make(chan uint16, 1)
+	ep := directKeeper(t, goodBound, []int{a, b}, got)
+	if err := ep.takeDirect(); err != nil {
+		t.Fatal(err)
+	}
+	if typ := <-got; typ != msgDirect {
+		t.Fatalf("keeper got message type %d, want DIRECT (%d)", typ, msgDirect)
+	}
+	if len(ep.Sockets) != 2 {
+		t.Fatalf("%d sockets", len(ep.Sockets))
+	}
+	s := ep.Sockets[1]
+	if !s.Direct || !s.Zerocopy || s.Queue != 1 || s.Ifname != "nic0" || s.TX != nil ||
+		s.Fill.Size != 2048 || s.Comp.Size != 512 || s.RX.Size != 256 || ep.Sockets[0].Fill.Size != 1024 {
+		t.Fatalf("socket 1: %+v", s)
+	}
+	// The rings are the kernel's: what we publish is its producer index.
+	s.Fill.PutAddr(4096)
+	s.Fill.Publish()
+	if s.Fill.Pending() != 1 || s.Fill.Free(1) != 2047 || s.RX.Avail() != 0 {
+		t.Fatalf("fill ring: pending %d free %d; rx avail %d", s.Fill.Pending(), s.Fill.Free(1), s.RX.Avail())
+	}
+}
+
+func TestDirectBoundErrors(t *testing.T) {
+	for i, c := range []struct {
+		payload string
+		nfds    int
+		errno   unix.Errno
+		want    string
+	}{
+		{goodBound, 1, unix.EBADMSG, "BOUND lists 2 sockets but came with 1 fds"},
+		{goodBound, 3, unix.EBADMSG, "BOUND lists 2 sockets but came with 3 fds"},
+		{`{"direct":[{"ifname":"nic0","ifindex":3,"fill":1024,"completion":1024,"rx":100}]}`, 1, unix.EPROTO, "ring size 100"},
+	} {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			var fds []int
+			for j := 0; j < c.nfds; j++ {
+				fd := boundXSK(t, 1024, 1024, 1024)
+				defer unix.Close(fd)
+				fds = append(fds, fd)
+			}
+			ep := directKeeper(t, c.payload, fds, make(chan uint16, 1))
+			wantErr(t, ep.takeDirect(), c.errno, c.want)
+			if len(ep.Sockets) != 0 {
+				t.Fatalf("sockets kept after an error: %d", len(ep.Sockets))
+			}
+		})
+	}
+	// Not AF_XDP.
+	ep := directKeeper(t, `{"direct":[{"ifname":"nic0","ifindex":3,"fill":64,"completion":64,"rx":64}]}`, []int{0}, make(chan uint16, 1))
+	wantErr(t, ep.takeDirect(), unix.EPROTO, "BOUND fd 0 is not an AF_XDP socket")
+}
