@@ -6,7 +6,10 @@
 #
 # FIGURE (default: direct rx tx txceil txceil_pass; repeat them to
 # interleave A/B comparisons in one run, the machine is noisy):
+#   gen_alone        the generator alone (xdp_gen -Z), for the net figures
 #   direct           afxdp_direct: ep_count's own socket on nic0
+#   rx_bare          path_rx_bare: nic0 -> devmap -> veth -> XSKMAP, minimal
+#                    programs (as run.sh)
 #   rx               path_rx, xdp0's NAPI in softirq (as the hook leaves it)
 #   rx_threaded      path_rx with xdp0's NAPI in a kernel thread; the
 #                    consumer runs with RX_THREADED_ARGS (e.g. -w)
@@ -115,6 +118,20 @@ busy=
 
 for f in $FIGS; do
 	case $f in
+	gen_alone)
+		in_ns host "$LOADER" -program drop -device nic0 >/dev/null || fail "attach drop to nic0"
+		out=$(gen -d $((TRIALS + 1)) -D 10.77.0.1 -p 9 -Z) || fail "gen_alone: xdp_gen failed: $out"
+		echo "gen_alone $(awk '/ pps/ {printf "%.4f", $(NF - 1) / 1e6}' <<<"$out")"
+		in_ns host "$LOADER" -detach -device nic0 >/dev/null ;;
+	rx_bare)
+		ns_new bare
+		ip link add vb0 netns "$(ns host)" type veth peer name vb1 netns "$(ns bare)" || fail "veth vb0/vb1"
+		in_ns host ip link set vb0 up; in_ns bare ip link set vb1 up
+		run_consumer path_rx_bare "/run/netns/$(ns bare)" "$OUT/ep_count" -i vb1 $EP_COUNT_ARGS
+		in_ns host "$LOADER" -redirect nic0 vb0 >/dev/null || fail "redirect nic0 -> vb0"
+		steady path_rx_bare -D 10.77.1.5 -p 9
+		in_ns host "$LOADER" -detach -device nic0 >/dev/null
+		in_ns host ip link del vb0; ip netns del "$(ns bare)" ;;
 	direct)
 		run_consumer afxdp_direct "/run/netns/$(ns host)" "$OUT/ep_count" -i nic0 $busy $EP_COUNT_ARGS
 		steady afxdp_direct -D 10.77.0.1 -p 9 ;;
