@@ -19,6 +19,9 @@
 #                    transmit straight on a veth into a peer running XDP_DROP
 #   txceil_threaded  the same, the peer's NAPI in a kernel thread
 #   txceil_pass      the same into a peer without XDP (counted by ep_blast)
+#   txceil2          txceil with path_tx's second hop: the peer redirects
+#                    (xdp_loader -redirect, devmap) into a second veth whose
+#                    peer drops; path_tx's structure without its policy
 # Knobs (environment):
 #   TRIALS=N         one-second intervals per figure (median printed)
 #   PERF=DIR         perf record -a each figure's steady state into DIR
@@ -203,6 +206,18 @@ for f in $FIGS; do
 		# Pins outlive a deleted netns: detach first.
 		[ $f = txceil_pass ] || in_ns tb "$LOADER" -detach -device tb0 >/dev/null
 		ip netns del "$(ns ta)"; ip netns del "$(ns tb)" ;;
+	txceil2)
+		ns_new ta; ns_new tb; ns_new tc
+		veth_new ta0 ta tb0 tb
+		veth_new tb1 tb tc0 tc
+		in_ns tc "$LOADER" -program drop -device tc0 >/dev/null || fail "attach drop to tc0"
+		in_ns tb "$LOADER" -redirect tb0 tb1 >/dev/null || fail "redirect tb0 -> tb1"
+		blast "/run/netns/$(ns ta)" "$XH_TMP/blast" -i ta0 -D 10.77.0.2 -p 9 $EP_BLAST_ARGS
+		counted $f tc tc0
+		kill $bl; wait $bl 2>/dev/null
+		in_ns tb "$LOADER" -detach -device tb0 >/dev/null
+		in_ns tc "$LOADER" -detach -device tc0 >/dev/null
+		ip netns del "$(ns ta)"; ip netns del "$(ns tb)"; ip netns del "$(ns tc)" ;;
 	*) fail "unknown figure $f" ;;
 	esac
 done
