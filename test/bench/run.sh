@@ -269,7 +269,8 @@ done
 # its own namespaces): wrk and bulk TCP, ratios.
 GV_KEYS=""
 log "gvisor: xdp_gvisor -link xdp (hook: pod mode, netns mode) vs -link packet (CNI ptp)"
-BUILD="$BUILD" OUT="$OUT" TRIALS=3 GEN_CPU="$GEN_CPU" RX_CPU="$RX_CPU" bash "$HERE/gvisor.sh" >"$XH_TMP/gvisor" 2>&1
+BUILD="$BUILD" OUT="$OUT" TRIALS=3 GEN_CPU="$GEN_CPU" RX_CPU="$RX_CPU" GV_LINKS="xdp netns packet" \
+	bash "$HERE/gvisor.sh" >"$XH_TMP/gvisor" 2>&1
 case $? in
 0)  GV_KEYS=$(awk '/^gvisor_/ {print $1}' "$XH_TMP/gvisor")
     for k in $GV_KEYS; do R[$k]=$(awk -v k="$k" '$1 == k {print $2}' "$XH_TMP/gvisor"); done ;;
