@@ -166,6 +166,8 @@ if [ -x $CNI/ptp ] && [ -x $CNI/host-local ]; then
 	cni ADD n >"$XH_TMP/cni-n.json" || fail "CNI ADD: $(cat "$XH_TMP/cni-n.json")"
 	n4=$(jq -r '.ips[] | .address | select(test("^10[.]")) | sub("/.*"; "")' "$XH_TMP/cni-n.json")
 	n6=$(jq -r '.ips[] | .address | select(test(":")) | sub("/.*"; "")' "$XH_TMP/cni-n.json")
+	n_net() { ip -n "$(ns n)" addr show dev eth0 scope global | awk '/inet/ {print $1, $2}'; ip -n "$(ns n)" route; ip -n "$(ns n)" -6 route; }
+	n_before=$(n_net)
 	C=xht-$XH_TAG-gvn
 	netns_ctr "$C" n || fail "runc create (netns mode): $(cat "$XH_TMP/$C.err")"
 	gvisor_start "/run/netns/$(ns n)" netns
@@ -191,7 +193,7 @@ if [ -x $CNI/ptp ] && [ -x $CNI/host-local ]; then
 	echo_ok world udp "$n6" 7
 	kill "$GV_PID"
 	runc_ delete -f "$C" || fail "runc delete (netns mode)"
-	[ -n "$(ip -n "$(ns n)" -4 addr show dev eth0)" ] || fail "netns mode teardown: eth0 did not get its address back"
+	[ "$(n_net)" = "$n_before" ] || fail "netns mode teardown: the CNI's addresses and routes: $(diff <(echo "$n_before") <(n_net))"
 	cni DEL n >"$XH_TMP/del" 2>&1 || fail "CNI DEL after netns mode: $(cat "$XH_TMP/del")"
 else
 	echo "containernetworking-plugins (ptp, host-local) not installed: -link packet and netns mode not tested"
