@@ -26,7 +26,9 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <linux/if_addr.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "xdp_endpoint.skel.h"
 
@@ -342,9 +344,43 @@ int netns_mode_apply(struct hook *h, struct nl_sock *ns)
 
 /* ---- teardown --------------------------------------------------------------------- */
 
-/* The addresses, then the routes as the CNI made them: replacing what the
- * kernel added with an address (CNI ptp had replaced the connected route
- * by one via its gateway, with the address as source). */
+/* Whether a recorded route to the address's own prefix goes via a
+ * gateway (CNI ptp replaces the kernel's prefix route by one via its
+ * gateway). */
+static bool prefix_via_gateway(const struct xh_state *st, const struct xh_prefix *a)
+{
+	struct xh_ip net = a->ip;
+
+	xh_ip_mask(&net, a->len);
+	for (size_t i = 0; i < st->n_routes; i++) {
+		const struct xh_route *r = &st->routes[i];
+
+		if (r->gw.family && r->dst.len == a->len && r->dst.ip.family == net.family &&
+		    !memcmp(r->dst.ip.addr, net.addr, sizeof(net.addr)))
+			return true;
+	}
+	return false;
+}
+
+/* A route whose preferred source is an IPv6 address added back a moment
+ * ago is refused until the address leaves its tentative state, which
+ * addrconf's work does asynchronously even without DAD: poll, bounded. */
+static int route_back(struct nl_sock *ns, const struct xh_route *r)
+{
+	int err;
+
+	for (int tries = 0;; tries++) {
+		err = xh_rtnl_route_replace(ns, r);
+		if (!err || err == -ENODEV || r->src.family != XH_AF_INET6 || tries == 200)
+			return err;
+		usleep(5000);
+	}
+}
+
+/* The addresses, then the routes as the CNI made them. Where the CNI had
+ * replaced an address's prefix route by one via its gateway, the address
+ * comes back without the kernel's: for IPv6 that (metric 256) would win
+ * over the CNI's (1024); for IPv4 it would be replaced anyway. */
 static int restore(const struct xh_state *st, int ns_fd)
 {
 	cleanup_rtnl struct nl_sock *ns = NULL;
@@ -353,7 +389,10 @@ static int restore(const struct xh_state *st, int ns_fd)
 	for (size_t i = 0; !err && i < st->n_taken; i++) {
 		struct xh_prefix p = { .ip = st->taken[i].addr.ip, .len = st->taken[i].addr.plen };
 
-		err = xh_rtnl_addr_add(ns, st->taken[i].ifindex, &p);
+		/* No DAD: the address was the container's a moment ago. */
+		err = xh_rtnl_addr_add_flags(ns, st->taken[i].ifindex, &p,
+					     (prefix_via_gateway(st, &p) ? IFA_F_NOPREFIXROUTE : 0) |
+					     (p.ip.family == XH_AF_INET6 ? IFA_F_NODAD : 0));
 		if (err == -EEXIST)
 			err = 0;
 	}
@@ -361,7 +400,7 @@ static int restore(const struct xh_state *st, int ns_fd)
 	for (int pass = 0; !err && pass < 2; pass++)
 		for (size_t i = 0; !err && i < st->n_routes; i++)
 			if ((st->routes[i].gw.family != 0) == (pass == 1))
-				err = xh_rtnl_route_replace(ns, &st->routes[i]);
+				err = route_back(ns, &st->routes[i]);
 	/* The interface is gone (the CNI deleted it already): nothing to do. */
 	return err == -ENODEV ? 0 : err;
 }

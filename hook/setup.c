@@ -291,14 +291,9 @@ static int add_fastpath(struct xh_state *st, const struct xh_ip *net, int plen)
 static int connected_subnet(int ifindex, const struct xh_prefix *p, void *ctx)
 {
 	struct xh_ip net = p->ip;
-	int bytes = p->len / 8, bits = p->len % 8;
 
 	(void)ifindex;
-	/* Clear the host bits: the trie stores networks. */
-	if (bits)
-		net.addr[bytes] &= (uint8_t)(0xff << (8 - bits));
-	for (int i = bytes + (bits ? 1 : 0); i < 16; i++)
-		net.addr[i] = 0;
+	xh_ip_mask(&net, p->len); /* the trie stores networks */
 	return add_fastpath(ctx, &net, p->len);
 }
 

@@ -257,6 +257,16 @@ int xh_ip_parse(const char *s, struct xh_ip *ip)
 	return -EINVAL;
 }
 
+void xh_ip_mask(struct xh_ip *ip, int plen)
+{
+	int bytes = plen / 8, bits = plen % 8;
+
+	if (bits)
+		ip->addr[bytes] &= (uint8_t)(0xff << (8 - bits));
+	for (int i = bytes + (bits ? 1 : 0); i < (int)sizeof(ip->addr); i++)
+		ip->addr[i] = 0;
+}
+
 const char *xh_ip_str(const struct xh_ip *ip, char *buf, size_t size)
 {
 	if (!inet_ntop(af_of(ip), ip->addr, buf, size))
@@ -402,7 +412,7 @@ int xh_rtnl_link_set_mac(struct nl_sock *sk, int ifindex, const uint8_t mac[6])
 	return err ? nl_errno(err) : 0;
 }
 
-static int addr_op(struct nl_sock *sk, int ifindex, const struct xh_prefix *p, bool add)
+static int addr_op(struct nl_sock *sk, int ifindex, const struct xh_prefix *p, bool add, unsigned int flags)
 {
 	struct rtnl_addr *a = rtnl_addr_alloc();
 	cleanup_nl_addr struct nl_addr *local = nl_addr_of(&p->ip, p->len);
@@ -417,6 +427,8 @@ static int addr_op(struct nl_sock *sk, int ifindex, const struct xh_prefix *p, b
 	rtnl_addr_set_family(a, af_of(&p->ip));
 	rtnl_addr_set_local(a, local);
 	rtnl_addr_set_prefixlen(a, p->len);
+	if (flags)
+		rtnl_addr_set_flags(a, flags);
 	err = add ? rtnl_addr_add(sk, a, NLM_F_EXCL) : rtnl_addr_delete(sk, a, 0);
 	rtnl_addr_put(a);
 	if (err == -NLE_EXIST)
@@ -428,12 +440,17 @@ static int addr_op(struct nl_sock *sk, int ifindex, const struct xh_prefix *p, b
 
 int xh_rtnl_addr_add(struct nl_sock *sk, int ifindex, const struct xh_prefix *p)
 {
-	return addr_op(sk, ifindex, p, true);
+	return addr_op(sk, ifindex, p, true, 0);
+}
+
+int xh_rtnl_addr_add_flags(struct nl_sock *sk, int ifindex, const struct xh_prefix *p, unsigned int flags)
+{
+	return addr_op(sk, ifindex, p, true, flags);
 }
 
 int xh_rtnl_addr_del(struct nl_sock *sk, int ifindex, const struct xh_prefix *p)
 {
-	return addr_op(sk, ifindex, p, false);
+	return addr_op(sk, ifindex, p, false, 0);
 }
 
 struct addr_walk {

@@ -65,6 +65,8 @@ struct xh_prefix {
 };
 
 int xh_rtnl_addr_add(struct nl_sock *sk, int ifindex, const struct xh_prefix *p);
+/* With IFA_F_* flags (IFA_F_NOPREFIXROUTE: no route to its prefix). */
+int xh_rtnl_addr_add_flags(struct nl_sock *sk, int ifindex, const struct xh_prefix *p, unsigned int flags);
 int xh_rtnl_addr_del(struct nl_sock *sk, int ifindex, const struct xh_prefix *p);
 /* Global-scope addresses on ifindex (0: on every device); fn may return
  * non-zero to stop. */
@@ -117,6 +119,8 @@ int xh_rtnl_default_dev(struct nl_sock *sk, int *ifindex);
 /* Text forms, for messages and state files. */
 int xh_ip_parse(const char *s, struct xh_ip *ip);
 const char *xh_ip_str(const struct xh_ip *ip, char *buf, size_t size);
+/* Clear the host bits: the network of ip/plen. */
+void xh_ip_mask(struct xh_ip *ip, int plen);
 
 /* ---- NAPI settings (generic-netlink "netdev" napi-get/napi-set) -------- */
 

@@ -3,6 +3,9 @@
 # server (build/xdp_gvisor) as
 #   xdp:    -link xdp in a runc container set up by the hook (pod mode),
 #           NIC -> xh- -> xdp0 -> AF_XDP;
+#   netns:  -link xdp in a runc container set up by the hook in netns mode
+#           on a CNI ptp veth (AF_XDP on the CNI's eth0, the host kernel
+#           routing between nic0 and the ptp veth, as for packet);
 #   packet: -link packet on a CNI ptp veth (AF_PACKET, PACKET_MMAP, GSO),
 #           the host kernel routing between nic0 and the ptp veth;
 # measured from netns world: wrk requests/s and p50/p99 latency at 1, 8 and
@@ -13,7 +16,10 @@
 # packet behind DNAT (below). The server is pinned to $RX_CPU,
 # the clients to $GEN_CPU.
 #
+# GV_LINKS picks which (default all three; e.g. GV_LINKS="netns packet").
+#
 # Prints "key value" lines, the figures and then the ratios xdp / packet
+# (gvisor_*_ratio) and netns / packet (gvisor_netns_*_ratio)
 # (run.sh takes them into results.json, its table and chart), and writes
 # them to $OUT/gvisor.json with every wrk output in $OUT/gvisor_wrk.log.
 # Run alone (`make bench-gvisor`, or `BUILD=build test/bench/gvisor.sh`)
@@ -23,6 +29,8 @@ set -u
 GV="$BUILD/xdp_gvisor"
 WRK_SECONDS=${WRK_SECONDS:-5}
 BULK_MB=${BULK_MB:-200}
+GV_LINKS=${GV_LINKS:-xdp netns packet}
+want() { [[ " $GV_LINKS " == *" $1 "* ]]; }
 CNI=/usr/lib/cni
 
 [ -x "$GV" ] || skip "$GV is not built (Go and golang-gvisor-gvisor-dev)"
@@ -70,25 +78,47 @@ start_gv() { # NETNS-PATH NAME ARGS...
 	wait_line "$XH_TMP/gv-$name" '^ready ' "$GV_PID" || fail "xdp_gvisor $*: $(cat "$XH_TMP/gv-$name")"
 }
 
+stop_gv() { kill -INT "$GV_PID"; wait "$GV_PID" 2>/dev/null; grep XDP_STATISTICS "$XH_TMP/gv-$1" >&2; }
+# cni_pod_routed NAME SUBNET: cni_ptp NAME SUBNET, world routing SUBNET via
+# the node; PTP_IP.
+cni_pod_routed() {
+	cni_ptp "$1" "$2"
+	in_ns world ip route add "$2" via 10.77.0.1
+}
+: >"$XH_TMP/all.res"
+
 # xdp: the hook's pod mode.
-log "xdp: xdp_gvisor -link xdp in a runc container (pod mode)"
-path_ctr
-start_gv "$CTR_NET" xdp ${GV_XDP_ARGS:-}
-f0=$(forwarded)
-measure xdp 10.77.1.5 >"$XH_TMP/xdp.res"
-echo "xdp_forwarded_packets $(( $(forwarded) - f0 ))" >>"$XH_TMP/xdp.res"
-kill -INT "$GV_PID"; wait "$GV_PID" 2>/dev/null
-grep XDP_STATISTICS "$XH_TMP/gv-xdp" >&2
-runc_ delete -f "$C" >/dev/null || fail "runc delete"
+if want xdp; then
+	log "xdp: xdp_gvisor -link xdp in a runc container (pod mode)"
+	path_ctr
+	start_gv "$CTR_NET" xdp ${GV_XDP_ARGS:-}
+	f0=$(forwarded)
+	measure xdp 10.77.1.5 >>"$XH_TMP/all.res"
+	echo "xdp_forwarded_packets $(( $(forwarded) - f0 ))" >>"$XH_TMP/all.res"
+	stop_gv xdp
+	runc_ delete -f "$C" >/dev/null || fail "runc delete"
+fi
+
+# netns: the hook's netns mode on the CNI's own ptp interface.
+if want netns; then
+	log "netns: xdp_gvisor -link xdp in a runc container (netns mode, CNI ptp veth)"
+	cni_pod_routed n 10.77.3.0/24
+	C=xht-$XH_TAG-gvn
+	netns_ctr "$C" n >/dev/null || fail "runc create (netns mode): $(cat "$XH_TMP/$C.err")"
+	start_gv "/run/netns/$(ns n)" netns
+	measure netns "$PTP_IP" >>"$XH_TMP/all.res"
+	stop_gv netns
+	runc_ delete -f "$C" >/dev/null || fail "runc delete (netns mode)"
+fi
 
 # packet: runsc's default network on a CNI ptp veth.
-log "packet: xdp_gvisor -link packet on a CNI ptp veth"
-cni_ptp p 10.77.2.0/24
-pip=$PTP_IP
-in_ns world ip route add 10.77.2.0/24 via 10.77.0.1
-start_gv "/run/netns/$(ns p)" packet -link packet -dev eth0
-measure packet "$pip" >"$XH_TMP/packet.res"
-kill -INT "$GV_PID"; wait "$GV_PID" 2>/dev/null
+if want packet; then
+	log "packet: xdp_gvisor -link packet on a CNI ptp veth"
+	cni_pod_routed p 10.77.2.0/24
+	start_gv "/run/netns/$(ns p)" packet -link packet -dev eth0
+	measure packet "$PTP_IP" >>"$XH_TMP/all.res"
+	kill -INT "$GV_PID"; wait "$GV_PID" 2>/dev/null
+fi
 
 # direct (host mode, docker -p style): xdp_gvisor -link xdp in host mode
 # with the node's direct=rx (its receive sockets on nic0's own RX queue)
@@ -129,13 +159,16 @@ if [ "${GV_DIRECT:-1}" = 1 ]; then
 		END {printf "direct_c8_rps_ratio %.3f\n", (b > 0) ? a / b : 0}' "$XH_TMP/direct.res" >>"$XH_TMP/direct.res"
 fi
 
-# Ratios xdp / packet: requests/s and latency at each connection count,
-# bulk both ways.
-cat "$XH_TMP/xdp.res" "$XH_TMP/packet.res" >"$XH_TMP/all.res"
+# Ratios xdp / packet and netns / packet: requests/s and latency at each
+# connection count, bulk both ways.
 val() { awk -v k="$1" '$1 == k {print $2}' "$XH_TMP/all.res"; }
-for k in c1_rps c8_rps c64_rps c1_p50_us c8_p50_us c64_p50_us c1_p99_us c8_p99_us c64_p99_us bulk_down_mbs bulk_up_mbs; do
-	awk -v k="gvisor_${k}_ratio" -v a="$(val xdp_$k)" -v b="$(val packet_$k)" \
-		'BEGIN {printf "%s %.3f\n", k, (b > 0) ? a / b : 0}'
+for l in xdp netns; do
+	want $l && want packet || continue
+	prefix=gvisor_; [ $l = netns ] && prefix=gvisor_netns_
+	for k in c1_rps c8_rps c64_rps c1_p50_us c8_p50_us c64_p50_us c1_p99_us c8_p99_us c64_p99_us bulk_down_mbs bulk_up_mbs; do
+		awk -v k="$prefix${k}_ratio" -v a="$(val ${l}_$k)" -v b="$(val packet_$k)" \
+			'BEGIN {printf "%s %.3f\n", k, (b > 0) ? a / b : 0}'
+	done
 done >"$XH_TMP/ratios"
 sed 's/^/gvisor_/' "$XH_TMP/all.res" "$XH_TMP/direct.res" | cat - "$XH_TMP/ratios" | tee "$XH_TMP/out"
 OUT=${OUT:-$BUILD/bench}

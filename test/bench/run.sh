@@ -269,11 +269,13 @@ for k in $DIRECT_KEYS; do
 	[ -n "${R[$k]}" ] || fail "direct_rx.sh printed no $k: $(cat "$XH_TMP/direct_rx")"
 done
 
-# 9. gVisor's netstack on the endpoint vs on runsc's default AF_PACKET path
-# (test/bench/gvisor.sh, its own namespaces): wrk and bulk TCP, ratios.
+# 9. gVisor's netstack on the endpoint (pod mode, and netns mode on a CNI
+# ptp veth) vs on runsc's default AF_PACKET path (test/bench/gvisor.sh,
+# its own namespaces): wrk and bulk TCP, ratios.
 GV_KEYS=""
-log "gvisor: xdp_gvisor -link xdp (hook) vs -link packet (CNI ptp)"
-BUILD="$BUILD" OUT="$OUT" TRIALS=3 GEN_CPU="$GEN_CPU" RX_CPU="$RX_CPU" bash "$HERE/gvisor.sh" >"$XH_TMP/gvisor" 2>&1
+log "gvisor: xdp_gvisor -link xdp (hook: pod mode, netns mode) vs -link packet (CNI ptp)"
+BUILD="$BUILD" OUT="$OUT" TRIALS=3 GEN_CPU="$GEN_CPU" RX_CPU="$RX_CPU" GV_LINKS="xdp netns packet" \
+	bash "$HERE/gvisor.sh" >"$XH_TMP/gvisor" 2>&1
 case $? in
 0)  GV_KEYS=$(awk '/^gvisor_/ {print $1}' "$XH_TMP/gvisor")
     for k in $GV_KEYS; do R[$k]=$(awk -v k="$k" '$1 == k {print $2}' "$XH_TMP/gvisor"); done ;;
@@ -326,6 +328,10 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", (b > 0) ? a / b : 0}'; 
 		echo "gvisor_xdp_forwarded_pkts ${R[gvisor_xdp_forwarded_packets]} 0 le"
 		[ -n "${R[gvisor_direct_c8_rps_ratio]:-}" ] &&
 			echo "gvisor_direct_rps_c8_xdp/packet_dnat ${R[gvisor_direct_c8_rps_ratio]} 2 ge"
+		echo "gvisor_rps_c8_netns/packet ${R[gvisor_netns_c8_rps_ratio]} 1.2 ge"
+		echo "gvisor_p99_c8_netns/packet ${R[gvisor_netns_c8_p99_us_ratio]} 0.8 le"
+		echo "gvisor_bulk_down_netns/packet ${R[gvisor_netns_bulk_down_mbs_ratio]} 1.1 ge"
+		echo "gvisor_bulk_up_netns/packet ${R[gvisor_netns_bulk_up_mbs_ratio]} 1.1 ge"
 	fi
 } >"$XH_TMP/goals"
 

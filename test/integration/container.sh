@@ -206,3 +206,16 @@ cni_pod() {
 	CNI_ADDR=$(jq -r '.ips[0].address | sub("/.*"; "")' "$XH_TMP/cni-$1.json")
 }
 host_peer() { jq -r '.interfaces[] | select(.sandbox == null) | .name' "$XH_TMP/cni-$1.json"; }
+# netns_ctr ID NAME: runc container ID joining netns NAME (the CNI's, made
+# beforehand as containerd does), the hook in mode=netns on its eth0 (node
+# config $XH_TMP/netns-node.json).
+netns_ctr() {
+	local b
+	echo '{"mode": "netns", "iface": "eth0"}' >"$XH_TMP/netns-node.json"
+	chmod 644 "$XH_TMP/netns-node.json"
+	b=$(bundle_new "$1" '{}' "
+		(.linux.namespaces[] | select(.type == \"network\")) .path = \"/run/netns/$(ns "$2")\" |
+		.hooks.createRuntime[0].env = [\"XDPHOOK_CONFIG=$XH_TMP/netns-node.json\"] |
+		.hooks.poststop[0].env = [\"XDPHOOK_CONFIG=$XH_TMP/netns-node.json\"]")
+	ctr_create runc "$1" "$b"
+}

@@ -5,8 +5,9 @@
 # CNI address (host route taken over from ptp); xdp_echo in it answers
 # world through the fast path; an app container in the pod adds nothing;
 # a plain runc pod is untouched; two pods at once; containerd killed and
-# started again while pods run; stopp/rmp leave nothing; node.sh down
-# leaves no process, mount or file.
+# started again while pods run; stopp/rmp leave nothing; a pod in netns
+# mode (the CNI's eth0, through the node's kernel; CNI DEL succeeds after
+# it); node.sh down leaves no process, mount or file.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/container.sh"
 command -v containerd >/dev/null || skip "containerd is not installed"
@@ -16,15 +17,15 @@ topo_new
 before=$(host_snapshot)
 cri_node
 
-# pod_json NAME: a pod config file.
+# pod_json NAME [ANNOTATIONS-JSON]: a pod config file.
 pod_json() {
-	jq -n --arg n "$1" --arg u "xht-$XH_TAG-$1" \
-		'{metadata: {name: $n, namespace: "default", uid: $u}}' >"$XH_TMP/$1.json"
+	jq -n --arg n "$1" --arg u "xht-$XH_TAG-$1" --argjson a "${2:-{\}}" \
+		'{metadata: {name: $n, namespace: "default", uid: $u}, annotations: $a}' >"$XH_TMP/$1.json"
 	echo "$XH_TMP/$1.json"
 }
-# runp NAME [HANDLER]: POD_ID, POD_PID, POD_IP of the new pod.
+# runp NAME [HANDLER [ANNOTATIONS-JSON]]: POD_ID, POD_PID, POD_IP of the new pod.
 runp() {
-	POD_ID=$(cri runp ${2:+--runtime $2} "$(pod_json "$1")") || fail "runp $1 ${2:-}"
+	POD_ID=$(cri runp ${2:+--runtime $2} "$(pod_json "$1" "${3:-}")") || fail "runp $1 ${2:-}"
 	at_exit "$CRI_BIN --endpoint unix://$NODE/containerd.sock rmp $POD_ID"
 	cri inspectp "$POD_ID" >"$XH_TMP/$1.inspect" || fail "inspectp $1"
 	POD_PID=$(jq -r .info.pid "$XH_TMP/$1.inspect") POD_IP=$(jq -r .status.network.ip "$XH_TMP/$1.inspect")
@@ -121,6 +122,31 @@ cri rmp "$P2" >/dev/null || fail "rmp p2"
 [ -z "$(cri pods -q)" ] || fail "pods left: $(cri pods)"
 [ -z "$(in_ns host ip route show root 10.77.1.0/24)" ] || fail "routes to pods left: $(in_ns host ip route show root 10.77.1.0/24)"
 [ "$(host_snapshot)" = "$before" ] || fail "pods left: $(diff <(echo "$before") <(host_snapshot))"
+
+# --- a pod in netns mode (its annotation, which the node allows): the hook
+# on the CNI's eth0, nothing of ours on the host; the node's kernel forwards
+# to it; stopp gives the CNI its address back, so containerd's CNI DEL
+# succeeds and removes its veth.
+echo '{"mode": "pod", "nic": "nic0", "annotations": ["mode"]}' >"$XH_TMP/xdphook.json"
+runp p4 xdphook '{"io.xdphook.mode": "netns"}'; P4=$POD_ID P4_PID=$POD_PID P4_IP=$POD_IP
+track_id "$P4"
+[ "$(state_of "$P4" .mode)/$(state_of "$P4" .netns.iface)" = netns/eth0 ] || fail "p4: not in netns mode on eth0"
+[ -z "$(in_pod "$P4_PID" ip -4 -o addr show dev eth0)" ] || fail "p4: the kernel kept $P4_IP"
+in_pod "$P4_PID" ip -j link show dev eth0 | grep -q '"prog":{[^}]*"id":[0-9]' || fail "p4: eth0 without a program"
+[ "$(veths)" = 0 ] || fail "p4: netns mode made an xh- veth"
+ptp4=$(state_of "$P4" .netns.host_peer)
+start_echo "$P4_PID" p4
+f0=$(forwarded)
+in_ns world ping -c 2 -i 0.2 -W 1 -q "$P4_IP" >/dev/null || fail "p4: ping $P4_IP"
+udp_echo "$P4_IP" || fail "p4: UDP echo from $P4_IP (rc $?)"
+[ "$(forwarded)" -gt "$f0" ] || fail "p4: the node's kernel did not forward (netns mode goes through it)"
+k4=$(state_of "$P4" .keeper.pid)
+cri stopp "$P4" >/dev/null || fail "stopp p4 (poststop, then CNI DEL)"
+[ ! -e "/run/xdphook/$P4" ] || fail "stopp p4 left hook state"
+wait_gone "$k4" || fail "stopp p4 left the keeper"
+[ -z "$(in_ns host ip -o link show "$ptp4" 2>/dev/null)" ] || fail "CNI DEL left $ptp4"
+cri rmp "$P4" >/dev/null || fail "rmp p4"
+[ "$(host_snapshot)" = "$before" ] || fail "p4 left: $(diff <(echo "$before") <(host_snapshot))"
 
 # --- down: no process, mount or file ---------------------------------------
 "$NODE_SH" down "$NODE" || fail "node.sh down"

@@ -12,7 +12,11 @@
 #    the host's own connections stay with the host; -link gvisor-xdp there
 #    says it takes one socket and works on the veth path;
 #  * -link packet on a CNI ptp interface (runsc's default path): curl and
-#    TCP echo through the host kernel.
+#    TCP echo through the host kernel;
+#  * netns mode (the hook on the CNI's dual-stack ptp eth0, runc joining
+#    the netns the CNI made): -link xdp (the Go client) from world and from
+#    the node, curl v4/v6, TCP/UDP echo, ping v4/v6, the host forwarding;
+#    killed, then -link gvisor-xdp; teardown, then CNI DEL.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/container.sh"
 GV="$BUILD/xdp_gvisor"
@@ -159,7 +163,50 @@ if [ -x $CNI/ptp ] && [ -x $CNI/host-local ]; then
 	echo_ok world tcp "$pip" 7
 	echo_ok world udp "$pip" 7
 	kill "$GV_PID"
+
+	# --- netns mode: the hook gives xdp_gvisor (the Go client) the CNI's
+	# dual-stack ptp eth0; traffic comes through the node's routing.
+	cni_check
+	jq '.ipam |= (del(.subnet, .rangeStart) | .ranges = [[{subnet: "10.77.1.0/24", rangeStart: "10.77.1.20"}],
+		[{subnet: "fd77:1::/64", rangeStart: "fd77:1::20"}]] | .routes += [{dst: "::/0"}])' \
+		"$XH_TMP/ptp.conf" >"$XH_TMP/ptp6.conf" && mv "$XH_TMP/ptp6.conf" "$XH_TMP/ptp.conf" || fail "ptp.conf"
+	ns_new n
+	in_ns n sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 \
+		net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+	at_exit "cni DEL n"
+	cni ADD n >"$XH_TMP/cni-n.json" || fail "CNI ADD: $(cat "$XH_TMP/cni-n.json")"
+	n4=$(jq -r '.ips[] | .address | select(test("^10[.]")) | sub("/.*"; "")' "$XH_TMP/cni-n.json")
+	n6=$(jq -r '.ips[] | .address | select(test(":")) | sub("/.*"; "")' "$XH_TMP/cni-n.json")
+	n_net() { ip -n "$(ns n)" addr show dev eth0 scope global | awk '/inet/ {print $1, $2}'; ip -n "$(ns n)" route; ip -n "$(ns n)" -6 route; }
+	n_before=$(n_net)
+	C=xht-$XH_TAG-gvn
+	netns_ctr "$C" n || fail "runc create (netns mode): $(cat "$XH_TMP/$C.err")"
+	gvisor_start "/run/netns/$(ns n)" netns
+	grep -q "^ready link=xdp ifname=eth0 .*addresses=$n4/24,$n6/64 " "$XH_TMP/gv-netns" ||
+		fail "netns mode ready line: $(cat "$XH_TMP/gv-netns")"
+	f0=$(forwarded)
+	page_ok world "http://$n4:8080/"
+	page_ok world "http://[$n6]:8080/"
+	page_ok host "http://$n4:8080/"
+	bytes_ok world "http://$n4:8080" 1000000
+	echo_ok world tcp "$n4" 7
+	echo_ok world udp "$n4" 7
+	echo_ok world tcp "$n6" 7
+	echo_ok host udp "$n6" 7
+	in_ns world ping -c 2 -i 0.2 -W 2 -q "$n4" >/dev/null || fail "ping $n4 (netns mode)"
+	in_ns world ping -6 -c 2 -i 0.2 -W 2 -q "$n6" >/dev/null || fail "ping $n6 (netns mode)"
+	# Through the host kernel by design: it forwarded the world's traffic.
+	[ "$(( $(forwarded) - f0 ))" -gt 0 ] || fail "netns mode: the host forwarded nothing"
+	kill -9 "$GV_PID"
+	keeper_saw_go "$C" 1
+	gvisor_start "/run/netns/$(ns n)" netns-gvisor-xdp -link gvisor-xdp
+	page_ok world "http://$n4:8080/"
+	echo_ok world udp "$n6" 7
+	kill "$GV_PID"
+	runc_ delete -f "$C" || fail "runc delete (netns mode)"
+	[ "$(n_net)" = "$n_before" ] || fail "netns mode teardown: the CNI's addresses and routes: $(diff <(echo "$n_before") <(n_net))"
+	cni DEL n >"$XH_TMP/del" 2>&1 || fail "CNI DEL after netns mode: $(cat "$XH_TMP/del")"
 else
-	echo "containernetworking-plugins (ptp, host-local) not installed: -link packet not tested"
+	echo "containernetworking-plugins (ptp, host-local) not installed: -link packet and netns mode not tested"
 fi
 pass

@@ -33,9 +33,6 @@ host_net() { # what of the host netns netns mode must not change (and bpffs)
 }
 tx_csum() { in_ns host ethtool -k "$1" | awk '/^tx-checksumming:/ {print $2}'; }
 
-echo '{"mode": "netns", "iface": "eth0"}' >"$XH_TMP/node.json"
-chmod 644 "$XH_TMP/node.json"
-
 cni_pod pod
 POD_IP=$CNI_ADDR
 PEER=$(host_peer pod)
@@ -44,12 +41,8 @@ host_before=$(host_net)
 [ "$(tx_csum "$PEER")" = on ] || fail "$PEER: TX checksum offload was not on to begin with"
 
 C=xht-$XH_TAG-c
-b=$(bundle_new c '{}' "
-	(.linux.namespaces[] | select(.type == \"network\")) .path = \"/run/netns/$(ns pod)\" |
-	.hooks.createRuntime[0].env = [\"XDPHOOK_CONFIG=$XH_TMP/node.json\"] |
-	.hooks.poststop[0].env = [\"XDPHOOK_CONFIG=$XH_TMP/node.json\"]")
 t0=$(date +%s%N)
-ctr_create runc "$C" "$b" || fail "runc create: $(cat "$XH_TMP/$C.err")"
+netns_ctr "$C" pod || fail "runc create: $(cat "$XH_TMP/$C.err")"
 echo "runc create with the hook (netns mode): $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 
 # The kernel gave the addresses up; our program is on eth0; on the host
