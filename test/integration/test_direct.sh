@@ -116,14 +116,17 @@ run_queues() {
 		[ "$(sum_direct "$counts")" = 16 ] || fail "after a crash: $counts, want 16 on the direct sockets"
 
 		# Port 22 and the host's own traffic stay with the host.
-		in_ns host busybox httpd -f -p 22 -h "$XH_ROOTFS/www" & httpd=$!; at_exit "kill $httpd"
+		# nsenter execs httpd: $! is httpd itself (not a subshell that
+		# would leave it running, holding our fds, when killed).
+		nsenter --net="/run/netns/$(ns host)" busybox httpd -f -p 22 -h "$XH_ROOTFS/www" &
+		httpd=$!; at_exit "kill $httpd"
 		for i in $(seq 60); do [ -n "$(in_ns host ss -Hltn 'sport = :22')" ] && break; sleep 0.05; done
 		echo_start host22
 		[ "$(in_ns world curl -s --max-time 5 http://10.77.0.1:22/)" = "hello from xdphook" ] || fail "port 22 did not stay with the host"
 		in_ns host ping -c 1 -W 2 -q 10.77.0.2 >/dev/null || fail "the host's own ping failed"
 		counts=$(echo_stop host22)
 		[ "$(sum_direct "$counts")$(count_of "$counts" xdp0/0)" = 00 ] || fail "host traffic reached the sandbox: $counts"
-		kill "$httpd"
+		kill "$httpd"; wait_gone "$httpd" || fail "httpd on port 22 did not exit"
 	fi
 
 	runc_ delete -f "$C" || fail "delete"
