@@ -24,8 +24,13 @@ done
 weigh_up
 declare -A R
 
+# DIRECT_PERF=1: also a perf profile of the generator's CPU (where the
+# NIC's receive runs) for 2 s of each figure, $OUT/perf-NAME.data.
 steady() { # steady NAME: generator for warm-up + $TRIALS s to nic0's published port
 	local name=$1
+	if [ "${DIRECT_PERF:-0}" = 1 ]; then
+		(sleep 2; perf record -q -C "$GEN_CPU" -o "$OUT/perf-$name.data" -- sleep 2 >/dev/null 2>&1) &
+	fi
 	gen -q -d $((TRIALS + 2)) -D 10.77.0.1 -p 9 || fail "$name: xdp_gen failed"
 	stop "$name"
 	rates "$XH_TMP/$name" >"$XH_TMP/$name.rates"
