@@ -461,17 +461,26 @@ static int add_pod_entries(struct hook *h)
 	struct xh_state *st = &h->st;
 	struct xh_pod_dest dest = { .ifindex = st->veth_ifindex };
 	cleanup_close int pods = xh_pin_open(st->host_cookie, st->nic_ifindex, "pods");
+	cleanup_close int pods4 = xh_pin_open(st->host_cookie, st->nic_ifindex, "pods4");
 
 	if (pods < 0)
 		return xh_err(pods, "open NIC program map pods: %s", strerror(-pods));
+	if (pods4 < 0)
+		return xh_err(pods4, "open NIC program map pods4: %s", strerror(-pods4));
 	memcpy(dest.dst_mac, st->peer_mac, 6);
 	memcpy(dest.src_mac, st->veth_mac, 6);
 	for (size_t i = 0; i < st->n_ips; i++) {
+		const struct xh_ip *ip = &st->ips[i].ip;
 		struct xh_ip k;
+		int err;
 
-		ip_key(&st->ips[i].ip, &k);
-		if (bpf_map_update_elem(pods, &k, &dest, BPF_NOEXIST))
-			return xh_err(-errno, "pods map: %s", strerror(errno));
+		/* IPv4 in pods4 under the bare address, IPv6 in pods. */
+		ip_key(ip, &k);
+		err = ip->family == XH_AF_INET ? bpf_map_update_elem(pods4, ip->addr, &dest, BPF_NOEXIST)
+					       : bpf_map_update_elem(pods, &k, &dest, BPF_NOEXIST);
+		if (err)
+			return xh_err(-errno, "%s map: %s", ip->family == XH_AF_INET ? "pods4" : "pods",
+				      strerror(errno));
 	}
 	return 0;
 }

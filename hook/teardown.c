@@ -156,15 +156,21 @@ static int detach_clone(const struct xh_state *st)
 static void remove_pod_entries(const struct xh_state *st)
 {
 	cleanup_close int pods = xh_pin_open(st->host_cookie, st->nic_ifindex, "pods");
+	cleanup_close int pods4 = xh_pin_open(st->host_cookie, st->nic_ifindex, "pods4");
 
-	for (size_t i = 0; pods >= 0 && i < st->n_ips; i++) {
+	for (size_t i = 0; i < st->n_ips; i++) {
+		const struct xh_ip *ip = &st->ips[i].ip;
 		struct xh_pod_dest dest;
 		struct xh_ip k;
+		/* IPv4 in pods4 under the bare address, IPv6 in pods. */
+		int map = ip->family == XH_AF_INET ? pods4 : pods;
+		const void *key = ip->family == XH_AF_INET ? (const void *)ip->addr : &k;
 
-		ip_key(&st->ips[i].ip, &k);
+		ip_key(ip, &k);
 		/* Only our own entry: never another container's. */
-		if (!bpf_map_lookup_elem(pods, &k, &dest) && dest.ifindex == (uint32_t)st->veth_ifindex)
-			bpf_map_delete_elem(pods, &k);
+		if (map >= 0 && !bpf_map_lookup_elem(map, key, &dest) &&
+		    dest.ifindex == (uint32_t)st->veth_ifindex)
+			bpf_map_delete_elem(map, key);
 	}
 }
 

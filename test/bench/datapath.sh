@@ -6,7 +6,10 @@
 #
 # FIGURE (default: direct rx tx txceil txceil_pass; repeat them to
 # interleave A/B comparisons in one run, the machine is noisy):
+#   gen_alone        the generator alone (xdp_gen -Z), for the net figures
 #   direct           afxdp_direct: ep_count's own socket on nic0
+#   rx_bare          path_rx_bare: nic0 -> devmap -> veth -> XSKMAP, minimal
+#                    programs (as run.sh)
 #   rx               path_rx, xdp0's NAPI in softirq (as the hook leaves it)
 #   rx_threaded      path_rx with xdp0's NAPI in a kernel thread; the
 #                    consumer runs with RX_THREADED_ARGS (e.g. -w)
@@ -16,6 +19,9 @@
 #                    transmit straight on a veth into a peer running XDP_DROP
 #   txceil_threaded  the same, the peer's NAPI in a kernel thread
 #   txceil_pass      the same into a peer without XDP (counted by ep_blast)
+#   txceil2          txceil with path_tx's second hop: the peer redirects
+#                    (xdp_loader -redirect, devmap) into a second veth whose
+#                    peer drops; path_tx's structure without its policy
 # Knobs (environment):
 #   TRIALS=N         one-second intervals per figure (median printed)
 #   PERF=DIR         perf record -a each figure's steady state into DIR
@@ -115,6 +121,20 @@ busy=
 
 for f in $FIGS; do
 	case $f in
+	gen_alone)
+		in_ns host "$LOADER" -program drop -device nic0 >/dev/null || fail "attach drop to nic0"
+		out=$(gen -d $((TRIALS + 1)) -D 10.77.0.1 -p 9 -Z) || fail "gen_alone: xdp_gen failed: $out"
+		echo "gen_alone $(awk '/ pps/ {printf "%.4f", $(NF - 1) / 1e6}' <<<"$out")"
+		in_ns host "$LOADER" -detach -device nic0 >/dev/null ;;
+	rx_bare)
+		ns_new bare
+		ip link add vb0 netns "$(ns host)" type veth peer name vb1 netns "$(ns bare)" || fail "veth vb0/vb1"
+		in_ns host ip link set vb0 up; in_ns bare ip link set vb1 up
+		run_consumer path_rx_bare "/run/netns/$(ns bare)" "$OUT/ep_count" -i vb1 $EP_COUNT_ARGS
+		in_ns host "$LOADER" -redirect nic0 vb0 >/dev/null || fail "redirect nic0 -> vb0"
+		steady path_rx_bare -D 10.77.1.5 -p 9
+		in_ns host "$LOADER" -detach -device nic0 >/dev/null
+		in_ns host ip link del vb0; ip netns del "$(ns bare)" ;;
 	direct)
 		run_consumer afxdp_direct "/run/netns/$(ns host)" "$OUT/ep_count" -i nic0 $busy $EP_COUNT_ARGS
 		steady afxdp_direct -D 10.77.0.1 -p 9 ;;
@@ -186,6 +206,18 @@ for f in $FIGS; do
 		# Pins outlive a deleted netns: detach first.
 		[ $f = txceil_pass ] || in_ns tb "$LOADER" -detach -device tb0 >/dev/null
 		ip netns del "$(ns ta)"; ip netns del "$(ns tb)" ;;
+	txceil2)
+		ns_new ta; ns_new tb; ns_new tc
+		veth_new ta0 ta tb0 tb
+		veth_new tb1 tb tc0 tc
+		in_ns tc "$LOADER" -program drop -device tc0 >/dev/null || fail "attach drop to tc0"
+		in_ns tb "$LOADER" -redirect tb0 tb1 >/dev/null || fail "redirect tb0 -> tb1"
+		blast "/run/netns/$(ns ta)" "$XH_TMP/blast" -i ta0 -D 10.77.0.2 -p 9 $EP_BLAST_ARGS
+		counted $f tc tc0
+		kill $bl; wait $bl 2>/dev/null
+		in_ns tb "$LOADER" -detach -device tb0 >/dev/null
+		in_ns tc "$LOADER" -detach -device tc0 >/dev/null
+		ip netns del "$(ns ta)"; ip netns del "$(ns tb)"; ip netns del "$(ns tc)" ;;
 	*) fail "unknown figure $f" ;;
 	esac
 done

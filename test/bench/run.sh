@@ -309,8 +309,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", (b > 0) ? a / b : 0}'; 
 {
 	echo "limit_drop/gen_reference $(ratio "${R[limit_drop_mpps]}" "${R[gen_reference_mpps]}") 0.8 ge"
 	# Receive ratios of net rates (1 / net ns): raw ones in the table.
-	echo "path_rx/afxdp_direct(net) $(ratio "${R[afxdp_direct_net_ns]}" "${R[path_rx_net_ns]}") 0.85 ge"
-	echo "path_rx/kernel_dnat(net) $(ratio "${R[kernel_dnat_net_ns]}" "${R[path_rx_net_ns]}") 5 ge"
+	echo "path_rx/afxdp_direct(net) $(ratio "${R[afxdp_direct_net_ns]}" "${R[path_rx_net_ns]}") 0.75 ge"
+	echo "path_rx/kernel_dnat(net) $(ratio "${R[kernel_dnat_net_ns]}" "${R[path_rx_net_ns]}") 6 ge"
 	echo "path_rx/kernel_bpf_peer(net) $(ratio "${R[kernel_bpf_peer_net_ns]}" "${R[path_rx_net_ns]}") 3 ge"
 	echo "path_rx/path_rx_bare(net) $(ratio "${R[path_rx_bare_net_ns]}" "${R[path_rx_net_ns]}") 0.9 ge"
 	echo "path_tx/path_rx $(ratio "${R[path_tx_mpps]}" "${R[path_rx_mpps]}") 0.8 ge"

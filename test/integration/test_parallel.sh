@@ -73,9 +73,12 @@ vprogs=$(for ((i = 1; i <= M; i++)); do
 done | sort -u)
 [ "$(wc -l <<<"$vprogs")" = 1 ] || fail "the veths run different programs: $vprogs"
 dump() { bpftool -j map dump pinned "$1"; }
-# pods: IP -> veth ifindex, exactly ours; tx_ports: our ifindexes.
+# pods4 (IPv4 pods, the key the address in network order, read here as
+# a little-endian number): IP -> veth ifindex, exactly ours; tx_ports: our
+# ifindexes.
 want=$(for ((i = 1; i <= M; i++)); do echo "$(ip_of $i) ${IFX[i]}"; done | sort)
-got=$(dump "$nic_dir/pods" | jq -r '.[] | .formatted | "\(.key.addr[0:4] | map(tostring) | join(".")) \(.value.ifindex)"' | sort)
+got=$(dump "$nic_dir/pods4" | jq -r '.[] | .formatted |
+	"\([range(4) as $b | (.key / pow(256; $b) | floor) % 256 | tostring] | join(".")) \(.value.ifindex)"' | sort)
 [ "$got" = "$want" ] || fail "NIC pods map: $(diff <(echo "$want") <(echo "$got"))"
 txp=$(dump "$nic_dir/tx_ports" | jq -r '.[] | .key[0:4] | map(ltrimstr("0x")) | reverse | join("")' |
 	while read -r h; do echo $((16#$h)); done | sort -n | paste -sd' ')

@@ -48,7 +48,7 @@ for ((i = 1; i <= N; i++)); do
 		# (word splitting: the directories' names have no blanks)
 		# shellcheck disable=SC2086
 		akeys=$(shared_keys $dirs)
-		grep -q '/pods: \[\[' <<<"$akeys" || fail "the neighbour has no entry in the NIC program's pods map: $akeys"
+		grep -Eq '/pods4?: \[\[' <<<"$akeys" || fail "the neighbour has no entry in the NIC program's pods maps: $akeys"
 		amem0="$(kb "$akp" Rss) $(kb "$akp" Pss) $(ls "/proc/$akp/fd" | wc -l)"
 		grep -q '^createRuntime .* rc 0$' "$RU" || fail "the neighbour's hook: $(cat "$RU")"
 		mv "$RU" "$XH_TMP/rusage.anchor"

@@ -116,8 +116,13 @@ static void add_pod(struct mal *m, int family, const uint8_t *addr, size_t len)
 	memcpy(k.addr, addr, len);
 	memcpy(d.dst_mac, pod_mac, 6);
 	memcpy(d.src_mac, xh_mac, 6);
-	assert_int_equal(bpf_map__update_elem(m->nic->maps.pods, &k, sizeof(k), &d, sizeof(d),
-					      BPF_ANY), 0);
+	/* IPv4 pods live in pods4 under the bare address (as hook/setup.c). */
+	if (family == XH_AF_INET)
+		assert_int_equal(bpf_map__update_elem(m->nic->maps.pods4, k.addr, 4, &d, sizeof(d),
+						      BPF_ANY), 0);
+	else
+		assert_int_equal(bpf_map__update_elem(m->nic->maps.pods, &k, sizeof(k), &d, sizeof(d),
+						      BPF_ANY), 0);
 }
 
 static int mal_setup(void **state)

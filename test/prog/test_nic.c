@@ -119,8 +119,13 @@ static void add_pod(struct nic *n, struct xh_ip k, __u32 ifi)
 
 	memcpy(d.dst_mac, pod_mac, 6);
 	memcpy(d.src_mac, xh_mac, 6);
-	assert_int_equal(bpf_map__update_elem(n->skel->maps.pods, &k, sizeof(k), &d, sizeof(d),
-					      BPF_ANY), 0);
+	/* IPv4 pods live in pods4 under the bare address (as hook/setup.c). */
+	if (k.family == XH_AF_INET)
+		assert_int_equal(bpf_map__update_elem(n->skel->maps.pods4, k.addr, 4, &d, sizeof(d),
+						      BPF_ANY), 0);
+	else
+		assert_int_equal(bpf_map__update_elem(n->skel->maps.pods, &k, sizeof(k), &d, sizeof(d),
+						      BPF_ANY), 0);
 }
 
 static void set_ports(struct bpf_map *m, uint8_t proto, uint16_t port, const void *val,
