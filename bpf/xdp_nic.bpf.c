@@ -15,7 +15,9 @@
  * destination address, so every fragment is judged on its own.
  *
  * Host mode (host_mode[0].ifindex set, one sandbox per NIC, owning the
- * NIC's addresses and MAC), for unicast frames to one of `nic_addrs`:
+ * NIC's addresses and MAC), for unicast frames to one of the NIC's
+ * addresses (in host_mode[0]; judged before the pods maps, which never
+ * hold a NIC address, so these frames cost no pods lookup):
  *
  *   TCP/UDP to port P:
  *     P published (publish {proto, P})  -> sandbox, P translated
@@ -84,13 +86,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xh_host_policy);
 } host_mode SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XH_MAX_ADDRS);
-	__type(key, struct xh_ip);
-	__type(value, __u8);
-} nic_addrs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -312,23 +307,37 @@ static __always_inline int later_fragment(struct xdp_md *ctx, const struct packe
 	return to_sandbox(ctx, v->ifindex);
 }
 
-static __always_inline int to_host_sandbox(struct xdp_md *ctx, struct packet *p)
+/* Is the frame's destination one of the NIC's addresses (host_mode[0])?
+ * A NIC has a few: comparing them costs less than hashing the address. */
+static __always_inline int to_nic_addr(const struct packet *p, const struct xh_host_policy *hp)
+{
+	if (p->ip4) {
+		__be32 a = p->ip4->daddr;
+
+		for (__u32 i = 0; i < XH_HOST_ADDRS && i < hp->n_addr4; i++)
+			if (hp->addr4[i] == a)
+				return 1;
+	} else if (p->ip6) {
+		const __u32 *a = (const __u32 *)&p->ip6->daddr;
+
+		for (__u32 i = 0; i < XH_HOST_ADDRS && i < hp->n_addr6; i++)
+			if (hp->addr6[i][0] == a[0] && hp->addr6[i][1] == a[1] &&
+			    hp->addr6[i][2] == a[2] && hp->addr6[i][3] == a[3])
+				return 1;
+	}
+	return 0;
+}
+
+/* A frame to one of the NIC's addresses, host mode (hp->ifindex set). */
+static __always_inline int to_host_sandbox(struct xdp_md *ctx, struct packet *p,
+					   const struct xh_host_policy *hp)
 {
 	void *end = (void *)(long)ctx->data_end;
-	struct xh_host_policy *hp;
 	struct xh_frag_key fk;
 	struct xh_frag_val fv;
-	struct xh_ip k;
 	__u16 xlate = 0;
-	__u32 zero = 0;
 	int action;
 
-	hp = bpf_map_lookup_elem(&host_mode, &zero);
-	if (!hp || !hp->ifindex)
-		return XDP_PASS;
-	dst_key(p, &k);
-	if (!bpf_map_lookup_elem(&nic_addrs, &k))
-		return XDP_PASS;
 	if (p->frag == FRAG_LATER)
 		return later_fragment(ctx, p);
 
@@ -364,7 +373,9 @@ static __always_inline int to_host_sandbox(struct xdp_md *ctx, struct packet *p)
 SEC("xdp")
 int xdphook_nic(struct xdp_md *ctx)
 {
+	struct xh_host_policy *hp;
 	struct packet p;
+	__u32 zero = 0;
 	int action;
 
 	if (parse_packet(ctx, &p) < 0)
@@ -372,10 +383,14 @@ int xdphook_nic(struct xdp_md *ctx)
 	if (p.vlans || (!p.ip4 && !p.ip6) || mac_is_multicast(p.eth->h_dest))
 		return count_verdict(ctx, XDP_PASS);
 
+	/* Host mode first: no pod holds a NIC address (the claim keeps every
+	 * address one container's), so the order changes no verdict, and the
+	 * sandbox's frames skip the pods lookup. */
+	hp = bpf_map_lookup_elem(&host_mode, &zero);
+	if (hp && hp->ifindex && to_nic_addr(&p, hp))
+		return count_verdict(ctx, to_host_sandbox(ctx, &p, hp));
 	action = to_pod(&p);
-	if (action < 0)
-		action = to_host_sandbox(ctx, &p);
-	return count_verdict(ctx, action);
+	return count_verdict(ctx, action < 0 ? XDP_PASS : action);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -4,7 +4,7 @@
  *
  * The sandbox takes over the NIC's addresses, MAC and routes, and the host
  * keeps them too: the NIC program decides per port who gets a frame. Its
- * host-mode maps (host_mode, nic_addrs, publish, reserve) belong to the one
+ * host-mode maps (host_mode, publish, reserve) belong to the one
  * host-mode sandbox of that NIC. Frames the sandbox sends leave through the
  * NIC with published ports translated back (xdp_veth's publish_rev); ARP and
  * ND stay with the host, and tc_clone copies them to the sandbox.
@@ -48,13 +48,6 @@ static const struct xh_port_range host_services[] = {
 	{ .proto = IPPROTO_UDP, .lo = 68, .hi = 68 },
 	{ .proto = IPPROTO_UDP, .lo = 546, .hi = 546 },
 };
-
-static void ip_key(const struct xh_ip *ip, struct xh_ip *key)
-{
-	memset(key, 0, sizeof(*key));
-	key->family = ip->family;
-	memcpy(key->addr, ip->addr, ip->family == XH_AF_INET ? 4 : 16);
-}
 
 /* ---- one host-mode sandbox per NIC ------------------------------------------- */
 
@@ -356,18 +349,20 @@ static int fill_reserve(int fd, const struct xh_host_state *hs)
 	return 0;
 }
 
-static int fill_nic_addrs(int fd, const struct xh_state *st)
+/* The NIC's addresses go into the policy itself (policy.h says why);
+ * take_nic_addr() keeps them within XH_CFG_MAX_IPS. */
+_Static_assert(XH_CFG_MAX_IPS <= XH_HOST_ADDRS, "host_mode holds every NIC address");
+
+static void policy_addrs(struct xh_host_policy *pol, const struct xh_state *st)
 {
-	uint8_t one = 1;
-
 	for (size_t i = 0; i < st->n_ips; i++) {
-		struct xh_ip k;
+		const struct xh_ip *ip = &st->ips[i].ip;
 
-		ip_key(&st->ips[i].ip, &k);
-		if (bpf_map_update_elem(fd, &k, &one, BPF_ANY))
-			return xh_err(-errno, "nic_addrs map: %s", strerror(errno));
+		if (ip->family == XH_AF_INET)
+			memcpy(&pol->addr4[pol->n_addr4++], ip->addr, 4);
+		else
+			memcpy(pol->addr6[pol->n_addr6++], ip->addr, 16);
 	}
-	return 0;
 }
 
 static int open_nic_map(const struct xh_state *st, const char *name, int *fd)
@@ -382,7 +377,7 @@ int host_add_nic_policy(struct hook *h)
 {
 	const struct xh_state *st = &h->st;
 	const struct xh_host_state *hs = &st->host;
-	cleanup_close int mode = -1, addrs = -1, publish = -1, reserve = -1;
+	cleanup_close int mode = -1, publish = -1, reserve = -1;
 	struct xh_host_policy pol = {
 		.ifindex = st->veth_ifindex,
 		.publish_all = hs->publish_all,
@@ -394,21 +389,16 @@ int host_add_nic_policy(struct hook *h)
 	uint32_t zero = 0;
 	int err;
 
+	policy_addrs(&pol, st);
 	err = open_nic_map(st, "host_mode", &mode);
-	if (!err)
-		err = open_nic_map(st, "nic_addrs", &addrs);
 	if (!err)
 		err = open_nic_map(st, "publish", &publish);
 	if (!err)
 		err = open_nic_map(st, "reserve", &reserve);
 	if (!err)
-		err = clear_map(addrs, "nic_addrs");
-	if (!err)
 		err = clear_map(publish, "publish");
 	if (!err)
 		err = clear_map(reserve, "reserve");
-	if (!err)
-		err = fill_nic_addrs(addrs, st);
 	if (!err)
 		err = fill_publish(publish, hs);
 	if (!err)

@@ -119,19 +119,11 @@ static void delete_port_keys(const struct xh_state *st, const char *map, bool pu
 	}
 }
 
+/* The NIC's addresses go with host_mode's entry (policy.h). */
 static void remove_host_policy(const struct xh_state *st)
 {
-	cleanup_close int addrs = -1;
-
 	if (!release_host_mode(st))
 		return;
-	addrs = xh_pin_open(st->host_cookie, st->nic_ifindex, "nic_addrs");
-	for (size_t i = 0; addrs >= 0 && i < st->n_ips; i++) {
-		struct xh_ip k;
-
-		ip_key(&st->ips[i].ip, &k);
-		bpf_map_delete_elem(addrs, &k);
-	}
 	delete_port_keys(st, "publish", true);
 	delete_port_keys(st, "reserve", false);
 }

@@ -43,7 +43,7 @@
 /* Map sizes (max_entries), so user space knows what fits. */
 #define XH_MAX_PODS 4096      /* pods, tx_ports: containers per NIC */
 #define XH_MAX_PORTS 1024     /* publish, reserve; publish_rev per sandbox */
-#define XH_MAX_ADDRS 64       /* nic_addrs */
+#define XH_HOST_ADDRS 16      /* host_mode: NIC addresses of each family */
 /* xdp_veth serves every container of a network namespace: its maps hold
  * all of them (allocated as used, BPF_F_NO_PREALLOC). */
 #define XH_MAX_VETHS 4096                    /* veth_dev: containers */
@@ -72,7 +72,6 @@ struct xh_ip {
  *   pods4      HASH __be32 address -> struct xh_pod_dest      (pod mode, IPv4)
  *   tx_ports   DEVMAP_HASH __u32 ifindex -> __u32 ifindex      (both modes)
  *   host_mode  ARRAY[1] struct xh_host_policy                  (host mode)
- *   nic_addrs  HASH struct xh_ip -> __u8 (value unused, 1)     (host mode)
  *   publish    HASH struct xh_port_key -> struct xh_port_val   (host mode)
  *   reserve    HASH struct xh_port_key -> __u8 (value unused)  (host mode)
  *   frags      LRU_HASH struct xh_frag_key -> struct xh_frag_val (host mode)
@@ -89,8 +88,10 @@ struct xh_ip {
  * (TTL <= 1 goes to the kernel, which sends the ICMP time exceeded).
  *
  * Host mode (host_mode[0].ifindex != 0): only unicast frames to one of
- * `nic_addrs` (the addresses the sandbox took over from the NIC) are
- * considered; everything else (the host's other addresses, routed traffic,
+ * the NIC addresses in host_mode[0] (the ones the sandbox took over) are
+ * considered, and they are judged before `pods4`/`pods` (no pod holds a
+ * NIC address: the claim keeps every address one container's), so a
+ * host-mode frame costs no pods lookup; everything else (the host's other addresses, routed traffic,
  * broadcast and multicast, ARP, IPv6 ND) stays with the host. No rewriting
  * but the port translation: the sandbox owns the NIC's MAC and addresses.
  * See xdp_nic.bpf.c for the full decision table.
@@ -110,7 +111,10 @@ struct xh_pod_dest {
 };
 
 /* host_mode (ARRAY, one entry): the host-mode sandbox on this NIC, if any.
- * A range with lo == 0 is empty. */
+ * A range with lo == 0 is empty. The NIC's addresses are here rather than
+ * in a hash map: a NIC has a few, and comparing them against the frame's
+ * destination costs less than hashing it (an ARRAY lookup with a constant
+ * key is a few instructions once the verifier inlines it). */
 struct xh_host_policy {
 	__u32 ifindex;               /* sandbox's xh-...; 0: no host-mode sandbox */
 	__u8 publish_all;            /* everything but reserve, host range, ARP/ND */
@@ -119,7 +123,10 @@ struct xh_host_policy {
 	__u16 sandbox_eph_hi;        /*   also the ICMP echo ids it uses */
 	__u16 host_eph_lo;           /* the host's ip_local_port_range */
 	__u16 host_eph_hi;
-	__u16 pad2;
+	__u8 n_addr4;                /* addr4[0 .. n_addr4) are used */
+	__u8 n_addr6;
+	__be32 addr4[XH_HOST_ADDRS]; /* the NIC's IPv4 addresses */
+	__u32 addr6[XH_HOST_ADDRS][4]; /* its IPv6 addresses (network order) */
 };
 
 /* publish (HASH): {proto, host port} -> sandbox port; translated on the way

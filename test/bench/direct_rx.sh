@@ -24,9 +24,13 @@ done
 weigh_up
 declare -A R
 
+# DIRECT_PERF=1: also a perf profile of the generator's CPU (where the
+# NIC's receive runs) while the generator runs, $OUT/perf-NAME.data.
 steady() { # steady NAME: generator for warm-up + $TRIALS s to nic0's published port
-	local name=$1
-	gen -q -d $((TRIALS + 2)) -D 10.77.0.1 -p 9 || fail "$name: xdp_gen failed"
+	local name=$1 perf=()
+	[ "${DIRECT_PERF:-0}" = 1 ] && perf=(perf record -q -C "$GEN_CPU" -o "$OUT/perf-$name.data" --)
+	"${perf[@]}" nsenter --net="/run/netns/$(ns world)" $NICE "$GEN" -i w0 -m "$NIC_MAC" -S 10.77.0.2 \
+		-c "$GEN_CPU" $PORTS -q -d $((TRIALS + 2)) -D 10.77.0.1 -p 9 || fail "$name: xdp_gen failed"
 	stop "$name"
 	rates "$XH_TMP/$name" >"$XH_TMP/$name.rates"
 	[ "$(wc -l <"$XH_TMP/$name.rates")" = "$TRIALS" ] || fail "$name: too few intervals: $(cat "$XH_TMP/$name")"

@@ -68,7 +68,7 @@ run_queues() {
 	local q=$1 C=xht-$XH_TAG-d$1 b counts x0 n i
 	topo "$q"
 	before=$(host_snapshot)
-	b=$(bundle_new "d$q" '{"io.xdphook.mode":"host","io.xdphook.nic":"nic0","io.xdphook.publish":"7000/udp"}')
+	b=$(bundle_new "d$q" '{"io.xdphook.mode":"host","io.xdphook.nic":"nic0","io.xdphook.publish":"7000/udp,8080:80/tcp"}')
 	ctr_create runc "$C" "$b" || fail "runc create: $(cat "$XH_TMP/$C.err")"
 	ctr=/proc/$(ctr_pid runc "$C")/ns/net
 
@@ -116,14 +116,33 @@ run_queues() {
 		[ "$(sum_direct "$counts")" = 16 ] || fail "after a crash: $counts, want 16 on the direct sockets"
 
 		# Port 22 and the host's own traffic stay with the host.
-		in_ns host busybox httpd -f -p 22 -h "$XH_ROOTFS/www" & httpd=$!; at_exit "kill $httpd"
+		# nsenter execs httpd: $! is httpd itself (not a subshell that
+		# would leave it running, holding our fds, when killed).
+		nsenter --net="/run/netns/$(ns host)" busybox httpd -f -p 22 -h "$XH_ROOTFS/www" &
+		httpd=$!; at_exit "kill $httpd"
 		for i in $(seq 60); do [ -n "$(in_ns host ss -Hltn 'sport = :22')" ] && break; sleep 0.05; done
 		echo_start host22
 		[ "$(in_ns world curl -s --max-time 5 http://10.77.0.1:22/)" = "hello from xdphook" ] || fail "port 22 did not stay with the host"
 		in_ns host ping -c 1 -W 2 -q 10.77.0.2 >/dev/null || fail "the host's own ping failed"
 		counts=$(echo_stop host22)
 		[ "$(sum_direct "$counts")$(count_of "$counts" xdp0/0)" = 00 ] || fail "host traffic reached the sandbox: $counts"
-		kill "$httpd"
+		kill "$httpd"; wait_gone "$httpd" || fail "httpd on port 22 did not exit"
+
+		# xdp_tap on the direct sockets: TCP to a published port, xdp0
+		# receiving none of it.
+		nsenter --net="$ctr" "$BUILD/xdp_tap" >"$XH_TMP/tap" 2>&1 &
+		tap=$!; at_exit "kill $tap"
+		wait_line "$XH_TMP/tap" ready "$tap" || fail "xdp_tap: $(cat "$XH_TMP/tap")"
+		# No ARP (its reply would reach xdp0 as a clone, and be counted).
+		nsenter --net="$ctr" ip neigh replace 10.77.0.2 lladdr "$(mac_of world w0)" dev tap0 nud permanent
+		nsenter --net="$ctr" busybox httpd -f -p 80 -h "$XH_ROOTFS/www" &
+		httpd=$!; at_exit "kill $httpd"
+		for i in $(seq 60); do [ -n "$(nsenter --net="$ctr" ss -Hltn 'sport = :80')" ] && break; sleep 0.05; done
+		x0=$(rx_packets "$ctr" xdp0)
+		[ "$(in_ns world curl -s --max-time 5 http://10.77.0.1:8080/)" = "hello from xdphook" ] ||
+			fail "xdp_tap: published 8080 did not reach the sandbox: $(cat "$XH_TMP/tap")"
+		[ "$(rx_packets "$ctr" xdp0)" = "$x0" ] || fail "xdp_tap: xdp0 received $(( $(rx_packets "$ctr" xdp0) - x0 )) frames"
+		kill "$httpd" "$tap"; wait_gone "$tap" || fail "xdp_tap did not exit"
 	fi
 
 	runc_ delete -f "$C" || fail "delete"

@@ -150,6 +150,23 @@ static void reserve(struct nic *n, uint8_t proto, uint16_t port)
 	set_ports(n->skel->maps.reserve, proto, port, &one, sizeof(one));
 }
 
+/* The NIC's addresses, as hook/host.c puts them into host_mode: the
+ * frames' 192.0.2.2 and 2001:db8::2 second (the program looks past the
+ * first), and one more of each; a slot past n_addr4/n_addr6 is unused. */
+static void nic_addrs(struct xh_host_policy *hp)
+{
+	struct in6_addr a = ip6("2001:db8::7"), b = ip6("2001:db8::8");
+
+	hp->n_addr4 = 2;
+	hp->addr4[0] = ip4("192.0.2.7");
+	hp->addr4[1] = htonl(FRAME_IP4_DST);
+	hp->addr4[2] = ip4("192.0.2.8");
+	hp->n_addr6 = 2;
+	memcpy(hp->addr6[0], &a, 16);
+	memcpy(hp->addr6[1], &frame_ip6_dst, 16);
+	memcpy(hp->addr6[2], &b, 16);
+}
+
 static void host_policy(struct nic *n, __u32 ifi, bool publish_all)
 {
 	struct xh_host_policy hp = {
@@ -160,6 +177,8 @@ static void host_policy(struct nic *n, __u32 ifi, bool publish_all)
 	};
 	__u32 zero = 0;
 
+	nic_addrs(&hp);
+
 	assert_int_equal(bpf_map__update_elem(n->skel->maps.host_mode, &zero, sizeof(zero),
 					      &hp, sizeof(hp), BPF_ANY), 0);
 }
@@ -168,16 +187,7 @@ static void host_policy(struct nic *n, __u32 ifi, bool publish_all)
  * 2222/tcp -> 2222 published; 22/tcp, 68/udp, 546/udp reserved. */
 static void host_setup(struct nic *n, bool publish_all)
 {
-	uint8_t one = 1;
-	struct xh_ip k;
-
 	host_policy(n, LO, publish_all);
-	k = key4(htonl(FRAME_IP4_DST));
-	assert_int_equal(bpf_map__update_elem(n->skel->maps.nic_addrs, &k, sizeof(k), &one, 1,
-					      BPF_ANY), 0);
-	k = key6(frame_ip6_dst);
-	assert_int_equal(bpf_map__update_elem(n->skel->maps.nic_addrs, &k, sizeof(k), &one, 1,
-					      BPF_ANY), 0);
 	publish(n, IPPROTO_TCP, 8080, 80);
 	publish(n, IPPROTO_UDP, 5000, 53);
 	publish(n, IPPROTO_TCP, 2222, 2222);
@@ -411,6 +421,18 @@ static void test_host_publish(void **state)
 	in = (struct flow){ .v6 = true, .daddr6 = ip6("2001:db8::99"), .sport = 1234,
 			    .dport = 8080 };
 	run_flow(n, &in, XDP_PASS, NULL, "publish other address v6");
+	/* The NIC's other address is the sandbox's too; one in a slot past
+	 * the count is nobody's. */
+	in = (struct flow){ .daddr4 = ip4("192.0.2.7"), .sport = 1234, .dport = 2222 };
+	run_flow(n, &in, XDP_REDIRECT, NULL, "publish first address");
+	in = (struct flow){ .v6 = true, .daddr6 = ip6("2001:db8::7"), .sport = 1234,
+			    .dport = 2222 };
+	run_flow(n, &in, XDP_REDIRECT, NULL, "publish first address v6");
+	in = (struct flow){ .daddr4 = ip4("192.0.2.8"), .sport = 1234, .dport = 2222 };
+	run_flow(n, &in, XDP_PASS, NULL, "publish unused slot");
+	in = (struct flow){ .v6 = true, .daddr6 = ip6("2001:db8::8"), .sport = 1234,
+			    .dport = 2222 };
+	run_flow(n, &in, XDP_PASS, NULL, "publish unused slot v6");
 	tally_expect(n->skel->maps.xdphook_stats, &n->t);
 }
 
@@ -503,6 +525,7 @@ static void test_host_ports(void **state)
 		struct flow fl = { .sport = 443, .dport = SB_EPH_LO };
 		__u32 zero = 0;
 
+		nic_addrs(&hp);
 		assert_int_equal(bpf_map__update_elem(n->skel->maps.host_mode, &zero,
 						      sizeof(zero), &hp, sizeof(hp), BPF_ANY), 0);
 		run_flow(n, &fl, XDP_PASS, NULL, "empty sandbox range");
