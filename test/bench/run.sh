@@ -64,6 +64,15 @@ tx_figure() {
 log "topology"
 bench_topo
 declare -A R   # results
+# take SCRIPT FILE KEY...: R[KEY] from the "KEY VALUE" lines SCRIPT wrote to FILE.
+take() {
+	local script=$1 file=$2 k
+	shift 2
+	for k in "$@"; do
+		R[$k]=$(awk -v k="$k" '$1 == k {print $2}' "$file")
+		[ -n "${R[$k]}" ] || fail "$script printed no $k: $(cat "$file")"
+	done
+}
 
 # 1. The limit: XDP_DROP on the NIC. It is the generator's own ceiling
 # too (every other figure's traffic comes from the same generator):
@@ -178,9 +187,8 @@ log "capture: xdp_loader -program tcpdump -write vs tcpdump -w, $TRIALS searches
 BUILD="$BUILD" OUT="$OUT" TRIALS="$TRIALS" GEN_CPU="$GEN_CPU" RX_CPU="$RX_CPU" \
 	MAX_MPPS="${R[limit_drop_mpps]}" bash "$HERE/capture.sh" >"$XH_TMP/capture" 2>&1 ||
 	fail "capture.sh: $(tail -5 "$XH_TMP/capture")"
+take capture.sh "$XH_TMP/capture" capture_mpps libpcap_capture_mpps
 for k in capture_mpps libpcap_capture_mpps; do
-	R[$k]=$(awk -v k="$k" '$1 == k {print $2}' "$XH_TMP/capture")
-	[ -n "${R[$k]}" ] || fail "capture.sh printed no $k: $(cat "$XH_TMP/capture")"
 	awk -v k="$k" '$1 == k {$2 = ""; print}' "$XH_TMP/capture" | tr -s ' ' >>"$OUT/trials.txt"
 done
 # The kernel path below takes the generator's XDP frames on nic0 as skbs:
@@ -242,20 +250,14 @@ in_ns host iptables -t nat -F POSTROUTING
 # 7. Hook latency next to CNI ptp (its own namespaces), N=20.
 log "hook latency vs CNI ptp (N=20)"
 BUILD="$BUILD" N=20 bash "$HERE/hook_latency.sh" >"$XH_TMP/latency" 2>&1 || fail "hook_latency.sh: $(tail -5 "$XH_TMP/latency")"
-for k in hook_create_ms hook_poststop_ms cni_ptp_add_ms cni_ptp_del_ms; do
-	R[$k]=$(awk -v k="$k" '$1 == k {print $2}' "$XH_TMP/latency")
-	[ -n "${R[$k]}" ] || fail "hook_latency.sh printed no $k: $(cat "$XH_TMP/latency")"
-done
+take hook_latency.sh "$XH_TMP/latency" hook_create_ms hook_poststop_ms cni_ptp_add_ms cni_ptp_del_ms
 
 # 8. netns mode's raw receive (its own namespaces): AF_XDP on the CNI's
 # interface vs AF_PACKET TPACKET_V3 on the same interface.
 log "netns mode: raw receive, AF_XDP vs AF_PACKET TPACKET_V3"
 BUILD="$BUILD" TRIALS="$TRIALS" bash "$HERE/netns_rx.sh" >"$XH_TMP/netns_rx" 2>&1 ||
 	fail "netns_rx.sh: $(tail -5 "$XH_TMP/netns_rx")"
-for k in netns_afxdp_mpps netns_tpacket_mpps netns_afxdp_net_ns netns_tpacket_net_ns; do
-	R[$k]=$(awk -v k="$k" '$1 == k {print $2}' "$XH_TMP/netns_rx")
-	[ -n "${R[$k]}" ] || fail "netns_rx.sh printed no $k: $(cat "$XH_TMP/netns_rx")"
-done
+take netns_rx.sh "$XH_TMP/netns_rx" netns_afxdp_mpps netns_tpacket_mpps netns_afxdp_net_ns netns_tpacket_net_ns
 
 # 8b. Host mode `direct` (its own namespaces): the sandbox's sockets on
 # nic0's queue next to AF_XDP on nic0 and the same sandbox via the veth.
@@ -264,10 +266,7 @@ BUILD="$BUILD" TRIALS="$TRIALS" bash "$HERE/direct_rx.sh" >"$XH_TMP/direct_rx" 2
 	fail "direct_rx.sh: $(tail -5 "$XH_TMP/direct_rx")"
 DIRECT_KEYS="direct_gen_alone_mpps direct_afxdp_mpps direct_path_rx_mpps path_rx_direct_mpps
 	     direct_afxdp_net_ns direct_path_rx_net_ns path_rx_direct_net_ns"
-for k in $DIRECT_KEYS; do
-	R[$k]=$(awk -v k="$k" '$1 == k {print $2}' "$XH_TMP/direct_rx")
-	[ -n "${R[$k]}" ] || fail "direct_rx.sh printed no $k: $(cat "$XH_TMP/direct_rx")"
-done
+take direct_rx.sh "$XH_TMP/direct_rx" $DIRECT_KEYS
 
 # 9. gVisor's netstack on the endpoint (pod mode, and netns mode on a CNI
 # ptp veth) vs on runsc's default AF_PACKET path (test/bench/gvisor.sh,
