@@ -463,9 +463,14 @@ int xdp_endpoint_open(const struct xdp_endpoint_opts *opts, struct xdp_endpoint 
 	/* Only with direct sockets: without, the caller stocks socket 0 as
 	 * it always did (fill_frames 0 says so). */
 	if (!err && ep->n_socks > 1) {
-		uint32_t frames = (uint32_t)(ep->umem_size / ep->frame_size);
+		uint32_t frames = (uint32_t)(ep->umem_size / ep->frame_size), rings = 0;
 
 		ep->fill_frames = o.fill_frames && o.fill_frames < frames ? o.fill_frames : frames / 2;
+		/* No more in circulation than the fill rings hold together. */
+		for (size_t i = 0; i < ep->n_socks; i++)
+			rings += ep->s[i].ring[XDP_ENDPOINT_RING_FILL];
+		if (ep->fill_frames > rings)
+			ep->fill_frames = rings;
 		stock(ep, ep->fill_frames);
 	}
 	if (!err)
@@ -742,31 +747,39 @@ uint32_t xdp_endpoint_receive(struct xdp_endpoint *ep, struct xdp_endpoint_frame
 
 void xdp_endpoint_refill(struct xdp_endpoint *ep, const uint64_t *addrs, uint32_t n)
 {
-	struct ep_sock *best = &ep->s[0];
-	uint32_t idx, fewest = UINT32_MAX;
+	while (n) {
+		struct ep_sock *best = NULL;
+		uint32_t idx, k, room = 0, fewest = UINT32_MAX;
 
-	if (!n)
-		return;
-	/* The fill ring holding the fewest frames (rings may differ in size:
-	 * not the one with the most room). */
-	for (size_t i = 0; i < ep->n_socks; i++) {
-		uint32_t size = ep->s[i].ring[XDP_ENDPOINT_RING_FILL];
-		uint32_t held = size - xsk_prod_nb_free(&ep->s[i].fill, size);
+		/* The fill ring holding the fewest frames (rings may differ in
+		 * size: not the one with the most room), among those with room:
+		 * what does not fit there goes to the next. */
+		for (size_t i = 0; i < ep->n_socks; i++) {
+			uint32_t size = ep->s[i].ring[XDP_ENDPOINT_RING_FILL];
+			uint32_t free = xsk_prod_nb_free(&ep->s[i].fill, size);
 
-		if (held < fewest) {
-			fewest = held;
-			best = &ep->s[i];
+			if (free && size - free < fewest) {
+				fewest = size - free;
+				best = &ep->s[i];
+				room = free;
+			}
 		}
+		/* Every fill ring full: cannot happen with at most as many
+		 * frames in circulation as the rings hold (stock() keeps to it). */
+		if (!best)
+			return;
+		k = n < room ? n : room;
+		if (xsk_ring_prod__reserve(&best->fill, k, &idx) != k)
+			return;
+		for (uint32_t i = 0; i < k; i++)
+			*xsk_ring_prod__fill_addr(&best->fill, idx + i) = addrs[i];
+		xsk_ring_prod__submit(&best->fill, k);
+		/* Zero-copy drivers ask for a wakeup to look at the fill ring. */
+		if (xsk_ring_prod__needs_wakeup(&best->fill))
+			recvfrom(best->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+		addrs += k;
+		n -= k;
 	}
-	/* Never short: every fill ring holds every frame. */
-	if (xsk_ring_prod__reserve(&best->fill, n, &idx) != n)
-		return;
-	for (uint32_t i = 0; i < n; i++)
-		*xsk_ring_prod__fill_addr(&best->fill, idx + i) = addrs[i];
-	xsk_ring_prod__submit(&best->fill, n);
-	/* Zero-copy drivers ask for a wakeup to look at the fill ring. */
-	if (xsk_ring_prod__needs_wakeup(&best->fill))
-		recvfrom(best->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 }
 
 void *xdp_endpoint_umem(const struct xdp_endpoint *ep)

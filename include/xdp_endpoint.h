@@ -220,7 +220,8 @@ struct xdp_endpoint_opts {
 	unsigned int flags;      /* enum xdp_endpoint_flags */
 	int timeout_ms;          /* the handshake; 0: XDP_ENDPOINT_HANDSHAKE_MS */
 	/* XDP_ENDPOINT_F_DIRECT: how many frames (from frame 0) the library
-	 * puts on the fill rings; 0: half of the UMEM's frames. */
+	 * puts on the fill rings; 0: half of the UMEM's frames; at most what
+	 * the fill rings hold together. */
 	uint32_t fill_frames;
 };
 
@@ -314,7 +315,8 @@ uint32_t xdp_endpoint_receive(struct xdp_endpoint *ep, struct xdp_endpoint_frame
 /* Give n frames back to the fill rings: each batch to the socket whose
  * fill ring holds the fewest frames (a frame received on one queue may be
  * needed on another, and TX completions come back on socket 0), with the
- * wakeup the kernel asks for. Every ring holds all frames: never short. */
+ * wakeup the kernel asks for; what does not fit there goes to the next
+ * (the library never stocks more than the rings hold together). */
 void xdp_endpoint_refill(struct xdp_endpoint *ep, const uint64_t *addrs, uint32_t n);
 
 /* The description. */
