@@ -4,7 +4,8 @@
  * (include/xdphook/stats.h): the program looks up the device's entry (its
  * own map, whose value starts with struct xdphook_ifcounters) and counts
  * there. The per-program counterpart is stats.h; a program includes one of
- * the two.
+ * the two (xdp0's shared endpoint program both: xdphook_stats takes the
+ * frames of no container).
  */
 #ifndef XDPHOOK_BPF_IFSTATS_H
 #define XDPHOOK_BPF_IFSTATS_H

@@ -7,6 +7,7 @@
 #include "hook.h"
 #include "attach.h"
 #include "endpoint_proto.h"
+#include "endpoint_prog.h"
 #include "keeper.h"
 #include "netlink.h"
 #include "util.h"
@@ -205,7 +206,15 @@ int hook_endpoint_start(struct hook *h)
 	if (err)
 		return err;
 	strcat(log, "/keeper.log");
+	/* Socket 0's place: the container's slot in xdp0's shared program,
+	 * else the own program's `xsks` (a->xsks_fd -1). */
+	a.xsks_fd = ep_prog_xsks(st, desc.queue, &a.xsks_key);
+	if (a.xsks_fd < 0 && a.xsks_fd != -ENOENT)
+		return a.xsks_fd;
 	/* Recorded by the caller's next save, the one that marks the setup
 	 * ready (in memory at once, for a rollback). */
-	return keeper_start(&a, &st->keeper_pid, &st->keeper_start);
+	err = keeper_start(&a, &st->keeper_pid, &st->keeper_start);
+	if (a.xsks_fd >= 0)
+		close(a.xsks_fd);
+	return err;
 }

@@ -212,7 +212,7 @@ int keeper_start(const struct keeper_args *a, int *pid_out, uint64_t *start_out)
 	cleanup_free char *json = NULL;
 	cleanup_close int log_fd = -1, map_fd = -1, pidfd = -1, rd = -1, wr = -1;
 	cleanup_close int host_ns = -1, nic_map = -1;
-	char exe[PATH_MAX], ifindex[16], queue[16], init[16], uids[XH_KEEPER_MAX_UIDS * 11 + 1] = "";
+	char exe[PATH_MAX], ifindex[16], queue[16], key[16], init[16], uids[XH_KEEPER_MAX_UIDS * 11 + 1] = "";
 	char *argv[KEEPER_ARGC + 1] = { 0 };
 	int pipefd[2], err;
 	pid_t pid;
@@ -244,6 +244,7 @@ int keeper_start(const struct keeper_args *a, int *pid_out, uint64_t *start_out)
 	wr = pipefd[1];
 	snprintf(ifindex, sizeof(ifindex), "%d", a->desc->ifindex);
 	snprintf(queue, sizeof(queue), "%u", a->desc->queue);
+	snprintf(key, sizeof(key), "%u", a->xsks_fd >= 0 ? a->xsks_key : a->desc->queue);
 	snprintf(init, sizeof(init), "%d", a->init_pid);
 	for (size_t i = 0; i < a->n_uids; i++)
 		snprintf(uids + strlen(uids), sizeof(uids) - strlen(uids), "%s%u", i ? "," : "",
@@ -257,6 +258,7 @@ int keeper_start(const struct keeper_args *a, int *pid_out, uint64_t *start_out)
 	argv[KEEPER_ARGV_SOCKET] = (char *)(a->socket_name ? a->socket_name : XDP_ENDPOINT_SOCKET);
 	argv[KEEPER_ARGV_UIDS] = uids;
 	argv[KEEPER_ARGV_DESC] = json;
+	argv[KEEPER_ARGV_KEY] = key;
 
 	{
 		const int fds[KEEPER_NFDS_DIRECT] = { log_fd, map_fd, pidfd, a->netns_fd, wr, host_ns, nic_map };

@@ -23,9 +23,11 @@ struct keeper_args {
 	int init_pid;                   /* the container's init: the keeper exits with it */
 	uint64_t init_start;            /* its start time (/proc/PID/stat field 22); 0: unchecked */
 	/* The XSKMAP of the endpoint program on xdp0: an fd (duplicated, the
-	 * caller keeps its own), or -1 to open the pin `xsks` of
-	 * (netns_cookie, desc->ifindex). */
+	 * caller keeps its own) and socket 0's key there (xdp0's shared
+	 * program: the container's slot's), or -1 to open the pin `xsks` of
+	 * (netns_cookie, desc->ifindex), keyed by desc->queue. */
 	int xsks_fd;
+	uint32_t xsks_key;
 	uint64_t netns_cookie;
 	/* Host mode with `direct` (desc->n_direct > 0): the netns the NIC is
 	 * in (the caller's; the keeper makes the direct sockets there) and
@@ -85,11 +87,12 @@ enum {
 	KEEPER_ARGV_ID = 1,   /* container id, for the log */
 	KEEPER_ARGV_IFNAME,   /* xdp0's name, */
 	KEEPER_ARGV_IFINDEX,  /* ifindex */
-	KEEPER_ARGV_QUEUE,    /* and queue: the XSKMAP key */
+	KEEPER_ARGV_QUEUE,    /* and queue */
 	KEEPER_ARGV_INIT_PID, /* for the log (KEEPER_FD_INIT watches it) */
 	KEEPER_ARGV_SOCKET,   /* the abstract socket name */
 	KEEPER_ARGV_UIDS,     /* "UID,..." that may take the endpoint */
 	KEEPER_ARGV_DESC,     /* the description JSON clients get */
+	KEEPER_ARGV_KEY,      /* socket 0's key in the XSKMAP */
 	KEEPER_ARGC,
 };
 /* The keeper's verdict, once: 0 (listening) or a negative errno. */

@@ -65,7 +65,7 @@
 struct keeper_conf {
 	const char *id, *ifname, *socket_name, *desc_json;
 	int ifindex, init_pid;
-	uint32_t queue;
+	uint32_t queue, key; /* xdp0's, and socket 0's key in the XSKMAP */
 	uint32_t uids[XH_KEEPER_MAX_UIDS];
 	size_t n_uids;
 };
@@ -228,10 +228,8 @@ static void drop_client(struct keeper *k, const char *why)
 {
 	direct_drop(k);
 	if (k->phase == ACTIVE) {
-		uint32_t key = k->c.queue;
-
-		if (map_delete(k->map_fd, key) && errno != ENOENT)
-			klog(k, "XSKMAP: remove queue %u: %s", key, strerror(errno));
+		if (map_delete(k->map_fd, k->c.key) && errno != ENOENT)
+			klog(k, "XSKMAP: remove queue %u: %s", k->c.queue, strerror(errno));
 	}
 	if (k->phase != IDLE && k->exiting)
 		klog(k, "client pid %d uid %u: %s", k->peer.pid, k->peer.uid, why);
@@ -341,21 +339,20 @@ static bool xsk_unbound(int fd)
 
 static void on_ready(struct keeper *k)
 {
-	uint32_t key = k->c.queue;
 	char msg[256];
 
 	if (xsk_unbound(k->xsk_fd)) {
 		snprintf(msg, sizeof(msg), "READY, but the socket is not bound (bind it to %s queue %u)",
-			 k->c.ifname, key);
+			 k->c.ifname, k->c.queue);
 		send_error(k->client_fd, EINVAL, msg);
 		drop_client(k, msg);
 		return;
 	}
-	if (map_update(k->map_fd, key, k->xsk_fd)) {
+	if (map_update(k->map_fd, k->c.key, k->xsk_fd)) {
 		int err = -errno;
 
 		snprintf(msg, sizeof(msg), "XSKMAP insert for %s queue %u: %s (is the socket bound to it?)",
-			 k->c.ifname, key, strerror(errno));
+			 k->c.ifname, k->c.queue, strerror(errno));
 		send_error(k->client_fd, err, msg);
 		drop_client(k, msg);
 		return;
@@ -732,6 +729,8 @@ static int parse_conf(int argc, char **argv, struct keeper_conf *c)
 	c->ifindex = (int)v;
 	if (xh_parse_u32(argv[KEEPER_ARGV_QUEUE], UINT32_MAX, &c->queue))
 		return xh_err(-EINVAL, "keeper: bad queue");
+	if (xh_parse_u32(argv[KEEPER_ARGV_KEY], UINT32_MAX, &c->key))
+		return xh_err(-EINVAL, "keeper: bad XSKMAP key");
 	if (xh_parse_u32(argv[KEEPER_ARGV_INIT_PID], INT_MAX, &v) || !v)
 		return xh_err(-EINVAL, "keeper: bad init pid");
 	c->init_pid = (int)v;

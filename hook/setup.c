@@ -326,44 +326,57 @@ static void ip_key(const struct xh_ip *ip, struct xh_ip *key)
 
 /* xdp0's program, attached through a pinned link like xdp_veth: xdp0 is
  * ours, nobody's program to share the device with, so libxdp's dispatcher
- * probing would buy nothing. The container's own program (its XSKMAP and
- * counters) is tail-called by the one every xdp0 of the host shares
- * (hook/endpoint_prog.c: attaching a program that runs already costs no
- * RCU grace period); where the kernel cannot run that, it is attached
- * itself. */
+ * probing would buy nothing. The program every xdp0 of the host shares
+ * serves the container from its slot there (hook/endpoint_prog.c:
+ * attaching a program that runs already costs no RCU grace period); where
+ * it cannot, the container's own xdp_endpoint is loaded and attached. */
+static int attach_own_endpoint(struct xh_link_req *req)
+{
+	struct xdp_endpoint *skel = xdp_endpoint__open_and_load();
+	struct xh_pin_obj pins[3];
+	int err;
+
+	if (!skel)
+		return xh_err(-errno, "load xdp_endpoint: %s", strerror(errno));
+	req->prog_fd = bpf_program__fd(skel->progs.xdphook_endpt);
+	/* What status, list and the keeper open by name. */
+	pins[0] = (struct xh_pin_obj){ "prog", req->prog_fd };
+	pins[1] = (struct xh_pin_obj){ "xsks", bpf_map__fd(skel->maps.xsks) };
+	pins[2] = (struct xh_pin_obj){ "xdphook_stats", bpf_map__fd(skel->maps.xdphook_stats) };
+	req->pins = pins;
+	req->n_pins = ARRAY_SIZE(pins);
+	err = xh_attach_link(req);
+	xdp_endpoint__destroy(skel);
+	return err;
+}
+
 static int attach_endpoint_here(void *ctx)
 {
 	struct hook *h = ctx;
-	struct xdp_endpoint *skel = xdp_endpoint__open_and_load();
-	struct xh_pin_obj pins[3];
+	struct xh_pin_obj pins[1];
 	struct xh_link_req req = {
 		.ifindex = h->st.peer_ifindex,
 		.ifname = PEER_NAME,
 		.mode = XH_MODE_NATIVE,
 		.program = "endpoint",
 		.owner = h->st.id,
-		.pins = pins,
-		.n_pins = ARRAY_SIZE(pins),
 	};
-	int own, shared, err;
+	int stats = -1, shared, err;
 
-	if (!skel)
-		return xh_err(-errno, "load xdp_endpoint: %s", strerror(errno));
-	own = bpf_program__fd(skel->progs.xdphook_endpt);
-	/* What status, list and the keeper open by name. */
-	pins[0] = (struct xh_pin_obj){ "prog", own };
-	pins[1] = (struct xh_pin_obj){ "xsks", bpf_map__fd(skel->maps.xsks) };
-	pins[2] = (struct xh_pin_obj){ "xdphook_stats", bpf_map__fd(skel->maps.xdphook_stats) };
-	shared = ep_prog_take(h, own);
-	if (shared >= 0 || shared == -EOPNOTSUPP) {
-		req.prog_fd = shared >= 0 ? shared : own;
-		err = xh_attach_link(&req);
-	} else {
-		err = shared;
-	}
-	if (shared >= 0)
-		close(shared);
-	xdp_endpoint__destroy(skel);
+	/* xdp0 has one RX queue (xh_rtnl_veth_add). */
+	shared = ep_prog_take(h, 1, &stats);
+	if (shared == -EOPNOTSUPP)
+		return attach_own_endpoint(&req);
+	if (shared < 0)
+		return shared;
+	/* So status and list find the container's counters. */
+	pins[0] = (struct xh_pin_obj){ "ifstats", stats };
+	req.prog_fd = shared;
+	req.pins = pins;
+	req.n_pins = ARRAY_SIZE(pins);
+	err = xh_attach_link(&req);
+	close(stats);
+	close(shared);
 	return err;
 }
 

@@ -537,10 +537,11 @@ int xh_pin_meta(uint64_t cookie, int ifindex, struct xdphook_meta *meta)
 	return err ? err : read_meta(dir, meta);
 }
 
-/* Counters of the program pinned in dir: its own xdphook_stats, or its
- * entry (key; 0: all of them) in a shared program's per-device map,
- * pinned as "ifstats". */
-static void dir_counters(const char *dir, uint32_t key, struct xdphook_counter out[XDPHOOK_VERDICTS])
+/* Counters of the program pinned in dir: its own xdphook_stats, or the
+ * device's entry (ifindex of netns cookie; ifindex 0: all of them) in a
+ * shared program's per-device map, pinned as "ifstats". */
+static void dir_counters(const char *dir, uint64_t cookie, uint32_t ifindex,
+			 struct xdphook_counter out[XDPHOOK_VERDICTS])
 {
 	cleanup_close int fd = xh_dir_open(dir, "xdphook_stats");
 	cleanup_close int ifd = -1;
@@ -548,7 +549,7 @@ static void dir_counters(const char *dir, uint32_t key, struct xdphook_counter o
 	if (fd >= 0 && !xh_read_counters(fd, out))
 		return;
 	ifd = xh_dir_open(dir, "ifstats");
-	if (ifd >= 0 && !xh_read_ifcounters(ifd, key, out))
+	if (ifd >= 0 && !xh_read_ifcounters(ifd, cookie, ifindex, out))
 		return;
 	memset(out, 0, sizeof(*out) * XDPHOOK_VERDICTS);
 }
@@ -559,7 +560,7 @@ void xh_pin_counters(uint64_t cookie, int ifindex, struct xdphook_counter out[XD
 
 	memset(out, 0, sizeof(*out) * XDPHOOK_VERDICTS);
 	if (ifindex > 0 && !xh_pin_dir(cookie, ifindex, dir, sizeof(dir)))
-		dir_counters(dir, ifindex, out);
+		dir_counters(dir, cookie, (uint32_t)ifindex, out);
 }
 
 /* ---- shared programs ------------------------------------------------------------- */
@@ -640,7 +641,8 @@ static int add_ifentry(int map_fd, uint32_t key, uint8_t *percpu, size_t stride,
 	return 0;
 }
 
-int xh_read_ifcounters(int map_fd, uint32_t ifindex, struct xdphook_counter out[XDPHOOK_VERDICTS])
+int xh_read_ifcounters(int map_fd, uint64_t cookie, uint32_t ifindex,
+		       struct xdphook_counter out[XDPHOOK_VERDICTS])
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct bpf_map_info info = {};
@@ -659,6 +661,9 @@ int xh_read_ifcounters(int map_fd, uint32_t ifindex, struct xdphook_counter out[
 	cleanup_free uint8_t *percpu = calloc(ncpu, stride);
 	if (!percpu)
 		return -ENOMEM;
+	/* An array is indexed by the netns's slot (include/xdphook/stats.h). */
+	if (ifindex && info.type == BPF_MAP_TYPE_PERCPU_ARRAY && info.max_entries)
+		return add_ifentry(map_fd, (uint32_t)(cookie % info.max_entries), percpu, stride, ncpu, out);
 	if (ifindex)
 		return add_ifentry(map_fd, ifindex, percpu, stride, ncpu, out);
 	/* The whole program: every device's entry and the catch-all. */
@@ -681,7 +686,7 @@ static int fill_status(const char *dir, uint64_t my_cookie, struct xh_status *st
 	if (err)
 		return err;
 	st->shared = st->meta.attach == XDPHOOK_ATTACH_SHARED;
-	dir_counters(dir, st->shared ? 0 : st->meta.ifindex, st->verdict);
+	dir_counters(dir, st->meta.netns_cookie, st->shared ? 0 : st->meta.ifindex, st->verdict);
 	{
 		cleanup_close int fd = bpf_prog_get_fd_by_id(st->meta.prog_id);
 

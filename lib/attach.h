@@ -148,9 +148,11 @@ int xh_status_walk(int (*fn)(const struct xh_status *st, void *ctx), void *ctx);
 
 /* Sum a per-CPU array of struct xdphook_counter. */
 int xh_read_counters(int map_fd, struct xdphook_counter out[XDPHOOK_VERDICTS]);
-/* Sum the per-CPU entry of ifindex in a shared program's per-device map
- * (include/xdphook/stats.h); ifindex 0: every entry (the whole program).
- * -ENOENT if ifindex has none. */
-int xh_read_ifcounters(int map_fd, uint32_t ifindex, struct xdphook_counter out[XDPHOOK_VERDICTS]);
+/* Sum the per-CPU entry of device ifindex of netns cookie in a shared
+ * program's per-device map (include/xdphook/stats.h: an array is indexed
+ * by the cookie's slot); ifindex 0: every entry (the whole program).
+ * -ENOENT if the device has none. */
+int xh_read_ifcounters(int map_fd, uint64_t cookie, uint32_t ifindex,
+		       struct xdphook_counter out[XDPHOOK_VERDICTS]);
 
 #endif

@@ -7,8 +7,9 @@
  *   bpf/xdp_veth.bpf.c      host-side veth xh-..., one per network namespace,
  *                           shared by every container's xh-... there
  *   bpf/xdp_endpoint.bpf.c  xdp0 inside the container, one per container
- *   bpf/xdp_endpoint_shared.bpf.c  on every xdp0 of the host, tail-calls
- *                           the container's xdp_endpoint (Linux 6.2+)
+ *                           (where the shared one cannot serve it)
+ *   bpf/xdp_endpoint_shared.bpf.c  on every xdp0 of the host, serves every
+ *                           container from its own maps (Linux 6.2+)
  *   bpf/tc_clone.bpf.c      NIC clsact ingress, host mode only
  *
  * Conventions:
@@ -244,16 +245,25 @@ struct xh_veth_port {
  * xsks (XSKMAP, XH_MAX_QUEUES, indexed by RX queue): the keeper inserts the
  * client's socket; until then frames go to the kernel (XDP_PASS).
  *
- * xdp_endpoint_shared runs on every container's xdp0 and tail-calls the
- * container's own xdp_endpoint, which is then attached nowhere. A
- * container's slot is its netns cookie modulo XH_EP_SLOTS:
+ * xdp_endpoint_shared runs on every container's xdp0 and does the same
+ * for all of them, from maps of its own; a container's slot is its netns
+ * cookie modulo XH_EP_SLOTS:
  *   ep_slot   ARRAY[XH_EP_SLOTS] slot -> __u64 netns cookie owning it (0: free)
- *   ep_progs  PROG_ARRAY[XH_EP_SLOTS] slot -> the container's xdp_endpoint
- * User space fills ep_progs first and ep_slot last, and clears ep_slot
- * first. A container whose slot another one holds attaches its program to
- * xdp0 itself.
+ *   ep_stats  PERCPU_ARRAY[XH_EP_SLOTS] slot -> struct xdphook_ifcounters
+ *   ep_xsks   XSKMAP[XH_EP_SLOTS * XH_EP_QUEUES]
+ *             slot * XH_EP_QUEUES + RX queue -> the client's socket
+ * User space zeroes the slot's ep_stats and empties its ep_xsks keys (a
+ * predecessor's leftovers) before it writes ep_slot, and clears ep_slot
+ * first at teardown, then the rest. The keeper inserts socket 0 at its key
+ * in ep_xsks and removes it. xdp0's pin directory pins ep_stats as
+ * "ifstats" (include/xdphook/stats.h: an array is indexed by the slot).
+ * A container whose slot another one holds attaches xdp_endpoint to xdp0
+ * itself.
  */
 #define XH_EP_SLOTS 4096 /* a power of two */
+/* RX queues of xdp0 per slot: the hook creates xdp0 with one (a frame of
+ * any other queue goes to the kernel, counted). */
+#define XH_EP_QUEUES 1
 
 /* ---- NIC clsact ingress (tc_clone), host mode ------------------------------ *
  *

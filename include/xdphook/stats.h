@@ -24,7 +24,9 @@ struct xdphook_counter {
  * an entry (should stay at zero). Each device's pin directory, and the
  * shared program's own, pin that map as "ifstats": readers take the entry
  * of meta.ifindex (the sum of all in the shared program's directory), the
- * per-CPU values round_up(value_size, 8) bytes apart. */
+ * per-CPU values round_up(value_size, 8) bytes apart. A PERCPU_ARRAY
+ * instead (xdp0's shared endpoint program: one xdp0 per netns) is indexed
+ * by the slot of meta.netns_cookie, the cookie modulo its max_entries. */
 struct xdphook_ifcounters {
 	struct xdphook_counter verdict[XDPHOOK_VERDICTS];
 };

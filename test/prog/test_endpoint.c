@@ -87,45 +87,59 @@ static uint64_t netns_cookie_here(void)
 	return cookie;
 }
 
-/* Every catalog frame (whole) through prog, expecting XDP_PASS; counted in t. */
-static void pass_all(int prog, const struct xdp_md *ctx, struct tally *t)
+/* Every catalog frame (whole) through prog, expecting verdict want;
+ * counted in t. */
+static void run_all(int prog, const struct xdp_md *ctx, uint32_t want, struct tally *t)
 {
 	struct frame f;
 
 	for (size_t i = 0; i < catalog_len; i++) {
 		catalog_build(&catalog[i], &f);
-		xdp_check(prog, &f, ctx, XDP_PASS, NULL, t, catalog[i].name);
+		xdp_check(prog, &f, ctx, want, NULL, t, catalog[i].name);
 	}
 }
 
+static void slot_set(struct xdp_endpoint_shared *sh, uint32_t slot, uint64_t cookie)
+{
+	assert_int_equal(bpf_map__update_elem(sh->maps.ep_slot, &slot, sizeof(slot), &cookie, sizeof(cookie),
+					      BPF_ANY), 0);
+}
+
+static void socket_set(struct xdp_endpoint_shared *sh, uint32_t slot, int xsk)
+{
+	uint32_t key = slot * XH_EP_QUEUES;
+
+	if (xsk < 0)
+		assert_int_equal(bpf_map__delete_elem(sh->maps.ep_xsks, &key, sizeof(key), 0), 0);
+	else
+		assert_int_equal(bpf_map__update_elem(sh->maps.ep_xsks, &key, sizeof(key), &xsk, sizeof(xsk),
+						      BPF_ANY), 0);
+}
+
 /* bpf/xdp_endpoint_shared.bpf.c: a frame from a netns that owns its slot
- * (cookie modulo XH_EP_SLOTS) runs that container's own program (tail
- * call: its counters, its XSKMAP); from any other netns, when the slot is
- * another cookie's (same slot), or once the slot is freed or its program
- * gone, it goes to the kernel, counted in the shared program's own
- * xdphook_stats. */
+ * (cookie modulo XH_EP_SLOTS) goes to the socket at the slot's key in
+ * ep_xsks, or without one to the kernel, counted in the slot's ep_stats.
+ * From any other netns, when the slot is another cookie's (same slot), or
+ * once the slot is freed, it goes to the kernel, counted in the shared
+ * program's own xdphook_stats: a socket at the key is never used then. */
 static void test_endpoint_shared(void **state)
 {
 	struct xdp_md lo_q0 = { .ingress_ifindex = LOOPBACK_IFINDEX, .rx_queue_index = 0 };
-	struct tally shared_t = { 0 }, own_t = { 0 }, other_t = { 0 };
+	struct tally shared_t = { 0 }, slot_t = { 0 }, none_t = { 0 };
 	struct xdp_endpoint_shared *sh;
-	struct xdp_endpoint *own, *other;
-	uint64_t here, elsewhere, same_slot, none = 0;
+	uint64_t here, elsewhere, same_slot;
 	uint32_t slot, other_slot;
-	int fd, own_fd, other_fd;
+	int fd, xsk;
 
 	(void)state;
 	skip_unless_root();
 	sh = xdp_endpoint_shared__open_and_load();
 	if (!sh)
 		skip(); /* before Linux 6.2: the hook attaches each container's program itself */
-	own = xdp_endpoint__open_and_load();
-	other = xdp_endpoint__open_and_load();
-	assert_non_null(own);
-	assert_non_null(other);
+	assert_int_equal(bpf_map__max_entries(sh->maps.ep_xsks), XH_EP_SLOTS * XH_EP_QUEUES);
+	xsk = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+	assert_true(xsk >= 0);
 	fd = bpf_program__fd(sh->progs.xdphook_endpt);
-	own_fd = bpf_program__fd(own->progs.xdphook_endpt);
-	other_fd = bpf_program__fd(other->progs.xdphook_endpt);
 	here = netns_cookie_here();
 	elsewhere = here + 1;             /* cookies are never reused: nobody's */
 	same_slot = here + XH_EP_SLOTS;   /* nobody's either, but our slot */
@@ -133,44 +147,34 @@ static void test_endpoint_shared(void **state)
 	other_slot = (uint32_t)(elsewhere % XH_EP_SLOTS);
 
 	/* No slot for this netns: the kernel. */
-	pass_all(fd, NULL, &shared_t);
-	/* Another container's slot changes nothing for us. */
-	assert_int_equal(bpf_map__update_elem(sh->maps.ep_progs, &other_slot, sizeof(other_slot), &other_fd,
-					      sizeof(other_fd), BPF_ANY), 0);
-	assert_int_equal(bpf_map__update_elem(sh->maps.ep_slot, &other_slot, sizeof(other_slot), &elsewhere,
-					      sizeof(elsewhere), BPF_ANY), 0);
-	pass_all(fd, &lo_q0, &shared_t);
-	/* Nor does our slot held by another cookie. */
-	assert_int_equal(bpf_map__update_elem(sh->maps.ep_progs, &slot, sizeof(slot), &other_fd, sizeof(other_fd),
-					      BPF_ANY), 0);
-	assert_int_equal(bpf_map__update_elem(sh->maps.ep_slot, &slot, sizeof(slot), &same_slot,
-					      sizeof(same_slot), BPF_ANY), 0);
-	pass_all(fd, NULL, &shared_t);
+	run_all(fd, NULL, XDP_PASS, &shared_t);
+	/* Another container's slot and socket change nothing for us. */
+	slot_set(sh, other_slot, elsewhere);
+	socket_set(sh, other_slot, xsk);
+	run_all(fd, &lo_q0, XDP_PASS, &shared_t);
+	/* Nor does our slot held by another cookie, socket and all. */
+	slot_set(sh, slot, same_slot);
+	socket_set(sh, slot, xsk);
+	run_all(fd, NULL, XDP_PASS, &shared_t);
 
-	/* Ours: our program runs (empty XSKMAP: XDP_PASS) and counts. */
-	assert_int_equal(bpf_map__update_elem(sh->maps.ep_progs, &slot, sizeof(slot), &own_fd, sizeof(own_fd),
-					      BPF_ANY), 0);
-	assert_int_equal(bpf_map__update_elem(sh->maps.ep_slot, &slot, sizeof(slot), &here, sizeof(here),
-					      BPF_ANY), 0);
-	pass_all(fd, NULL, &own_t);
-	pass_all(fd, &lo_q0, &own_t);
+	/* Ours, no socket yet: the kernel, counted as ours. */
+	socket_set(sh, slot, -1);
+	slot_set(sh, slot, here);
+	run_all(fd, NULL, XDP_PASS, &slot_t);
+	/* Ours, with the client's socket: redirected to it. */
+	socket_set(sh, slot, xsk);
+	run_all(fd, NULL, XDP_REDIRECT, &slot_t);
+	run_all(fd, &lo_q0, XDP_REDIRECT, &slot_t);
 
-	/* A slot whose program is gone: the kernel again. */
-	assert_int_equal(bpf_map__delete_elem(sh->maps.ep_progs, &slot, sizeof(slot), 0), 0);
-	pass_all(fd, NULL, &shared_t);
-	/* Slot freed (teardown clears ep_slot first). */
-	assert_int_equal(bpf_map__update_elem(sh->maps.ep_progs, &slot, sizeof(slot), &own_fd, sizeof(own_fd),
-					      BPF_ANY), 0);
-	assert_int_equal(bpf_map__update_elem(sh->maps.ep_slot, &slot, sizeof(slot), &none, sizeof(none),
-					      BPF_ANY), 0);
-	pass_all(fd, NULL, &shared_t);
+	/* Slot freed (teardown clears ep_slot first): the kernel again. */
+	slot_set(sh, slot, 0);
+	run_all(fd, NULL, XDP_PASS, &shared_t);
 
 	tally_expect(sh->maps.xdphook_stats, &shared_t);
-	tally_expect(own->maps.xdphook_stats, &own_t);
-	tally_expect(other->maps.xdphook_stats, &other_t);
-	assert_true(own_t.by_verdict[XDP_PASS].packets == 2 * catalog_len);
-	xdp_endpoint__destroy(other);
-	xdp_endpoint__destroy(own);
+	tally_expect_dev(sh->maps.ep_stats, sizeof(struct xdphook_ifcounters), slot, &slot_t);
+	tally_expect_dev(sh->maps.ep_stats, sizeof(struct xdphook_ifcounters), other_slot, &none_t);
+	assert_true(slot_t.by_verdict[XDP_REDIRECT].packets == 2 * catalog_len);
+	close(xsk);
 	xdp_endpoint_shared__destroy(sh);
 }
 
