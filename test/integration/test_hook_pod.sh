@@ -88,8 +88,8 @@ vp2=$(in_ns host ip -j link show "$veth2" | jq '.[0].xdp.prog.id')
 shared=$(in_ns host "$LOADER" -status -json | jq -c '[.[] | select(.this_netns and .state == "shared" and .program == "veth")]')
 [ "$(jq length <<<"$shared")" = 1 ] && [ "$(jq '.[0].prog_id' <<<"$shared")" = "$vp1" ] ||
 	fail "status does not show the one shared veth program $vp1: $shared"
-# One xdp_endpoint_shared on every xdp0 (Linux 6.2+), tail-calling each
-# container's own program, found by the container's netns cookie.
+# One xdp_endpoint_shared on every xdp0 (Linux 6.2+), serving each
+# container from its slot, found by the container's netns cookie.
 ep1=$(c1 ip -j link show xdp0 | jq '.[0].xdp.prog.id') ep2=$(c2 ip -j link show xdp0 | jq '.[0].xdp.prog.id')
 eshared=$(in_ns host "$LOADER" -status -json | jq -c '[.[] | select(.this_netns and .state == "shared" and .program == "endpoint")]')
 ep_slots() { bpftool -j map dump pinned "$(jq -r '.[0].pin_dir' <<<"$eshared")/ep_slot" | jq '[.[] | select(.formatted.value != 0)] | length'; }
@@ -124,6 +124,17 @@ runc_ delete -f "xht-$XH_TAG-c4" >/dev/null 2>&1
 c1 ping -c 2 -i 0.2 -W 1 -q 10.77.0.2 >/dev/null || fail "the refused container broke pod 1"
 
 # --- teardown: pod 2 first (NIC and veth programs stay), then pod 1 (they go) ---
+# Pod 2's keeper dies while a client holds socket 0 (the client outlives
+# xdp0): the socket stays in the shared program's ep_xsks, which it holds,
+# until teardown takes it out; the map must go with the program.
+xsks_id=
+if [ "$(jq length <<<"$eshared")" = 1 ]; then
+	xsks_id=$(bpftool -j map show pinned "$(jq -r '.[0].pin_dir' <<<"$eshared")/ep_xsks" | jq .id)
+	nsenter --net="/proc/$p2/ns/net" "$BUILD/test/ep_client" hold >"$XH_TMP/hold" 2>&1 &
+	at_exit "kill $!"
+	wait_line "$XH_TMP/hold" '^held' $! || fail "ep_client hold in pod 2: $(cat "$XH_TMP/hold")"
+	kill -KILL "$(jq -r .keeper.pid "/run/xdphook/$C2/state.json")"
+fi
 i1=$(jq .veth.ifindex "/run/xdphook/$C1/state.json") i2=$(jq .veth.ifindex "/run/xdphook/$C2/state.json")
 sdir=$(jq -r '.[0].pin_dir' <<<"$shared")
 # devices_in MAP: the veths (ifindexes) with entries in a map of the shared program.
@@ -152,6 +163,10 @@ runc_ delete -f "$C1" || fail "delete c1"
 grep -qs '^State:.*[RSD]' "/proc/$kp/status" && fail "the keeper outlived poststop"
 [ "$(host_snapshot)" = "$before" ] || fail "teardown left: $(diff <(echo "$before") <(host_snapshot))"
 in_ns host ip -j link show nic0 | jq -e '.[0].xdp == null' >/dev/null || fail "NIC program left after the last container"
+if [ -n "$xsks_id" ]; then
+	for _ in $(seq 100); do bpftool map show id "$xsks_id" >/dev/null 2>&1 || break; sleep 0.05; done
+	bpftool map show id "$xsks_id" >/dev/null 2>&1 && fail "the killed keeper's socket stayed in ep_xsks after teardown"
+fi
 
 # poststop again (runtimes may repeat it): a no-op.
 echo "{\"ociVersion\":\"1.0.2\",\"id\":\"$C1\",\"status\":\"stopped\"}" | in_ns host "$HOOK" poststop || fail "second poststop failed"
