@@ -4,7 +4,9 @@
  * AF_XDP socket of its RX queue in `xsks`, which the keeper fills once the
  * sandbox's client is ready (include/xdphook/policy.h). Until then, or when
  * the client went away, frames go to the container's kernel stack, which
- * has no address on xdp0 and so drops them politely.
+ * has no address on xdp0 and so drops them politely. The hook attaches it
+ * where xdp_endpoint_shared cannot serve the container (its slot taken,
+ * a kernel before 6.2, netns mode).
  */
 #include "stats.h"
 #include <xdphook/policy.h>

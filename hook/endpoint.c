@@ -207,7 +207,7 @@ int hook_endpoint_start(struct hook *h)
 		return err;
 	strcat(log, "/keeper.log");
 	/* Socket 0's place: the container's slot in xdp0's shared program,
-	 * else the own program's `xsks` (a->xsks_fd -1). */
+	 * else the own program's `xsks` (xsks_fd -1). */
 	a.xsks_fd = ep_prog_xsks(st, desc.queue, &a.xsks_key);
 	if (a.xsks_fd < 0 && a.xsks_fd != -ENOENT)
 		return a.xsks_fd;
