@@ -202,7 +202,11 @@ enum xdp_endpoint_flags {
 	 * to another process; default: anonymous memory. */
 	XDP_ENDPOINT_F_MEMFD = 1u << 0,
 	/* Take the direct sockets on the NIC's RX queues too, if the
-	 * description lists any (host mode with `direct`). If it got some,
+	 * description lists any (host mode with `direct`); implies
+	 * XDP_ENDPOINT_F_MEMFD where the keeper takes the UMEM's memfd
+	 * ("direct_memfd"), so that the direct sockets get a registration of
+	 * their own of the same memory (zero-copy where the NIC can; on
+	 * socket 0's UMEM they would take xdp0's copy mode). If it got some,
 	 * the library stocks every fill ring itself before READY: frames
 	 * [0, xdp_endpoint_fill_frames()) are spread over the sockets' fill
 	 * rings, the rest are the caller's (e.g. for TX); if it got none,
@@ -289,6 +293,10 @@ const char *xdp_endpoint_ifname_n(const struct xdp_endpoint *ep, size_t i);
 int xdp_endpoint_ifindex_n(const struct xdp_endpoint *ep, size_t i);
 uint32_t xdp_endpoint_queue_n(const struct xdp_endpoint *ep, size_t i);
 bool xdp_endpoint_zerocopy_n(const struct xdp_endpoint *ep, size_t i);
+/* Whether direct socket i is on a registration of its own of the UMEM
+ * (the keeper took its memfd; zero-copy possible) rather than on socket
+ * 0's (copy, like xdp0); false for socket 0. Same frames either way. */
+bool xdp_endpoint_own_umem_n(const struct xdp_endpoint *ep, size_t i);
 /* Frames [0, n) went to the fill rings at open (XDP_ENDPOINT_F_DIRECT and
  * direct sockets bound); 0 otherwise (the caller stocks socket 0's fill
  * ring itself). Through the exec wrapper: as the wrapper left it. */
