@@ -57,10 +57,10 @@ struct xh_ep_direct {
 	int ifindex;
 	uint32_t queue;
 	bool zerocopy;
+	uint32_t ring[XH_EP_DIRECT_RINGS]; /* BOUND: the sizes the keeper set */
 	/* BOUND: the UMEM it is on: its own registration of the client's
 	 * memfd ("umem": "own") or socket 0's ("xdp0", XDP_SHARED_UMEM) */
 	bool own_umem;
-	uint32_t ring[XH_EP_DIRECT_RINGS]; /* BOUND: the sizes the keeper set */
 };
 
 /* The description the keeper sends (DESC) and the client decodes. */
