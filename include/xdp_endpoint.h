@@ -72,26 +72,47 @@
  * Host mode with `direct` (node config): the description also lists the
  * NIC's RX queues, one socket each, which the sandbox may take too:
  *
- *	"direct": [{"ifname": "nic0", "ifindex": 7, "queue": 0, "zerocopy": false}, ...]
+ *	"direct": [{"ifname": "nic0", "ifindex": 7, "queue": 0, "zerocopy": false}, ...],
+ *	"direct_memfd": true
  *
- * (absent or empty: none). A client that wants them binds socket 0 as
- * above, then:
+ * ("direct" absent or empty: none; "zerocopy": the NIC offers it, what a
+ * client that sends its memfd gets). A client that wants them binds
+ * socket 0 as above, then:
  *
- *	client -> keeper  DIRECT (empty)
+ *	client -> keeper  DIRECT, in one of two forms:
+ *	                  - with the UMEM (keeper says "direct_memfd"): JSON
+ *	                    {"umem_size": N, "frame_size": N, "headroom": N},
+ *	                    the geometry socket 0's UMEM was registered with,
+ *	                    + SCM_RIGHTS with one fd: the memfd that UMEM is,
+ *	                    from offset 0 (sealed F_SEAL_SHRINK | F_SEAL_GROW,
+ *	                    at least umem_size bytes, all allocated: register
+ *	                    it on socket 0 first);
+ *	                  - empty, no fd (every client before "direct_memfd",
+ *	                    and any with an anonymous UMEM)
  *	keeper            creates one AF_XDP socket per NIC RX queue in the
  *	                  host netns, sets its fill, completion and RX rings
  *	                  (the description's sizes; NO TX ring: a sandbox can
  *	                  never transmit on the NIC past xdp0's source check)
- *	                  and binds it to (NIC, queue) with XDP_SHARED_UMEM
- *	                  on socket 0 (the kernel makes it zero-copy only if
- *	                  socket 0's UMEM is: with socket 0 on a veth, copy)
+ *	                  and binds it to (NIC, queue):
+ *	                  - with the memfd: the first queue's socket registers
+ *	                    the memfd's pages as a UMEM of its own (same size,
+ *	                    chunk and headroom: a frame address means the same
+ *	                    bytes as on socket 0) and binds without a mode
+ *	                    flag (zero-copy where the driver can, else copy);
+ *	                    the others bind with XDP_SHARED_UMEM on it (its
+ *	                    mode); the keeper keeps no mapping of it
+ *	                  - without: XDP_SHARED_UMEM on socket 0 (the kernel
+ *	                    gives them socket 0's mode: on the veth xdp0, copy)
  *	keeper -> client  BOUND  {"direct": [{"ifname", "ifindex", "queue",
- *	                  "zerocopy", "fill": N, "completion": N, "rx": N}, ...]}
+ *	                  "zerocopy", "fill": N, "completion": N, "rx": N,
+ *	                  "umem": "own" | "xdp0"}, ...]}
  *	                  + SCM_RIGHTS with the sockets in that order
- *	                  or ERROR and close
+ *	                  or ERROR and close (e.g. a memfd that is not one)
  *	client            mmaps every socket's fill, completion and RX ring
  *	                  (pgoffs as for socket 0; XDP_TX_RING on them: EBUSY),
- *	                  puts frames of the one UMEM on every fill ring
+ *	                  puts frames of the one UMEM on every fill ring (any
+ *	                  frame on any ring: both registrations are the same
+ *	                  memory)
  *	client -> keeper  READY
  *	keeper -> client  OK: socket 0 is in xdp0's XSKMAP and each direct
  *	                  socket in the NIC program's XSKMAP at its queue; the
@@ -121,7 +142,7 @@
  * "rings": {"fill": {"size": N, "producer": OFF, "consumer": OFF,
  * "desc": OFF, "flags": OFF, "pgoff": PGOFF}, "completion": ..., "rx": ...,
  * "tx": ...}, "direct": [{"fd": 6, "ifname": ..., "ifindex": N,
- * "queue": N, "zerocopy": B, "rings": {"fill": ..., "completion": ...,
+ * "queue": N, "zerocopy": B, "umem": "own", "rings": {"fill": ..., "completion": ...,
  * "rx": ...}}, ...]}: mmap(fd 4, umem_size) for the UMEM and mmap(fd, at
  * pgoff) each ring of desc + size * entry bytes. The wrapper has stocked
  * the direct sockets' fill rings (frames [0, fill_frames) of the UMEM,

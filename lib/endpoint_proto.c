@@ -195,9 +195,21 @@ static int direct_check(const struct xh_ep_direct *e, size_t n, bool bound)
 	return 0;
 }
 
+/* A UMEM's frame and total size (the DESC's, DIRECT's). */
+static int umem_check(uint32_t frame_size, uint64_t size)
+{
+	if (!pow2(frame_size) || frame_size < 2048 || frame_size > 4096)
+		return xh_ep_err(-EINVAL, "frame_size %u: not a power of two in 2048..4096", frame_size);
+	if (!size || size % frame_size || size > XDP_ENDPOINT_UMEM_MAX)
+		return xh_ep_err(-EINVAL, "umem_size %llu: not a multiple of frame_size up to %llu",
+				 (unsigned long long)size, XDP_ENDPOINT_UMEM_MAX);
+	return 0;
+}
+
 int xh_ep_desc_check(const struct xh_ep_desc *d)
 {
 	size_t nlen = strnlen(d->ifname, sizeof(d->ifname));
+	int err;
 
 	if (nlen == 0 || nlen >= sizeof(d->ifname))
 		return xh_ep_err(-EINVAL, "ifname: empty or longer than 15 characters");
@@ -226,12 +238,8 @@ int xh_ep_desc_check(const struct xh_ep_desc *d)
 	if ((d->eph_lo || d->eph_hi) && (!d->eph_lo || d->eph_lo > d->eph_hi))
 		return xh_ep_err(-EINVAL, "ephemeral range %u-%u: empty or starting at 0", d->eph_lo,
 				 d->eph_hi);
-	if (!pow2(d->frame_size) || d->frame_size < 2048 || d->frame_size > 4096)
-		return xh_ep_err(-EINVAL, "frame_size %u: not a power of two in 2048..4096",
-				 d->frame_size);
-	if (!d->umem_size || d->umem_size % d->frame_size || d->umem_size > XDP_ENDPOINT_UMEM_MAX)
-		return xh_ep_err(-EINVAL, "umem_size %llu: not a multiple of frame_size up to %llu",
-				 (unsigned long long)d->umem_size, XDP_ENDPOINT_UMEM_MAX);
+	if ((err = umem_check(d->frame_size, d->umem_size)))
+		return err;
 	for (int i = 0; i < XH_EP_NRINGS; i++)
 		if (!pow2(d->ring[i]) || d->ring[i] < XDP_ENDPOINT_RING_MIN ||
 		    d->ring[i] > XDP_ENDPOINT_RING_MAX)
@@ -644,12 +652,10 @@ int xh_ep_bound_from_json(const char *text, size_t len, struct xh_ep_direct *d, 
 
 static int geom_check(const struct xh_ep_umem_geom *g)
 {
-	if (!pow2(g->frame_size) || g->frame_size < 2048 || g->frame_size > 4096)
-		return xh_ep_err(-EINVAL, "UMEM frame_size %u: not a power of two in 2048..4096",
-				 g->frame_size);
-	if (!g->size || g->size % g->frame_size || g->size > XDP_ENDPOINT_UMEM_MAX)
-		return xh_ep_err(-EINVAL, "UMEM size %llu: not a multiple of frame_size up to %llu",
-				 (unsigned long long)g->size, XDP_ENDPOINT_UMEM_MAX);
+	int err = umem_check(g->frame_size, g->size);
+
+	if (err)
+		return err;
 	if (g->headroom >= g->frame_size)
 		return xh_ep_err(-EINVAL, "UMEM headroom %u: not below frame_size", g->headroom);
 	return 0;

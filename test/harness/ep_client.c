@@ -483,8 +483,9 @@ static int bad_memfd(const char *kind, uint64_t size)
 
 static int direct(const char *kind, int want)
 {
-	char *buf = malloc(XDP_ENDPOINT_MSG_MAX), *json = NULL;
-	struct xh_ep_desc *d = calloc(1, sizeof(*d));
+	static char buf[XDP_ENDPOINT_MSG_MAX];
+	static struct xh_ep_desc desc, *d = &desc;
+	char *json = NULL;
 	struct xh_ep_direct b[XDP_ENDPOINT_MAX_DIRECT];
 	struct dring fill[XDP_ENDPOINT_MAX_DIRECT], rx[XDP_ENDPOINT_MAX_DIRECT];
 	struct pollfd p[XDP_ENDPOINT_MAX_DIRECT];
@@ -497,8 +498,8 @@ static int direct(const char *kind, int want)
 	const void *payload;
 	void *mem;
 
-	if (ctl < 0 || !buf || !d)
-		return fail("connect", ctl < 0 ? ctl : -ENOMEM);
+	if (ctl < 0)
+		return fail("connect", ctl);
 	err = expect_type(ctl, buf, XDP_ENDPOINT_MSG_DESC, &xsk, 1, &nfds, &payload, &len);
 	if (!err)
 		err = nfds ? xh_ep_desc_from_json(payload, len, d) : -EPROTO;
@@ -517,8 +518,10 @@ static int direct(const char *kind, int want)
 		struct xh_ep_umem_geom g = { .size = d->umem_size, .frame_size = d->frame_size,
 					     .headroom = good ? 128 : 0 };
 
-		if ((err = xh_ep_direct_to_json(&g, &json)) ||
-		    (err = xh_ep_send(ctl, XDP_ENDPOINT_MSG_DIRECT, json, strlen(json), bad)))
+		if (!(err = xh_ep_direct_to_json(&g, &json)))
+			err = xh_ep_send(ctl, XDP_ENDPOINT_MSG_DIRECT, json, strlen(json), bad);
+		free(json);
+		if (err)
 			return fail("DIRECT", err);
 		if (!good)
 			return expect_close(ctl, 20);

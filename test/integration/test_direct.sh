@@ -88,6 +88,7 @@ client_rx() {
 	grep -Eq "^direct: $2\$" "$out" || fail "ep_client direct $1: BOUND: $(cat "$out")"
 	[ "$(in_ns host "$HOOK" list -json | jq -r --arg c "$C" '.[] | select(.id == $c) | [.direct.sockets[] | .mode + ":" + .umem] | unique | join(" ")')" = "copy:${3%%:*}" ] ||
 		fail "ep_client direct $1: list -json: $(in_ns host "$HOOK" list -json | jq -c --arg c "$C" '.[] | select(.id == $c) | .direct')"
+	PSS="$PSS $1:$(awk '/^Pss:/ {print $2}' "/proc/$kp/smaps_rollup")"
 	send_only 8 7000
 	wait "$p" || fail "ep_client direct $1: $(cat "$out")"
 	grep -q "^received 16 at ${3#*:}\$" "$out" || fail "ep_client direct $1: $(cat "$out")"
