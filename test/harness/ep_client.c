@@ -66,6 +66,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <time.h>
 
 static int fail(const char *what, int err)
 {
@@ -454,7 +455,14 @@ static int bind0(int xsk, const struct xh_ep_desc *d, void *mem)
 	for (int i = 0; i < XH_EP_NRINGS; i++)
 		if (setsockopt(xsk, SOL_XDP, opt[i], &d->ring[i], sizeof(d->ring[i])))
 			return -errno;
-	return bind(xsk, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
+	/* The previous client's socket leaves the queue in a kernel work
+	 * item: EBUSY for a while (as libxdp_endpoint, retry, bounded). */
+	for (int tries = 0; bind(xsk, (struct sockaddr *)&sa, sizeof(sa)); tries++) {
+		if (errno != EBUSY || tries >= 100)
+			return -errno;
+		nanosleep(&(struct timespec){ .tv_nsec = 20000000L }, NULL);
+	}
+	return 0;
 }
 
 /* The memfd a bad DIRECT carries: kind says how it is bad. */
