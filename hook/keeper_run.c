@@ -20,9 +20,10 @@
  * RX rings, no TX ring) and hands them over (BOUND): with the client's
  * UMEM memfd, on a registration of their own of that memory (zero-copy
  * where the NIC can: a UMEM first bound on the veth xdp0 would make them
- * copy mode); without, XDP_SHARED_UMEM on the client's socket 0; on READY they go into the NIC program's
- * direct_xsks at their queue, after socket 0 into xdp0's XSKMAP; they
- * leave in the opposite order when the client goes.
+ * copy mode); without, XDP_SHARED_UMEM on the client's socket 0. On
+ * READY they go into the NIC program's direct_xsks at their queue, after
+ * socket 0 into xdp0's XSKMAP; they leave in the opposite order when the
+ * client goes.
  */
 #define _GNU_SOURCE
 #include "keeper.h"
@@ -512,7 +513,7 @@ static int umem_register(struct keeper *k, int fd, const struct xh_ep_umem_geom 
 static void on_direct(struct keeper *k, const char *payload, size_t len, int memfd)
 {
 	cleanup_free char *json = NULL;
-	struct xh_ep_umem_geom g;
+	struct xh_ep_umem_geom g = { 0 };
 	char msg[300];
 	int err = 0;
 
