@@ -103,8 +103,9 @@ static int describe_pod(const struct xh_state *st, struct xh_ep_desc *d)
 
 /* `direct`: the NIC's RX queues. "zerocopy": what a client that sends its
  * UMEM's memfd gets (the keeper registers it on the NIC's first queue and
- * the kernel binds zero-copy where the driver can); a client without one
- * shares socket 0's UMEM, and with it veth's copy mode (BOUND says which). */
+ * binds zero-copy where the driver can; hook_endpoint_describe() clears it
+ * unless the node asks for "rx-zerocopy"); a client without one shares
+ * socket 0's UMEM, and with it veth's copy mode (BOUND says which). */
 static int describe_direct(const struct xh_state *st, struct xh_ep_desc *d)
 {
 	uint64_t features = 0;
@@ -174,6 +175,12 @@ int hook_endpoint_describe(const struct hook *h, struct xh_ep_desc *d)
 				     : describe_pod(st, d);
 	if (err)
 		return err;
+	/* Zero-copy puts every frame of the queue, the host's and other
+	 * containers' included, into the sandbox's memory before the NIC
+	 * program looks at it: only where the node says its queues carry the
+	 * sandbox's traffic alone. The keeper binds copy mode otherwise. */
+	for (size_t i = 0; i < d->n_direct && !h->cfg.direct_zerocopy; i++)
+		d->direct[i].zerocopy = false;
 	err = xh_ep_desc_check(d);
 	return err ? xh_err(err, "%s", xh_ep_strerror(err)) : 0;
 }

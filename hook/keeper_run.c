@@ -96,6 +96,7 @@ struct keeper {
 	 * direct_xsks, the queues, and the sockets handed out (-1: none) */
 	int host_ns, own_ns, nic_map;
 	bool direct_in_map;
+	bool zc_allowed;       /* the DESC's "zerocopy": the node allows it */
 	size_t n_direct;
 	struct xh_ep_direct direct[XDP_ENDPOINT_MAX_DIRECT];
 	int dfd[XDP_ENDPOINT_MAX_DIRECT];
@@ -419,9 +420,10 @@ static int direct_create(struct keeper *k, int base)
  * bind to (NIC, queue). on: the socket whose UMEM it shares
  * (XDP_SHARED_UMEM: the kernel takes no copy/zero-copy flag then, the
  * socket gets the mode that UMEM was first bound with), or -1 for the
- * socket that registered a UMEM of its own: no mode flag either, which
- * has the kernel try zero-copy and fall back to copy where the driver
- * cannot (xp_assign_dev); XDP_OPTIONS then says which it got. */
+ * socket that registered a UMEM of its own: XDP_COPY, or where the node
+ * allows zero-copy no mode flag, which has the kernel try zero-copy and
+ * fall back to copy where the driver cannot (xp_assign_dev). XDP_OPTIONS
+ * then says which it got. */
 static int direct_bind(struct keeper *k, size_t i, int on)
 {
 	struct xh_ep_direct *d = &k->direct[i];
@@ -431,7 +433,9 @@ static int direct_bind(struct keeper *k, size_t i, int on)
 		.sxdp_family = AF_XDP,
 		.sxdp_ifindex = (uint32_t)d->ifindex,
 		.sxdp_queue_id = d->queue,
-		.sxdp_flags = on >= 0 ? XDP_SHARED_UMEM : XDP_USE_NEED_WAKEUP,
+		.sxdp_flags = on >= 0        ? XDP_SHARED_UMEM
+			      : k->zc_allowed ? XDP_USE_NEED_WAKEUP
+					      : XDP_USE_NEED_WAKEUP | XDP_COPY,
 		.sxdp_shared_umem_fd = on >= 0 ? (uint32_t)on : 0,
 	};
 	struct xdp_options o = { 0 };
@@ -741,6 +745,7 @@ static int direct_init(struct keeper *k)
 	if (err)
 		return xh_err(err, "keeper: description: %s", xh_ep_strerror(err));
 	k->n_direct = d->n_direct;
+	k->zc_allowed = d->n_direct && d->direct[0].zerocopy;
 	memcpy(k->direct, d->direct, sizeof(k->direct));
 	for (size_t i = 0; i < k->n_direct; i++) {
 		k->direct[i].ring[0] = d->ring[XDP_ENDPOINT_RING_FILL];

@@ -75,9 +75,9 @@
  *	"direct": [{"ifname": "nic0", "ifindex": 7, "queue": 0, "zerocopy": false}, ...],
  *	"direct_memfd": true
  *
- * ("direct" absent or empty: none; "zerocopy": the NIC offers it, what a
- * client that sends its memfd gets). A client that wants them binds
- * socket 0 as above, then:
+ * ("direct" absent or empty: none; "zerocopy": the NIC offers it and the
+ * node allows it, what a client that sends its memfd gets). A client
+ * that wants them binds socket 0 as above, then:
  *
  *	client -> keeper  DIRECT, in one of two forms:
  *	                  - with the UMEM (keeper says "direct_memfd"): JSON
@@ -97,8 +97,10 @@
  *	                  - with the memfd: the first queue's socket registers
  *	                    the memfd's pages as a UMEM of its own (same size,
  *	                    chunk and headroom: a frame address means the same
- *	                    bytes as on socket 0) and binds without a mode
- *	                    flag (zero-copy where the driver can, else copy);
+ *	                    bytes as on socket 0) and binds XDP_COPY, or
+ *	                    where "zerocopy" says so (the NIC offers it and
+ *	                    the node config is "rx-zerocopy") without a mode
+ *	                    flag: zero-copy where the driver can, else copy;
  *	                    the others bind with XDP_SHARED_UMEM on it (its
  *	                    mode); the keeper keeps no mapping of it
  *	                  - without: XDP_SHARED_UMEM on socket 0 (the kernel
