@@ -381,9 +381,20 @@ static int apply_opts(struct xdp_endpoint *ep, const struct xdp_endpoint_opts *o
 static int take_direct(struct xdp_endpoint *ep)
 {
 	int fds[XDP_ENDPOINT_MAX_DIRECT];
-	ep_cleanup_free char *json = NULL;
+	ep_cleanup_free char *json = NULL, *geom = NULL;
+	struct xh_ep_umem_geom g = { .size = ep->umem_size, .frame_size = ep->frame_size,
+				     .headroom = 0 /* as umem_register() */ };
 	size_t nfds = 0, n = 0;
-	int err = xh_ep_send(ep->ctl_fd, XDP_ENDPOINT_MSG_DIRECT, NULL, 0, -1);
+	int err = 0;
+
+	/* A keeper that takes it gets the UMEM's memfd: the direct sockets
+	 * then sit on a registration of their own of the same memory
+	 * (zero-copy where the NIC can), not on socket 0's (xdp0: copy). */
+	if (ep->desc.direct_memfd && ep->umem_fd >= 0)
+		err = xh_ep_direct_to_json(&g, &geom);
+	if (!err)
+		err = xh_ep_send(ep->ctl_fd, XDP_ENDPOINT_MSG_DIRECT, geom, geom ? strlen(geom) : 0,
+				 geom ? ep->umem_fd : -1);
 
 	if (!err)
 		err = expect_fds(ep, XDP_ENDPOINT_MSG_BOUND, fds, XDP_ENDPOINT_MAX_DIRECT, &nfds, &json);
@@ -448,8 +459,11 @@ int xdp_endpoint_open(const struct xdp_endpoint_opts *opts, struct xdp_endpoint 
 	}
 	if (!err)
 		err = apply_opts(ep, &o);
+	/* Direct sockets of their own UMEM need it shareable: a memfd. */
 	if (!err)
-		err = umem_alloc(ep, o.flags & XDP_ENDPOINT_F_MEMFD);
+		err = umem_alloc(ep, (o.flags & XDP_ENDPOINT_F_MEMFD) ||
+				 ((o.flags & XDP_ENDPOINT_F_DIRECT) && ep->desc.n_direct &&
+				  ep->desc.direct_memfd));
 	if (!err)
 		err = umem_register(ep);
 	if (!err)
@@ -703,6 +717,11 @@ uint32_t xdp_endpoint_queue_n(const struct xdp_endpoint *ep, size_t i)
 bool xdp_endpoint_zerocopy_n(const struct xdp_endpoint *ep, size_t i)
 {
 	return !i ? !ep->desc.xdp_copy : i < ep->n_socks && ep->bound[i - 1].zerocopy;
+}
+
+bool xdp_endpoint_own_umem_n(const struct xdp_endpoint *ep, size_t i)
+{
+	return i && i < ep->n_socks && ep->bound[i - 1].own_umem;
 }
 
 uint32_t xdp_endpoint_fill_frames(const struct xdp_endpoint *ep)

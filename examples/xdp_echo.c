@@ -419,8 +419,9 @@ static void print_ready(struct xdp_endpoint *ep)
 		printf(" %s/%u", inet_ntop(a->family, a->addr, buf, sizeof(buf)), a->prefix_len);
 	}
 	for (size_t i = 1; i < xdp_endpoint_socket_count(ep); i++)
-		printf("%s %s/%u:%s", i == 1 ? "; direct" : "", xdp_endpoint_ifname_n(ep, i),
-		       xdp_endpoint_queue_n(ep, i), xdp_endpoint_zerocopy_n(ep, i) ? "zero-copy" : "copy");
+		printf("%s %s/%u:%s:%s", i == 1 ? "; direct" : "", xdp_endpoint_ifname_n(ep, i),
+		       xdp_endpoint_queue_n(ep, i), xdp_endpoint_zerocopy_n(ep, i) ? "zero-copy" : "copy",
+		       xdp_endpoint_own_umem_n(ep, i) ? "own-umem" : "xdp0-umem");
 	printf("\n");
 	fflush(stdout);
 }

@@ -102,17 +102,18 @@ static int describe_pod(const struct xh_state *st, struct xh_ep_desc *d)
 	return err;
 }
 
-/* `direct`: the NIC's RX queues. Zero-copy only where the NIC offers it
- * and socket 0's UMEM is zero-copy too (a socket sharing a UMEM takes its
- * mode): never while socket 0 is on a veth, but said as the kernel will do
- * it, not as the NIC could. */
+/* `direct`: the NIC's RX queues. "zerocopy": what a client that sends its
+ * UMEM's memfd gets (the keeper registers it on the NIC's first queue and
+ * binds zero-copy where the driver can; hook_endpoint_describe() clears it
+ * unless the node asks for "rx-zerocopy"); a client without one shares
+ * socket 0's UMEM, and with it veth's copy mode (BOUND says which). */
 static int describe_direct(const struct xh_state *st, struct xh_ep_desc *d)
 {
 	uint64_t features = 0;
 	bool zc;
 
 	xh_link_xdp_features(st->nic_ifindex, &features);
-	zc = (features & XH_XDP_ACT_XSK_ZEROCOPY) && !d->xdp_copy;
+	zc = features & XH_XDP_ACT_XSK_ZEROCOPY;
 	for (uint32_t q = 0; q < st->host.direct_queues; q++) {
 		struct xh_ep_direct *e = &d->direct[d->n_direct++];
 
@@ -121,6 +122,7 @@ static int describe_direct(const struct xh_state *st, struct xh_ep_desc *d)
 		e->queue = q;
 		e->zerocopy = zc;
 	}
+	d->direct_memfd = d->n_direct > 0;
 	return 0;
 }
 
@@ -174,6 +176,12 @@ int hook_endpoint_describe(const struct hook *h, struct xh_ep_desc *d)
 				     : describe_pod(st, d);
 	if (err)
 		return err;
+	/* Zero-copy puts every frame of the queue, the host's and other
+	 * containers' included, into the sandbox's memory before the NIC
+	 * program looks at it: only where the node says its queues carry the
+	 * sandbox's traffic alone. The keeper binds copy mode otherwise. */
+	for (size_t i = 0; i < d->n_direct && !h->cfg.direct_zerocopy; i++)
+		d->direct[i].zerocopy = false;
 	err = xh_ep_desc_check(d);
 	return err ? xh_err(err, "%s", xh_ep_strerror(err)) : 0;
 }

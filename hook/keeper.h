@@ -78,9 +78,12 @@ enum {
 	KEEPER_FD_NIC_MAP,                /* the NIC program's direct_xsks */
 	KEEPER_FD_DIRECT_END,
 	KEEPER_NFDS_DIRECT = KEEPER_FD_DIRECT_END - KEEPER_FD_FIRST,
-	/* The direct socket of NIC queue Q sits at fd KEEPER_FD_DIRECT + Q,
-	 * so that `list` knows which is which. */
+	/* The direct socket of NIC queue Q sits at fd KEEPER_FD_DIRECT + Q
+	 * when it is on a UMEM of its own (the client's memfd), at
+	 * KEEPER_FD_DIRECT_SHARED + Q when it shares socket 0's, so that
+	 * `list` knows which is which (this kernel may have no XDP sock_diag). */
 	KEEPER_FD_DIRECT = 64,
+	KEEPER_FD_DIRECT_SHARED = KEEPER_FD_DIRECT + 64, /* XDP_ENDPOINT_MAX_DIRECT */
 };
 /* Its argv. */
 enum {

@@ -17,10 +17,13 @@
  * Host mode with `direct` (the description lists the NIC's RX queues): on
  * a client's DIRECT the keeper makes one AF_XDP socket per queue in the
  * NIC's netns (KEEPER_FD_HOSTNS), binds each itself (fill, completion and
- * RX rings, no TX ring, XDP_SHARED_UMEM on the client's socket 0) and
- * hands them over (BOUND); on READY they go into the NIC program's
- * direct_xsks at their queue, after socket 0 into xdp0's XSKMAP; they
- * leave in the opposite order when the client goes.
+ * RX rings, no TX ring) and hands them over (BOUND): with the client's
+ * UMEM memfd, on a registration of their own of that memory (zero-copy
+ * where the NIC can: a UMEM first bound on the veth xdp0 would make them
+ * copy mode); without, XDP_SHARED_UMEM on the client's socket 0. On
+ * READY they go into the NIC program's direct_xsks at their queue, after
+ * socket 0 into xdp0's XSKMAP; they leave in the opposite order when the
+ * client goes.
  */
 #define _GNU_SOURCE
 #include "keeper.h"
@@ -93,6 +96,7 @@ struct keeper {
 	 * direct_xsks, the queues, and the sockets handed out (-1: none) */
 	int host_ns, own_ns, nic_map;
 	bool direct_in_map;
+	bool zc_allowed;       /* the DESC's "zerocopy": the node allows it */
 	size_t n_direct;
 	struct xh_ep_direct direct[XDP_ENDPOINT_MAX_DIRECT];
 	int dfd[XDP_ENDPOINT_MAX_DIRECT];
@@ -380,9 +384,10 @@ static void on_ready(struct keeper *k)
 /* ---- direct sockets ---------------------------------------------------------------- */
 
 /* socket() in the NIC's netns (an AF_XDP socket resolves its bind ifindex
- * in the netns it was created in), at KEEPER_FD_DIRECT + queue. The
- * switch back is not optional: this process serves the container netns. */
-static int direct_create(struct keeper *k)
+ * in the netns it was created in), at base + queue (KEEPER_FD_DIRECT or
+ * KEEPER_FD_DIRECT_SHARED: which UMEM it will be on). The switch back is
+ * not optional: this process serves the container netns. */
+static int direct_create(struct keeper *k, int base)
 {
 	int err = 0;
 
@@ -395,11 +400,11 @@ static int direct_create(struct keeper *k)
 			err = xh_err(-errno, "AF_XDP socket: %s", strerror(errno));
 			break;
 		}
-		k->dfd[i] = dup3(fd, KEEPER_FD_DIRECT + (int)k->direct[i].queue, O_CLOEXEC);
+		k->dfd[i] = dup3(fd, base + (int)k->direct[i].queue, O_CLOEXEC);
 		close(fd);
 		if (k->dfd[i] < 0)
-			err = xh_err(-errno, "AF_XDP socket at fd %u: %s",
-				     KEEPER_FD_DIRECT + k->direct[i].queue, strerror(errno));
+			err = xh_err(-errno, "AF_XDP socket at fd %u: %s", base + k->direct[i].queue,
+				     strerror(errno));
 	}
 	if (setns(k->own_ns, CLONE_NEWNET)) {
 		klog(k, "back into the container network namespace: %s; exiting", strerror(errno));
@@ -409,9 +414,14 @@ static int direct_create(struct keeper *k)
 }
 
 /* Rings (no TX ring: this socket never transmits, whoever holds it) and
- * bind to (NIC, queue) on socket 0's UMEM. With XDP_SHARED_UMEM the
- * kernel takes no copy/zero-copy flag: the mode follows socket 0's UMEM. */
-static int direct_bind(struct keeper *k, size_t i)
+ * bind to (NIC, queue). on: the socket whose UMEM it shares
+ * (XDP_SHARED_UMEM: the kernel takes no copy/zero-copy flag then, the
+ * socket gets the mode that UMEM was first bound with), or -1 for the
+ * socket that registered a UMEM of its own: XDP_COPY, or where the node
+ * allows zero-copy no mode flag, which has the kernel try zero-copy and
+ * fall back to copy where the driver cannot (xp_assign_dev). XDP_OPTIONS
+ * then says which it got. */
+static int direct_bind(struct keeper *k, size_t i, int on)
 {
 	struct xh_ep_direct *d = &k->direct[i];
 	static const int opt[XH_EP_DIRECT_RINGS] = { XDP_UMEM_FILL_RING, XDP_UMEM_COMPLETION_RING,
@@ -420,8 +430,10 @@ static int direct_bind(struct keeper *k, size_t i)
 		.sxdp_family = AF_XDP,
 		.sxdp_ifindex = (uint32_t)d->ifindex,
 		.sxdp_queue_id = d->queue,
-		.sxdp_flags = XDP_SHARED_UMEM,
-		.sxdp_shared_umem_fd = (uint32_t)k->xsk_fd,
+		.sxdp_flags = on >= 0        ? XDP_SHARED_UMEM
+			      : k->zc_allowed ? XDP_USE_NEED_WAKEUP
+					      : XDP_USE_NEED_WAKEUP | XDP_COPY,
+		.sxdp_shared_umem_fd = on >= 0 ? (uint32_t)on : 0,
 	};
 	struct xdp_options o = { 0 };
 	socklen_t len = sizeof(o);
@@ -430,6 +442,8 @@ static int direct_bind(struct keeper *k, size_t i)
 		if (setsockopt(k->dfd[i], SOL_XDP, opt[r], &d->ring[r], sizeof(d->ring[r])))
 			return xh_err(-errno, "%s queue %u: %s ring: %s", d->ifname, d->queue,
 				      xh_ep_ring_name(r), strerror(errno));
+	/* A bind that fails leaves the socket as it was (verified: EBUSY,
+	 * and XDP_ZEROCOPY refused on a veth, then bound again): retry. */
 	for (int tries = 0; bind(k->dfd[i], (struct sockaddr *)&sa, sizeof(sa)); tries++) {
 		if (errno != EBUSY || tries >= BIND_BUSY_TRIES)
 			return xh_err(-errno, "bind to %s (ifindex %d) queue %u: %s", d->ifname, d->ifindex,
@@ -438,12 +452,69 @@ static int direct_bind(struct keeper *k, size_t i)
 	}
 	d->zerocopy = !getsockopt(k->dfd[i], SOL_XDP, XDP_OPTIONS, &o, &len) &&
 		      (o.flags & XDP_OPTIONS_ZEROCOPY);
+	d->own_umem = on != k->xsk_fd;
 	return 0;
 }
 
-static void on_direct(struct keeper *k)
+/* The client's memfd as a UMEM: a memfd (it has seals) that can neither
+ * shrink nor grow under the registration, at least g->size bytes, all of
+ * them already allocated (the client registered it on socket 0, which
+ * faulted every page in): pinning it here allocates nothing, so nothing
+ * is charged to the keeper. */
+static int umem_fd_check(int fd, const struct xh_ep_umem_geom *g)
+{
+	const int need = F_SEAL_SHRINK | F_SEAL_GROW;
+	int seals = fcntl(fd, F_GET_SEALS);
+	struct stat st;
+
+	if (seals < 0)
+		return xh_err(-EINVAL, "the UMEM fd is not a memfd (F_GET_SEALS: %s)", strerror(errno));
+	if ((seals & need) != need)
+		return xh_err(-EINVAL, "the UMEM memfd is not sealed with F_SEAL_SHRINK and F_SEAL_GROW");
+	if (fstat(fd, &st))
+		return xh_err(-errno, "the UMEM memfd: fstat: %s", strerror(errno));
+	if ((uint64_t)st.st_size < g->size)
+		return xh_err(-EINVAL, "the UMEM memfd holds %lld bytes, less than the UMEM's %llu",
+			      (long long)st.st_size, (unsigned long long)g->size);
+	if ((uint64_t)st.st_blocks * 512 < g->size)
+		return xh_err(-EINVAL, "the UMEM memfd has %llu of the UMEM's %llu bytes allocated "
+			      "(register it on socket 0 first)",
+			      (unsigned long long)st.st_blocks * 512, (unsigned long long)g->size);
+	return 0;
+}
+
+/* The NIC sockets' own registration of the client's UMEM, on the first
+ * queue's socket: the same memfd pages from offset 0, the same chunk size
+ * and headroom as socket 0's, so a frame address means the same bytes in
+ * both and the client keeps one frame pool. Mapped only for the
+ * registration: the kernel pins the pages, the keeper's Pss stays small. */
+static int umem_register(struct keeper *k, int fd, const struct xh_ep_umem_geom *g)
+{
+	struct xdp_umem_reg reg = { .len = g->size, .chunk_size = g->frame_size,
+				    .headroom = g->headroom };
+	void *m;
+	int err = umem_fd_check(fd, g);
+
+	if (err)
+		return err;
+	m = mmap(NULL, g->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return xh_err(-errno, "map the UMEM memfd: %s", strerror(errno));
+	reg.addr = (uintptr_t)m;
+	if (setsockopt(k->dfd[0], SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg)))
+		err = xh_err(-errno, "register the UMEM (%llu bytes, frames of %u, headroom %u) on "
+			     "%s queue %u: %s", (unsigned long long)g->size, g->frame_size, g->headroom,
+			     k->direct[0].ifname, k->direct[0].queue, strerror(errno));
+	munmap(m, g->size);
+	return err;
+}
+
+/* DIRECT: payload and memfd both (the NIC sockets on a UMEM of their own)
+ * or neither (socket 0's UMEM, as before "direct_memfd"). */
+static void on_direct(struct keeper *k, const char *payload, size_t len, int memfd)
 {
 	cleanup_free char *json = NULL;
+	struct xh_ep_umem_geom g = { 0 };
 	char msg[300];
 	int err = 0;
 
@@ -451,10 +522,20 @@ static void on_direct(struct keeper *k)
 		err = xh_err(-EOPNOTSUPP, "no direct sockets here (host mode with \"direct\" only)");
 	else if (xsk_unbound(k->xsk_fd))
 		err = xh_err(-EINVAL, "DIRECT before socket 0 is bound to %s", k->c.ifname);
+	else if (len && memfd < 0)
+		err = xh_err(-EINVAL, "DIRECT names a UMEM but came without its memfd");
+	else if (!len && memfd >= 0)
+		err = xh_err(-EINVAL, "DIRECT came with an fd but without the UMEM's geometry");
+	else if (len && (err = xh_ep_direct_from_json(payload, len, &g)))
+		err = xh_err(err, "%s", xh_ep_strerror(err));
 	if (!err)
-		err = direct_create(k);
+		err = direct_create(k, memfd >= 0 ? KEEPER_FD_DIRECT : KEEPER_FD_DIRECT_SHARED);
+	if (!err && memfd >= 0)
+		err = umem_register(k, memfd, &g);
 	for (size_t i = 0; !err && i < k->n_direct; i++)
-		err = direct_bind(k, i);
+		err = direct_bind(k, i, memfd < 0 ? k->xsk_fd : i ? k->dfd[0] : -1);
+	if (memfd >= 0)
+		close(memfd);
 	if (!err)
 		err = xh_ep_bound_to_json(k->direct, k->n_direct, &json);
 	if (!err)
@@ -467,18 +548,21 @@ static void on_direct(struct keeper *k)
 		return;
 	}
 	k->phase = BOUND;
-	klog_client(k, "client pid %d uid %u: %zu direct sockets bound", k->peer.pid, k->peer.uid,
-		    k->n_direct);
+	klog_client(k, "client pid %d uid %u: %zu direct sockets bound (%s, %s)", k->peer.pid,
+		    k->peer.uid, k->n_direct, k->direct[0].own_umem ? "own UMEM" : "xdp0's UMEM",
+		    k->direct[0].zerocopy ? "zero-copy" : "copy");
 }
 
 static void on_client(struct keeper *k)
 {
 	const void *payload;
 	uint16_t type = 0;
-	size_t len;
+	size_t len, nfd = 0;
 	char msg[600];
-	int err = xh_ep_recv(k->client_fd, k->buf, &type, &payload, &len, NULL, MSG_DONTWAIT);
+	int fd = -1, err = xh_ep_recv_fds(k->client_fd, k->buf, &type, &payload, &len, &fd, 1, &nfd,
+					  MSG_DONTWAIT);
 
+	/* Only a DIRECT's memfd is kept (xh_ep_recv_fds closes the rest). */
 	if (err == -EAGAIN)
 		return;
 	if (err == -EPIPE) {
@@ -496,9 +580,11 @@ static void on_client(struct keeper *k)
 		return;
 	}
 	if (k->phase == HANDSHAKE && type == XDP_ENDPOINT_MSG_DIRECT) {
-		on_direct(k);
+		on_direct(k, (const char *)payload, len, nfd ? fd : -1);
 		return;
 	}
+	if (nfd)
+		close(fd);
 	snprintf(msg, sizeof(msg), "unexpected message type %u", type);
 	send_error(k->client_fd, EPROTO, msg);
 	drop_client(k, msg);
@@ -656,6 +742,7 @@ static int direct_init(struct keeper *k)
 	if (err)
 		return xh_err(err, "keeper: description: %s", xh_ep_strerror(err));
 	k->n_direct = d->n_direct;
+	k->zc_allowed = d->n_direct && d->direct[0].zerocopy;
 	memcpy(k->direct, d->direct, sizeof(k->direct));
 	for (size_t i = 0; i < k->n_direct; i++) {
 		k->direct[i].ring[0] = d->ring[XDP_ENDPOINT_RING_FILL];

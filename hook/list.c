@@ -183,7 +183,8 @@ static int keeper_xsks(const struct xh_state *st, int (*fn)(int num, int fd, voi
 }
 
 /* Socket 0: the endpoint socket (the client's, or the fresh one the next
- * client gets); the direct sockets sit at KEEPER_FD_DIRECT + queue. */
+ * client gets); the direct sockets sit at KEEPER_FD_DIRECT + queue (own
+ * UMEM) or KEEPER_FD_DIRECT_SHARED + queue (socket 0's). */
 static int socket0_stats(int num, int fd, void *ctx)
 {
 	socklen_t len = sizeof(struct xdp_statistics);
@@ -211,11 +212,11 @@ static json_t *stats_json(const struct xdp_statistics *xs)
 }
 
 /* One direct socket: its queue, whether it is bound yet (zero-copy or
- * copy) and its statistics. */
+ * copy), the UMEM it is on (its own or socket 0's) and its statistics. */
 struct direct_walk {
 	const struct xh_state *st;
 	json_t *arr;   /* list -json */
-	char *line;    /* list: "q0:copy:rx_dropped=0,..." */
+	char *line;    /* list: "nic0/q0:copy:own-umem:rx_dropped=0,..." */
 	size_t size;
 };
 
@@ -225,7 +226,9 @@ static int direct_one(int num, int fd, void *ctx)
 	struct xdp_statistics xs = { 0 };
 	struct xdp_options o = { 0 };
 	socklen_t len = sizeof(o);
-	const char *mode;
+	bool own = num < KEEPER_FD_DIRECT_SHARED;
+	int q = num - (own ? KEEPER_FD_DIRECT : KEEPER_FD_DIRECT_SHARED);
+	const char *mode, *umem = own ? "own" : "xdp0";
 	size_t used;
 
 	if (num < KEEPER_FD_DIRECT)
@@ -236,13 +239,13 @@ static int direct_one(int num, int fd, void *ctx)
 	len = sizeof(xs);
 	getsockopt(fd, SOL_XDP, XDP_STATISTICS, &xs, &len);
 	if (w->arr)
-		json_array_append_new(w->arr, json_pack("{s:s,s:i,s:s,s:o}", "device", w->st->nic, "queue",
-							num - KEEPER_FD_DIRECT, "mode", mode, "statistics",
-							stats_json(&xs)));
+		json_array_append_new(w->arr, json_pack("{s:s,s:i,s:s,s:s,s:o}", "device", w->st->nic,
+							"queue", q, "mode", mode, "umem", umem,
+							"statistics", stats_json(&xs)));
 	used = w->line ? strlen(w->line) : 0;
 	if (w->line && used < w->size)
-		snprintf(w->line + used, w->size - used, " %s/q%d:%s:rx_dropped=%llu,fill_empty=%llu",
-			 w->st->nic, num - KEEPER_FD_DIRECT, mode, (unsigned long long)xs.rx_dropped,
+		snprintf(w->line + used, w->size - used, " %s/q%d:%s:%s-umem:rx_dropped=%llu,fill_empty=%llu",
+			 w->st->nic, q, mode, umem, (unsigned long long)xs.rx_dropped,
 			 (unsigned long long)xs.rx_fill_ring_empty_descs);
 	return -ENOENT; /* on to the next */
 }

@@ -72,26 +72,49 @@
  * Host mode with `direct` (node config): the description also lists the
  * NIC's RX queues, one socket each, which the sandbox may take too:
  *
- *	"direct": [{"ifname": "nic0", "ifindex": 7, "queue": 0, "zerocopy": false}, ...]
+ *	"direct": [{"ifname": "nic0", "ifindex": 7, "queue": 0, "zerocopy": false}, ...],
+ *	"direct_memfd": true
  *
- * (absent or empty: none). A client that wants them binds socket 0 as
- * above, then:
+ * ("direct" absent or empty: none; "zerocopy": the NIC offers it and the
+ * node allows it, what a client that sends its memfd gets). A client
+ * that wants them binds socket 0 as above, then:
  *
- *	client -> keeper  DIRECT (empty)
+ *	client -> keeper  DIRECT, in one of two forms:
+ *	                  - with the UMEM (keeper says "direct_memfd"): JSON
+ *	                    {"umem_size": N, "frame_size": N, "headroom": N},
+ *	                    the geometry socket 0's UMEM was registered with,
+ *	                    + SCM_RIGHTS with one fd: the memfd that UMEM is,
+ *	                    from offset 0 (sealed F_SEAL_SHRINK | F_SEAL_GROW,
+ *	                    at least umem_size bytes, all allocated: register
+ *	                    it on socket 0 first);
+ *	                  - empty, no fd (every client before "direct_memfd",
+ *	                    and any with an anonymous UMEM)
  *	keeper            creates one AF_XDP socket per NIC RX queue in the
  *	                  host netns, sets its fill, completion and RX rings
  *	                  (the description's sizes; NO TX ring: a sandbox can
  *	                  never transmit on the NIC past xdp0's source check)
- *	                  and binds it to (NIC, queue) with XDP_SHARED_UMEM
- *	                  on socket 0 (the kernel makes it zero-copy only if
- *	                  socket 0's UMEM is: with socket 0 on a veth, copy)
+ *	                  and binds it to (NIC, queue):
+ *	                  - with the memfd: the first queue's socket registers
+ *	                    the memfd's pages as a UMEM of its own (same size,
+ *	                    chunk and headroom: a frame address means the same
+ *	                    bytes as on socket 0) and binds XDP_COPY, or
+ *	                    where "zerocopy" says so (the NIC offers it and
+ *	                    the node config is "rx-zerocopy") without a mode
+ *	                    flag: zero-copy where the driver can, else copy;
+ *	                    the others bind with XDP_SHARED_UMEM on it (its
+ *	                    mode); the keeper keeps no mapping of it
+ *	                  - without: XDP_SHARED_UMEM on socket 0 (the kernel
+ *	                    gives them socket 0's mode: on the veth xdp0, copy)
  *	keeper -> client  BOUND  {"direct": [{"ifname", "ifindex", "queue",
- *	                  "zerocopy", "fill": N, "completion": N, "rx": N}, ...]}
+ *	                  "zerocopy", "fill": N, "completion": N, "rx": N,
+ *	                  "umem": "own" | "xdp0"}, ...]}
  *	                  + SCM_RIGHTS with the sockets in that order
- *	                  or ERROR and close
+ *	                  or ERROR and close (e.g. a memfd that is not one)
  *	client            mmaps every socket's fill, completion and RX ring
  *	                  (pgoffs as for socket 0; XDP_TX_RING on them: EBUSY),
- *	                  puts frames of the one UMEM on every fill ring
+ *	                  puts frames of the one UMEM on every fill ring (any
+ *	                  frame on any ring: both registrations are the same
+ *	                  memory)
  *	client -> keeper  READY
  *	keeper -> client  OK: socket 0 is in xdp0's XSKMAP and each direct
  *	                  socket in the NIC program's XSKMAP at its queue; the
@@ -121,7 +144,7 @@
  * "rings": {"fill": {"size": N, "producer": OFF, "consumer": OFF,
  * "desc": OFF, "flags": OFF, "pgoff": PGOFF}, "completion": ..., "rx": ...,
  * "tx": ...}, "direct": [{"fd": 6, "ifname": ..., "ifindex": N,
- * "queue": N, "zerocopy": B, "rings": {"fill": ..., "completion": ...,
+ * "queue": N, "zerocopy": B, "umem": "own", "rings": {"fill": ..., "completion": ...,
  * "rx": ...}}, ...]}: mmap(fd 4, umem_size) for the UMEM and mmap(fd, at
  * pgoff) each ring of desc + size * entry bytes. The wrapper has stocked
  * the direct sockets' fill rings (frames [0, fill_frames) of the UMEM,
@@ -202,7 +225,11 @@ enum xdp_endpoint_flags {
 	 * to another process; default: anonymous memory. */
 	XDP_ENDPOINT_F_MEMFD = 1u << 0,
 	/* Take the direct sockets on the NIC's RX queues too, if the
-	 * description lists any (host mode with `direct`). If it got some,
+	 * description lists any (host mode with `direct`); implies
+	 * XDP_ENDPOINT_F_MEMFD where the keeper takes the UMEM's memfd
+	 * ("direct_memfd"), so that the direct sockets get a registration of
+	 * their own of the same memory (zero-copy where the NIC can; on
+	 * socket 0's UMEM they would take xdp0's copy mode). If it got some,
 	 * the library stocks every fill ring itself before READY: frames
 	 * [0, xdp_endpoint_fill_frames()) are spread over the sockets' fill
 	 * rings, the rest are the caller's (e.g. for TX); if it got none,
@@ -289,6 +316,10 @@ const char *xdp_endpoint_ifname_n(const struct xdp_endpoint *ep, size_t i);
 int xdp_endpoint_ifindex_n(const struct xdp_endpoint *ep, size_t i);
 uint32_t xdp_endpoint_queue_n(const struct xdp_endpoint *ep, size_t i);
 bool xdp_endpoint_zerocopy_n(const struct xdp_endpoint *ep, size_t i);
+/* Whether direct socket i is on a registration of its own of the UMEM
+ * (the keeper took its memfd; zero-copy possible) rather than on socket
+ * 0's (copy, like xdp0); false for socket 0. Same frames either way. */
+bool xdp_endpoint_own_umem_n(const struct xdp_endpoint *ep, size_t i);
 /* Frames [0, n) went to the fill rings at open (XDP_ENDPOINT_F_DIRECT and
  * direct sockets bound); 0 otherwise (the caller stocks socket 0's fill
  * ring itself). Through the exec wrapper: as the wrapper left it. */

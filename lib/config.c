@@ -477,12 +477,13 @@ static int set_enable(struct xh_config *cfg, const char *v, const char *where)
 
 static int set_direct(struct xh_config *cfg, const char *v, const char *where)
 {
-	if (!strcmp(v, "rx"))
+	cfg->direct_zerocopy = !strcmp(v, "rx-zerocopy");
+	if (!strcmp(v, "rx") || cfg->direct_zerocopy)
 		cfg->direct = true;
 	else if (!strcmp(v, "false"))
 		cfg->direct = false;
 	else
-		return item_err(-EINVAL, where, v, "must be \"rx\" or false");
+		return item_err(-EINVAL, where, v, "must be \"rx\", \"rx-zerocopy\" or false");
 	return 0;
 }
 
@@ -664,7 +665,7 @@ static const struct key_desc {
 	[XH_CFG_IFACE] = { "iface", set_iface, 0, "a string" },
 	[XH_CFG_ANNOTATIONS] = { "annotations", set_annotations, J_ARRAY,
 				 "a string or an array of strings" },
-	[XH_CFG_DIRECT] = { "direct", set_direct, J_BOOL, "\"rx\" or false" },
+	[XH_CFG_DIRECT] = { "direct", set_direct, J_BOOL, "\"rx\", \"rx-zerocopy\" or false" },
 };
 
 const char *xh_config_key_name(enum xh_cfg_key key)

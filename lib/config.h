@@ -36,7 +36,10 @@
  *                 not "direct")
  *                 default "enable,ips,allowed_uids,umem_size"  (file: array too)
  *   direct        node config only, host mode only: "rx" (the sandbox also
- *                 gets a socket on each RX queue of the NIC) | "false"
+ *                 gets a socket on each RX queue of the NIC, copy mode) |
+ *                 "rx-zerocopy" (the same, zero-copy where the driver can:
+ *                 only for queues that carry the sandbox's traffic alone) |
+ *                 "false"
  *                 default false                          (file: false too)
  *
  * Lists are comma separated; blanks around items are ignored; an empty item
@@ -143,7 +146,8 @@ struct xh_config {
 	uint32_t allowed_uids[XH_CFG_MAX_UIDS];
 
 	char iface[16];       /* netns mode; "" = found in the container */
-	bool direct;          /* host mode: "rx" */
+	bool direct;          /* host mode: "rx" or "rx-zerocopy" */
+	bool direct_zerocopy; /* "rx-zerocopy" */
 
 	unsigned int ann_allowed;     /* XH_CFG_BIT(key): annotations may set key */
 	unsigned int from_annotation; /* XH_CFG_BIT(key): set by an annotation */

@@ -195,9 +195,21 @@ static int direct_check(const struct xh_ep_direct *e, size_t n, bool bound)
 	return 0;
 }
 
+/* A UMEM's frame and total size (the DESC's, DIRECT's). */
+static int umem_check(uint32_t frame_size, uint64_t size)
+{
+	if (!pow2(frame_size) || frame_size < 2048 || frame_size > 4096)
+		return xh_ep_err(-EINVAL, "frame_size %u: not a power of two in 2048..4096", frame_size);
+	if (!size || size % frame_size || size > XDP_ENDPOINT_UMEM_MAX)
+		return xh_ep_err(-EINVAL, "umem_size %llu: not a multiple of frame_size up to %llu",
+				 (unsigned long long)size, XDP_ENDPOINT_UMEM_MAX);
+	return 0;
+}
+
 int xh_ep_desc_check(const struct xh_ep_desc *d)
 {
 	size_t nlen = strnlen(d->ifname, sizeof(d->ifname));
+	int err;
 
 	if (nlen == 0 || nlen >= sizeof(d->ifname))
 		return xh_ep_err(-EINVAL, "ifname: empty or longer than 15 characters");
@@ -226,12 +238,8 @@ int xh_ep_desc_check(const struct xh_ep_desc *d)
 	if ((d->eph_lo || d->eph_hi) && (!d->eph_lo || d->eph_lo > d->eph_hi))
 		return xh_ep_err(-EINVAL, "ephemeral range %u-%u: empty or starting at 0", d->eph_lo,
 				 d->eph_hi);
-	if (!pow2(d->frame_size) || d->frame_size < 2048 || d->frame_size > 4096)
-		return xh_ep_err(-EINVAL, "frame_size %u: not a power of two in 2048..4096",
-				 d->frame_size);
-	if (!d->umem_size || d->umem_size % d->frame_size || d->umem_size > XDP_ENDPOINT_UMEM_MAX)
-		return xh_ep_err(-EINVAL, "umem_size %llu: not a multiple of frame_size up to %llu",
-				 (unsigned long long)d->umem_size, XDP_ENDPOINT_UMEM_MAX);
+	if ((err = umem_check(d->frame_size, d->umem_size)))
+		return err;
 	for (int i = 0; i < XH_EP_NRINGS; i++)
 		if (!pow2(d->ring[i]) || d->ring[i] < XDP_ENDPOINT_RING_MIN ||
 		    d->ring[i] > XDP_ENDPOINT_RING_MAX)
@@ -268,6 +276,8 @@ static json_t *direct_json(const struct xh_ep_direct *e, bool bound)
 
 	for (int r = 0; o && bound && r < XH_EP_DIRECT_RINGS; r++)
 		json_object_set_new(o, ring_names[r], json_integer(e->ring[r]));
+	if (o && bound)
+		json_object_set_new(o, "umem", json_string(e->own_umem ? "own" : "xdp0"));
 	return o;
 }
 
@@ -314,6 +324,8 @@ static json_t *desc_json(const struct xh_ep_desc *d)
 	/* Only when there are some: older clients never see the key. */
 	if (o && d->n_direct)
 		json_object_set_new(o, "direct", directs_json(d->direct, d->n_direct, false));
+	if (o && d->n_direct && d->direct_memfd)
+		json_object_set_new(o, "direct_memfd", json_true());
 	return o;
 }
 
@@ -537,7 +549,7 @@ static int decode_direct(json_t *o, bool bound, struct xh_ep_direct *e, size_t *
 		return err;
 	json_array_foreach(arr, i, v) {
 		struct xh_ep_direct *d = &e[i];
-		const char *ifname = NULL;
+		const char *ifname = NULL, *umem = NULL;
 		uint64_t ifindex = 0, queue = 0, ring = 0;
 		json_t *zc = json_object_get(v, "zerocopy");
 
@@ -552,6 +564,11 @@ static int decode_direct(json_t *o, bool bound, struct xh_ep_direct *e, size_t *
 				return bad("direct", i, "ring size missing");
 			d->ring[r] = (uint32_t)ring;
 		}
+		/* BOUND of a keeper before "umem": socket 0's, always. */
+		if (bound && (get_str(v, "umem", false, &umem) ||
+			      (umem && strcmp(umem, "own") && strcmp(umem, "xdp0"))))
+			return bad("direct", i, "\"umem\": not \"own\" or \"xdp0\"");
+		d->own_umem = umem && !strcmp(umem, "own");
 		strcpy(d->ifname, ifname);
 		d->ifindex = (int)ifindex;
 		d->queue = (uint32_t)queue;
@@ -563,6 +580,7 @@ static int decode_direct(json_t *o, bool bound, struct xh_ep_direct *e, size_t *
 
 static int decode_desc(json_t *o, struct xh_ep_desc *d)
 {
+	json_t *memfd;
 	int err;
 
 	memset(d, 0, sizeof(*d));
@@ -572,6 +590,10 @@ static int decode_desc(json_t *o, struct xh_ep_desc *d)
 	    (err = decode_addrs(o, d)) || (err = decode_routes(o, d)) ||
 	    (err = decode_gateways(o, d)) || (err = decode_direct(o, false, d->direct, &d->n_direct)))
 		return err;
+	memfd = json_object_get(o, "direct_memfd");
+	if (memfd && !json_is_boolean(memfd))
+		return xh_ep_err(-EINVAL, "description: \"direct_memfd\": not a boolean");
+	d->direct_memfd = memfd && json_is_true(memfd);
 	return xh_ep_desc_check(d);
 }
 
@@ -622,6 +644,55 @@ int xh_ep_bound_from_json(const char *text, size_t len, struct xh_ep_direct *d, 
 				: xh_ep_err(-EINVAL, "bound sockets: not a JSON object");
 	json_decref(o);
 	return err;
+}
+
+/* ---- DIRECT with the client's UMEM memfd ------------------------------------------ */
+
+#define DIRECT_PAYLOAD_MAX 256u
+
+static int geom_check(const struct xh_ep_umem_geom *g)
+{
+	int err = umem_check(g->frame_size, g->size);
+
+	if (err)
+		return err;
+	if (g->headroom >= g->frame_size)
+		return xh_ep_err(-EINVAL, "UMEM headroom %u: not below frame_size", g->headroom);
+	return 0;
+}
+
+int xh_ep_direct_to_json(const struct xh_ep_umem_geom *g, char **out)
+{
+	int err = geom_check(g);
+
+	if (err)
+		return err;
+	return dump(json_pack("{s:I,s:I,s:I}", "umem_size", (json_int_t)g->size, "frame_size",
+			      (json_int_t)g->frame_size, "headroom", (json_int_t)g->headroom),
+		    DIRECT_PAYLOAD_MAX, "DIRECT", out);
+}
+
+int xh_ep_direct_from_json(const char *text, size_t len, struct xh_ep_umem_geom *g)
+{
+	uint64_t size = 0, frame = 0, headroom = 0;
+	json_t *o;
+	int err = load(text, len, DIRECT_PAYLOAD_MAX, &o);
+
+	if (err)
+		return err;
+	if (!json_is_object(o))
+		err = xh_ep_err(-EINVAL, "DIRECT: not a JSON object");
+	if (!err && (get_uint(o, "umem_size", XDP_ENDPOINT_UMEM_MAX, true, &size) ||
+		     get_uint(o, "frame_size", 4096, true, &frame) ||
+		     get_uint(o, "headroom", 4096, true, &headroom)))
+		err = xh_ep_err(-EINVAL, "DIRECT: not {\"umem_size\", \"frame_size\", \"headroom\"} "
+				"(integers)");
+	json_decref(o);
+	if (err)
+		return err;
+	*g = (struct xh_ep_umem_geom){ .size = size, .frame_size = (uint32_t)frame,
+				       .headroom = (uint32_t)headroom };
+	return geom_check(g);
 }
 
 /* ---- the exec wrapper's environment ----------------------------------------- */
@@ -756,7 +827,9 @@ static size_t payload_max(uint16_t type)
 		return XDP_ENDPOINT_DESC_MAX;
 	case XDP_ENDPOINT_MSG_ERROR:
 		return XDP_ENDPOINT_ERROR_MAX;
-	default: /* READY, OK, DIRECT */
+	case XDP_ENDPOINT_MSG_DIRECT:
+		return DIRECT_PAYLOAD_MAX;
+	default: /* READY, OK */
 		return 0;
 	}
 }
@@ -947,14 +1020,16 @@ int xh_ep_recv_fds(int sock, void *buf, uint16_t *type, const void **payload, si
 		err = xh_ep_err(-EMSGSIZE, "message larger than %u bytes", XDP_ENDPOINT_MSG_MAX);
 	else
 		err = xh_ep_msg_decode(buf, (size_t)n, type, payload, len);
-	/* A DESC's fd is taken if it is the only one (else the client says
-	 * it came without one); a BOUND's all, up to max; none of others.
-	 * A caller that takes no fds (the keeper) has them closed unread. */
-	if (!err && ngot && fds && *type == XDP_ENDPOINT_MSG_DESC)
+	/* A DESC's or DIRECT's fd is taken if it is the only one (else the
+	 * receiver says it came without one); a BOUND's all, up to max; none
+	 * of others: fds on a client's record are closed unread (the keeper
+	 * ignores them), on a keeper's they are an error. A caller that
+	 * takes no fds has them closed unread. */
+	if (!err && ngot && fds && (*type == XDP_ENDPOINT_MSG_DESC || *type == XDP_ENDPOINT_MSG_DIRECT))
 		keep = ngot == 1;
 	else if (!err && ngot && fds && *type == XDP_ENDPOINT_MSG_BOUND && ngot <= max)
 		keep = ngot;
-	else if (!err && ngot && fds)
+	else if (!err && ngot && fds && *type != XDP_ENDPOINT_MSG_READY)
 		err = xh_ep_err(-EBADMSG, "message type %u came with %zu file descriptors", *type,
 				ngot);
 	for (size_t i = keep; i < ngot; i++)

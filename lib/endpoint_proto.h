@@ -58,6 +58,9 @@ struct xh_ep_direct {
 	uint32_t queue;
 	bool zerocopy;
 	uint32_t ring[XH_EP_DIRECT_RINGS]; /* BOUND: the sizes the keeper set */
+	/* BOUND: the UMEM it is on: its own registration of the client's
+	 * memfd ("umem": "own") or socket 0's ("xdp0", XDP_SHARED_UMEM) */
+	bool own_umem;
 };
 
 /* The description the keeper sends (DESC) and the client decodes. */
@@ -80,6 +83,7 @@ struct xh_ep_desc {
 	uint32_t ring[XH_EP_NRINGS];
 	size_t n_direct;           /* "direct": 0 when absent */
 	struct xh_ep_direct direct[XDP_ENDPOINT_MAX_DIRECT];
+	bool direct_memfd;         /* DIRECT may carry the UMEM's memfd */
 };
 
 /* Defaults: queue 0, MTU 1500, 2 KiB frames, a 2 MiB UMEM and its rings. */
@@ -98,6 +102,17 @@ int xh_ep_desc_from_json(const char *text, size_t len, struct xh_ep_desc *d);
 /* BOUND: {"direct": [...]} with the ring sizes. */
 int xh_ep_bound_to_json(const struct xh_ep_direct *d, size_t n, char **out);
 int xh_ep_bound_from_json(const char *text, size_t len, struct xh_ep_direct *d, size_t *n);
+
+/* DIRECT's payload when it carries the client's UMEM memfd: that UMEM's
+ * geometry, as registered on socket 0 (from offset 0 of the memfd). */
+struct xh_ep_umem_geom {
+	uint64_t size;
+	uint32_t frame_size;
+	uint32_t headroom;
+};
+
+int xh_ep_direct_to_json(const struct xh_ep_umem_geom *g, char **out);
+int xh_ep_direct_from_json(const char *text, size_t len, struct xh_ep_umem_geom *g);
 
 /* Where the exec wrapper put everything for CMD. */
 struct xh_ep_layout {
@@ -142,7 +157,8 @@ int xh_ep_send_fds(int sock, uint16_t type, const void *payload, size_t len, con
 		   size_t n);
 /* Receive one record into buf (XDP_ENDPOINT_MSG_MAX bytes) and decode it.
  * Received fds are close-on-exec; if fd_out is given and exactly one fd
- * came with a DESC, it goes there (else -1), every other fd is closed.
+ * came with a DESC or a DIRECT, it goes there (else -1), every other fd
+ * is closed.
  * flags: MSG_DONTWAIT or 0. -EPIPE when the peer closed the connection,
  * -EMSGSIZE for a record larger than the buffer. */
 int xh_ep_recv(int sock, void *buf, uint16_t *type, const void **payload, size_t *len,

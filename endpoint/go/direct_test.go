@@ -77,17 +77,31 @@ func boundXSK(t *testing.T, fill, comp, rx int) int {
 	return fd
 }
 
+// directReq is what the scripted keeper received.
+type directReq struct {
+	typ     uint16
+	payload string
+	seals   int // of the fd that came with it; -1: none
+}
+
 // directKeeper answers DIRECT with BOUND (payload, fds); got reports the
-// type of the record it received.
-func directKeeper(t *testing.T, payload string, fds []int, got chan<- uint16) *Endpoint {
+// record it received.
+func directKeeper(t *testing.T, payload string, fds []int, got chan<- directReq) *Endpoint {
 	name := keeper(t, func(c int) {
-		buf := make([]byte, 64)
-		n, _, _, _, err := unix.Recvmsg(c, buf, nil, 0)
-		if err != nil || n != hdrLen {
-			got <- 0
+		buf, oob := make([]byte, 512), make([]byte, unix.CmsgSpace(4))
+		n, oobn, _, _, err := unix.Recvmsg(c, buf, oob, 0)
+		if err != nil || n < hdrLen {
+			got <- directReq{}
 			return
 		}
-		got <- native.Uint16(buf[6:])
+		r := directReq{typ: native.Uint16(buf[6:]), payload: string(buf[hdrLen:n]), seals: -1}
+		if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil && len(msgs) == 1 {
+			if f, err := unix.ParseUnixRights(&msgs[0]); err == nil && len(f) == 1 {
+				r.seals, _ = unix.FcntlInt(uintptr(f[0]), unix.F_GET_SEALS, 0)
+				unix.Close(f[0])
+			}
+		}
+		got <- r
 		var rights []byte
 		if len(fds) > 0 {
 			rights = unix.UnixRights(fds...)
@@ -101,7 +115,7 @@ func directKeeper(t *testing.T, payload string, fds []int, got chan<- uint16) *E
 	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: "@" + name}); err != nil {
 		t.Fatal(err)
 	}
-	ep := &Endpoint{ctl: fd, xsk: -1, done: make(chan struct{})}
+	ep := &Endpoint{ctl: fd, xsk: -1, umemFD: -1, done: make(chan struct{})}
 	t.Cleanup(func() { ep.Close() })
 	return ep
 }
@@ -110,13 +124,14 @@ func TestDirectBound(t *testing.T) {
 	a, b := boundXSK(t, 1024, 1024, 1024), boundXSK(t, 2048, 512, 256)
 	defer unix.Close(a)
 	defer unix.Close(b)
-	got := make(chan uint16, 1)
+	got := make(chan directReq, 1)
 	ep := directKeeper(t, goodBound, []int{a, b}, got)
 	if err := ep.takeDirect(); err != nil {
 		t.Fatal(err)
 	}
-	if typ := <-got; typ != msgDirect {
-		t.Fatalf("keeper got message type %d, want DIRECT (%d)", typ, msgDirect)
+	// Without a memfd UMEM: an empty DIRECT, as before "direct_memfd".
+	if r := <-got; r.typ != msgDirect || r.payload != "" || r.seals != -1 {
+		t.Fatalf("keeper got %+v, want an empty DIRECT (%d)", r, msgDirect)
 	}
 	if len(ep.Sockets) != 2 {
 		t.Fatalf("%d sockets", len(ep.Sockets))
@@ -152,7 +167,7 @@ func TestDirectBoundErrors(t *testing.T) {
 				defer unix.Close(fd)
 				fds = append(fds, fd)
 			}
-			ep := directKeeper(t, c.payload, fds, make(chan uint16, 1))
+			ep := directKeeper(t, c.payload, fds, make(chan directReq, 1))
 			wantErr(t, ep.takeDirect(), c.errno, c.want)
 			if len(ep.Sockets) != 0 {
 				t.Fatalf("sockets kept after an error: %d", len(ep.Sockets))
@@ -160,6 +175,35 @@ func TestDirectBoundErrors(t *testing.T) {
 		})
 	}
 	// Not AF_XDP.
-	ep := directKeeper(t, `{"direct":[{"ifname":"nic0","ifindex":3,"fill":64,"completion":64,"rx":64}]}`, []int{0}, make(chan uint16, 1))
+	ep := directKeeper(t, `{"direct":[{"ifname":"nic0","ifindex":3,"fill":64,"completion":64,"rx":64}]}`, []int{0}, make(chan directReq, 1))
 	wantErr(t, ep.takeDirect(), unix.EPROTO, "BOUND fd 0 is not an AF_XDP socket")
+}
+
+// With "direct_memfd" the UMEM is a sealed memfd and DIRECT carries it
+// with the UMEM's geometry; BOUND's "umem" is taken.
+func TestDirectMemfd(t *testing.T) {
+	a, b := boundXSK(t, 1024, 1024, 1024), boundXSK(t, 2048, 512, 256)
+	defer unix.Close(a)
+	defer unix.Close(b)
+	got := make(chan directReq, 1)
+	ep := directKeeper(t, strings.Replace(goodBound, `"rx":1024}`, `"rx":1024,"umem":"own"}`, 1), []int{a, b}, got)
+	ep.Desc = &Desc{UmemSize: 1 << 20, FrameSize: 2048, DirectMemfd: true}
+	mem, err := ep.umemMap(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep.umem = &UMEM{Mem: mem, FrameSize: 2048}
+	if err := ep.takeDirect(); err != nil {
+		t.Fatal(err)
+	}
+	r := <-got
+	want := unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_SEAL
+	if r.typ != msgDirect || r.payload != `{"umem_size":1048576,"frame_size":2048,"headroom":0}` || r.seals != want {
+		t.Fatalf("keeper got %+v, want DIRECT with the geometry and a memfd sealed %#x", r, want)
+	}
+	if !ep.Sockets[0].OwnUMEM || ep.Sockets[1].OwnUMEM {
+		t.Fatalf("umem: %+v %+v", ep.Sockets[0], ep.Sockets[1])
+	}
+	_, err = ParseBound([]byte(strings.Replace(goodBound, `"rx":256`, `"rx":256,"umem":"theirs"`, 1)))
+	wantErr(t, err, unix.EPROTO, `umem "theirs"`)
 }

@@ -98,7 +98,11 @@ type Desc struct {
 	// Direct: the NIC RX queues the keeper can bind a socket to for this
 	// endpoint (host mode, node config direct=rx); empty otherwise.
 	Direct []DirectQueue
-	JSON   string // as received
+	// DirectMemfd: the keeper takes the UMEM's memfd with DIRECT and binds
+	// the direct sockets on a registration of their own of it (zero-copy
+	// where the NIC can) instead of on socket 0's UMEM (xdp0: copy).
+	DirectMemfd bool
+	JSON        string // as received
 }
 
 // Rings are the ring sizes the keeper suggests (entries).
@@ -134,6 +138,8 @@ type descJSON struct {
 	UmemSize  uint64        `json:"umem_size"`
 	Rings     Rings         `json:"rings"`
 	Direct    []DirectQueue `json:"direct"`
+	// DirectMemfd: see Desc.
+	DirectMemfd bool `json:"direct_memfd"`
 }
 
 func pow2(v uint64) bool { return v != 0 && v&(v-1) == 0 }
@@ -220,6 +226,7 @@ func ParseDesc(text []byte) (*Desc, error) {
 		}
 	}
 	d.Direct = j.Direct
+	d.DirectMemfd = j.DirectMemfd
 	if j.Ephemeral != nil {
 		d.EphLo, d.EphHi = j.Ephemeral.Lo, j.Ephemeral.Hi
 		if d.EphLo > d.EphHi {
@@ -243,6 +250,7 @@ type Endpoint struct {
 	// direct sockets in BOUND's order.
 	Sockets []*Socket
 	umem    *UMEM
+	umemFD  int // the UMEM's memfd where the keeper takes one, else -1
 	ctl     int
 	xsk     int
 	done    chan struct{}
@@ -275,7 +283,7 @@ func Dial(o *Options) (*Endpoint, error) {
 	if err != nil {
 		return nil, errf("connect", errnoOf(err), "unix socket: %v", err)
 	}
-	ep := &Endpoint{ctl: fd, xsk: -1, done: make(chan struct{})}
+	ep := &Endpoint{ctl: fd, xsk: -1, umemFD: -1, done: make(chan struct{})}
 	tv := unix.NsecToTimeval(opt.Timeout.Nanoseconds())
 	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
 		ep.Close()
@@ -315,7 +323,7 @@ func Dial(o *Options) (*Endpoint, error) {
 // XSKMAP. Then it watches the connection: Done is closed when the keeper
 // takes the endpoint back (container teardown) or the connection breaks.
 func (ep *Endpoint) Ready() error {
-	if err := ep.send(msgReady); err != nil {
+	if err := ep.send(msgReady, nil, -1); err != nil {
 		return err
 	}
 	if _, _, err := ep.expect(msgOK); err != nil {
@@ -381,13 +389,19 @@ var native binary.ByteOrder = func() binary.ByteOrder {
 	return binary.BigEndian
 }()
 
-func (ep *Endpoint) send(typ uint16) error {
-	var b [hdrLen]byte
+// send one record of type typ with payload and, when fd >= 0, that fd.
+func (ep *Endpoint) send(typ uint16, payload []byte, fd int) error {
+	b := make([]byte, hdrLen+len(payload))
 	native.PutUint32(b[0:], magic)
 	native.PutUint16(b[4:], version)
 	native.PutUint16(b[6:], typ)
-	native.PutUint32(b[8:], 0)
-	if err := unix.Sendmsg(ep.ctl, b[:], nil, nil, unix.MSG_NOSIGNAL); err != nil {
+	native.PutUint32(b[8:], uint32(len(payload)))
+	copy(b[hdrLen:], payload)
+	var oob []byte
+	if fd >= 0 {
+		oob = unix.UnixRights(fd)
+	}
+	if err := unix.Sendmsg(ep.ctl, b, oob, nil, unix.MSG_NOSIGNAL); err != nil {
 		return errf("keeper", errnoOf(err), "send: %v", err)
 	}
 	return nil

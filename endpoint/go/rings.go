@@ -115,11 +115,14 @@ type Socket struct {
 	Queue    uint32
 	Direct   bool
 	Zerocopy bool
-	Fill     *Ring
-	Comp     *Ring
-	RX       *Ring
-	TX       *Ring // socket 0 only
-	frames   uint32
+	// OwnUMEM: a direct socket on the keeper's own registration of the
+	// UMEM's memfd (the same frames), not on socket 0's UMEM.
+	OwnUMEM bool
+	Fill    *Ring
+	Comp    *Ring
+	RX      *Ring
+	TX      *Ring // socket 0 only
+	frames  uint32
 }
 
 // UMEM is the frame memory shared by every socket of the endpoint.
@@ -148,10 +151,10 @@ type SetupOptions struct {
 // Ready. Sockets and UMEM are the Endpoint's, unmapped and closed by Close.
 func (ep *Endpoint) Setup(o *SetupOptions) error {
 	d := ep.Desc
-	mem, err := unix.Mmap(-1, 0, int(d.UmemSize), unix.PROT_READ|unix.PROT_WRITE,
-		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_POPULATE)
+	direct := o != nil && o.Direct && len(d.Direct) > 0
+	mem, err := ep.umemMap(direct && d.DirectMemfd)
 	if err != nil {
-		return errf("umem", errnoOf(err), "mmap of %d bytes: %v", d.UmemSize, err)
+		return errf("umem", errnoOf(err), "UMEM of %d bytes: %v", d.UmemSize, err)
 	}
 	ep.umem = &UMEM{Mem: mem, FrameSize: d.FrameSize}
 	reg := unix.XDPUmemReg{Addr: uint64(uintptr(unsafe.Pointer(&mem[0]))), Len: d.UmemSize, Size: d.FrameSize}
@@ -182,7 +185,7 @@ func (ep *Endpoint) Setup(o *SetupOptions) error {
 	if err := unix.Bind(ep.xsk, &unix.SockaddrXDP{Flags: flags, Ifindex: uint32(d.Ifindex), QueueID: d.Queue}); err != nil {
 		return errf("bind", errnoOf(err), "%s queue %d: %v", d.Ifname, d.Queue, err)
 	}
-	if o != nil && o.Direct && len(d.Direct) > 0 {
+	if direct {
 		if err := ep.takeDirect(); err != nil {
 			return err
 		}
@@ -191,9 +194,43 @@ func (ep *Endpoint) Setup(o *SetupOptions) error {
 	return nil
 }
 
-// takeDirect: DIRECT, then BOUND with one bound socket per NIC RX queue.
+// umemMap maps the UMEM: anonymous memory, or with memfd a sealed memfd
+// (it cannot shrink or grow under the keeper's registration of it).
+func (ep *Endpoint) umemMap(memfd bool) ([]byte, error) {
+	size := ep.Desc.UmemSize
+	if !memfd {
+		return unix.Mmap(-1, 0, int(size), unix.PROT_READ|unix.PROT_WRITE,
+			unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_POPULATE)
+	}
+	fd, err := unix.MemfdCreate("xdp_endpoint_umem", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return nil, err
+	}
+	ep.umemFD = fd // Close closes it
+	if err := unix.Ftruncate(fd, int64(size)); err != nil {
+		return nil, err
+	}
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_SEAL); err != nil {
+		return nil, err
+	}
+	return unix.Mmap(fd, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_POPULATE)
+}
+
+// umemGeometry is DIRECT's payload when it carries the UMEM's memfd.
+type umemGeometry struct {
+	Size      uint64 `json:"umem_size"`
+	FrameSize uint32 `json:"frame_size"`
+	Headroom  uint32 `json:"headroom"`
+}
+
+// takeDirect: DIRECT (with the UMEM's memfd and geometry where the keeper
+// takes them), then BOUND with one bound socket per NIC RX queue.
 func (ep *Endpoint) takeDirect() error {
-	if err := ep.send(msgDirect); err != nil {
+	var geom []byte
+	if ep.umemFD >= 0 {
+		geom, _ = json.Marshal(umemGeometry{Size: ep.Desc.UmemSize, FrameSize: ep.Desc.FrameSize})
+	}
+	if err := ep.send(msgDirect, geom, ep.umemFD); err != nil {
 		return err
 	}
 	payload, fds, err := ep.expectFDs(msgBound)
@@ -215,7 +252,7 @@ func (ep *Endpoint) takeDirect() error {
 			continue
 		}
 		s := &Socket{FD: fds[i], Ifname: b[i].Ifname, Ifindex: b[i].Ifindex, Queue: b[i].Queue,
-			Direct: true, Zerocopy: b[i].Zerocopy}
+			Direct: true, Zerocopy: b[i].Zerocopy, OwnUMEM: b[i].UMEM == "own"}
 		ep.Sockets = append(ep.Sockets, s) // Close closes it from here on
 		err = mapRings(s, Rings{Fill: b[i].Fill, Completion: b[i].Completion, RX: b[i].RX})
 	}
@@ -320,6 +357,10 @@ func (ep *Endpoint) unmap() {
 		unix.Munmap(ep.umem.Mem)
 		ep.umem = nil
 	}
+	if ep.umemFD >= 0 {
+		unix.Close(ep.umemFD)
+		ep.umemFD = -1
+	}
 }
 
 // DirectQueue is one NIC RX queue the DESC offers a direct socket for.
@@ -337,6 +378,9 @@ type BoundSocket struct {
 	Fill       uint32 `json:"fill"`
 	Completion uint32 `json:"completion"`
 	RX         uint32 `json:"rx"`
+	// UMEM: "own" (the keeper's registration of the UMEM's memfd) or
+	// "xdp0" (socket 0's UMEM; also what a keeper without it means).
+	UMEM string `json:"umem"`
 }
 
 func checkDirect(q *DirectQueue, what string, i int) error {
@@ -364,6 +408,9 @@ func ParseBound(text []byte) ([]BoundSocket, error) {
 		b := &j.Direct[i]
 		if err := checkDirect(&b.DirectQueue, "BOUND direct", i); err != nil {
 			return nil, err
+		}
+		if b.UMEM != "" && b.UMEM != "own" && b.UMEM != "xdp0" {
+			return nil, errf("keeper", unix.EPROTO, "BOUND direct[%d]: umem %q: not \"own\" or \"xdp0\"", i, b.UMEM)
 		}
 		for _, n := range []uint32{b.Fill, b.Completion, b.RX} {
 			if !pow2(uint64(n)) || n < 64 || n > 16384 {

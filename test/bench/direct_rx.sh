@@ -9,8 +9,8 @@
 #                   (nic0 -> AF_XDP; ep_count -D)
 # one runc container with the real hook (node config: direct "rx"), the
 # reader pinned to $RX_CPU, generator and softirq on $GEN_CPU; the
-# generator alone (xdp_gen -Z) for net per-frame costs. Prints "name
-# value" lines; test/bench/run.sh calls it, or run alone:
+# generator alone (xdp_gen -Z) for net per-frame costs; the keeper's Pss
+# with the direct client. Prints "name value" lines; test/bench/run.sh calls it, or run alone:
 #   BUILD=$PWD/build test/bench/direct_rx.sh
 set -u
 . "$(dirname "$0")/lib.sh" direct_rx
@@ -60,12 +60,16 @@ run_consumer direct_path_rx "$CTR_NET" "$OUT/ep_count"
 steady direct_path_rx
 run_consumer path_rx_direct "$CTR_NET" "$OUT/ep_count" -D
 steady path_rx_direct
+# The keeper's memory with the direct sockets bound on its registration
+# of the client's UMEM (mapped only while it registered it).
+kp=$(jq -r .keeper.pid "/run/xdphook/$C/state.json")
+R[keeper_direct_pss_kib]=$(awk '/^Pss:/ {print $2}' "/proc/$kp/smaps_rollup")
 runc_ delete -f "$C" >/dev/null || fail "runc delete"
 
 net_ns() { awk -v r="$1" -v g="${R[direct_gen_alone_mpps]}" 'BEGIN {printf "%.1f", (r > 0 && g > r) ? 1e3 / r - 1e3 / g : 0}'; }
 for f in direct_afxdp direct_path_rx path_rx_direct; do R[${f}_net_ns]=$(net_ns "${R[${f}_mpps]}"); done
 for k in direct_gen_alone_mpps direct_afxdp_mpps direct_path_rx_mpps path_rx_direct_mpps \
-	 direct_afxdp_net_ns direct_path_rx_net_ns path_rx_direct_net_ns; do
+	 direct_afxdp_net_ns direct_path_rx_net_ns path_rx_direct_net_ns keeper_direct_pss_kib; do
 	echo "$k ${R[$k]}"
 done
 # The goals: path_rx_direct/afxdp_direct >= 0.95, path_rx_direct/path_rx >= 1.5,

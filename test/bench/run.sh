@@ -265,7 +265,7 @@ log "direct: host mode's sockets on the NIC queue vs AF_XDP on the NIC vs the ve
 BUILD="$BUILD" TRIALS="$TRIALS" bash "$HERE/direct_rx.sh" >"$XH_TMP/direct_rx" 2>&1 ||
 	fail "direct_rx.sh: $(tail -5 "$XH_TMP/direct_rx")"
 DIRECT_KEYS="direct_gen_alone_mpps direct_afxdp_mpps direct_path_rx_mpps path_rx_direct_mpps
-	     direct_afxdp_net_ns direct_path_rx_net_ns path_rx_direct_net_ns"
+	     direct_afxdp_net_ns direct_path_rx_net_ns path_rx_direct_net_ns keeper_direct_pss_kib"
 take direct_rx.sh "$XH_TMP/direct_rx" $DIRECT_KEYS
 
 # 9. gVisor's netstack on the endpoint (pod mode, and netns mode on a CNI

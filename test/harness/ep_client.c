@@ -37,6 +37,22 @@
  *       for one frame on the RX ring: "frame LEN".
  *   ep_client udp ADDR PORT TEXT
  *       send TEXT, expect it back within 2 s: "echo: TEXT".
+ *   ep_client direct anon|memfd N
+ *       anon: a client as before "direct_memfd": socket 0 on an anonymous
+ *       UMEM, an empty DIRECT (the direct sockets share socket 0's UMEM).
+ *       memfd: socket 0 on a sealed memfd UMEM with headroom 0, a DIRECT
+ *       with that memfd but headroom 128 (the keeper cannot check it):
+ *       frames on sockets of the keeper's own registration then start
+ *       128 bytes further into their frame than on socket 0's UMEM, which
+ *       tells which UMEM a socket is on (this kernel has no XDP sock_diag).
+ *       Prints "direct: nic0/Q:MODE:UMEM ...", "ok" after OK, then reads
+ *       the direct sockets until N frames came (10 s at most):
+ *       "received N at OFFSET[,OFFSET]" (the frames' offsets in their
+ *       chunk); exit 0 when exactly N.
+ *   ep_client direct unsealed|small|sparse|notmemfd
+ *       a DIRECT with a bad UMEM memfd (no seals; half the size; sealed
+ *       but never registered, so its pages are not there; /dev/null) and
+ *       expect the keeper to close: "closed: <error text>".
  */
 #define _GNU_SOURCE
 #include "endpoint_proto.h"
@@ -48,7 +64,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
+#include <time.h>
 
 static int fail(const char *what, int err)
 {
@@ -381,6 +399,200 @@ static int udp(const char *addr, const char *port, const char *text)
 	return strcmp(buf, text) != 0;
 }
 
+/* ---- direct: an old-style DIRECT, and bad memfds ---------------------------------- */
+
+#ifndef SOL_XDP
+#define SOL_XDP 283
+#endif
+
+/* The fill and RX ring of a direct socket, mapped by hand. */
+struct dring {
+	uint32_t *prod, *cons, size;
+	void *desc;
+};
+
+static int dring_map(int fd, int opt_pgoff, const struct xdp_ring_offset *o, uint32_t size,
+		     size_t entry, struct dring *r)
+{
+	char *m = mmap(NULL, o->desc + size * entry, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+		       fd, opt_pgoff == 0 ? XDP_PGOFF_RX_RING : (off_t)XDP_UMEM_PGOFF_FILL_RING);
+
+	if (m == MAP_FAILED)
+		return -errno;
+	*r = (struct dring){ .prod = (uint32_t *)(m + o->producer), .cons = (uint32_t *)(m + o->consumer),
+			     .size = size, .desc = m + o->desc };
+	return 0;
+}
+
+static int expect_type(int fd, char *buf, uint16_t want, int *fds, size_t max, size_t *n,
+		       const void **payload, size_t *len)
+{
+	char text[XDP_ENDPOINT_ERROR_MAX];
+	uint16_t type = 0;
+	int code, err = xh_ep_recv_fds(fd, buf, &type, payload, len, fds, max, n, 0);
+
+	if (!err && type == XDP_ENDPOINT_MSG_ERROR &&
+	    !xh_ep_error_decode(*payload, *len, &code, text, sizeof(text))) {
+		fprintf(stderr, "ep_client: keeper: %s\n", text);
+		return -code;
+	}
+	return err ? err : type == want ? 0 : -EPROTO;
+}
+
+/* Socket 0 on mem (the UMEM), its four rings, bound to the description's
+ * device and queue in copy mode. */
+static int bind0(int xsk, const struct xh_ep_desc *d, void *mem)
+{
+	static const int opt[XH_EP_NRINGS] = { XDP_UMEM_FILL_RING, XDP_UMEM_COMPLETION_RING,
+					       XDP_RX_RING, XDP_TX_RING };
+	struct xdp_umem_reg reg = { .addr = (uintptr_t)mem, .len = d->umem_size,
+				    .chunk_size = d->frame_size };
+	struct sockaddr_xdp sa = { .sxdp_family = AF_XDP, .sxdp_ifindex = (uint32_t)d->ifindex,
+				   .sxdp_queue_id = d->queue, .sxdp_flags = XDP_COPY };
+
+	if (setsockopt(xsk, SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg)))
+		return -errno;
+	for (int i = 0; i < XH_EP_NRINGS; i++)
+		if (setsockopt(xsk, SOL_XDP, opt[i], &d->ring[i], sizeof(d->ring[i])))
+			return -errno;
+	/* The previous client's socket leaves the queue in a kernel work
+	 * item: EBUSY for a while (as libxdp_endpoint, retry, bounded). */
+	for (int tries = 0; bind(xsk, (struct sockaddr *)&sa, sizeof(sa)); tries++) {
+		if (errno != EBUSY || tries >= 100)
+			return -errno;
+		nanosleep(&(struct timespec){ .tv_nsec = 20000000L }, NULL);
+	}
+	return 0;
+}
+
+/* The memfd a bad DIRECT carries: kind says how it is bad. */
+static int bad_memfd(const char *kind, uint64_t size)
+{
+	int fd;
+
+	if (!strcmp(kind, "notmemfd"))
+		return open("/dev/null", O_RDWR | O_CLOEXEC);
+	fd = memfd_create("ep_client", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0 || ftruncate(fd, (off_t)(!strcmp(kind, "small") ? size / 2 : size)))
+		return -errno;
+	if (strcmp(kind, "unsealed") && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW))
+		return -errno;
+	if (!strcmp(kind, "unsealed") || !strcmp(kind, "small")) {
+		/* Allocated: only the seal or the size is wrong. */
+		void *m = mmap(NULL, size / 2, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+
+		if (m == MAP_FAILED)
+			return -errno;
+		memset(m, 1, size / 2);
+		munmap(m, size / 2);
+	}
+	return fd;
+}
+
+static int direct(const char *kind, int want)
+{
+	static char buf[XDP_ENDPOINT_MSG_MAX];
+	static struct xh_ep_desc desc, *d = &desc;
+	char *json = NULL;
+	struct xh_ep_direct b[XDP_ENDPOINT_MAX_DIRECT];
+	struct dring fill[XDP_ENDPOINT_MAX_DIRECT], rx[XDP_ENDPOINT_MAX_DIRECT];
+	struct pollfd p[XDP_ENDPOINT_MAX_DIRECT];
+	int ctl = connect_keeper(), xsk = -1, fds[XDP_ENDPOINT_MAX_DIRECT], bad = -1, got = 0, err;
+	bool anon = !strcmp(kind, "anon"), good = anon || !strcmp(kind, "memfd");
+	uint64_t offsets = 0; /* bit k: a frame at k * 64 into its chunk */
+	struct xdp_mmap_offsets off;
+	socklen_t olen = sizeof(off);
+	size_t nfds = 0, n = 0, len;
+	const void *payload;
+	void *mem;
+
+	if (ctl < 0)
+		return fail("connect", ctl);
+	err = expect_type(ctl, buf, XDP_ENDPOINT_MSG_DESC, &xsk, 1, &nfds, &payload, &len);
+	if (!err)
+		err = nfds ? xh_ep_desc_from_json(payload, len, d) : -EPROTO;
+	if (err)
+		return fail("description", err);
+	if (!anon && (bad = bad_memfd(kind, d->umem_size)) < 0)
+		return fail(kind, bad);
+	/* Socket 0's UMEM: the memfd itself for "memfd" and "unsealed". */
+	if (!strcmp(kind, "memfd") || !strcmp(kind, "unsealed"))
+		mem = mmap(NULL, d->umem_size, PROT_READ | PROT_WRITE, MAP_SHARED, bad, 0);
+	else
+		mem = mmap(NULL, d->umem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED || (err = bind0(xsk, d, mem)))
+		return fail("socket 0", mem == MAP_FAILED ? -errno : err);
+	if (!anon) {
+		struct xh_ep_umem_geom g = { .size = d->umem_size, .frame_size = d->frame_size,
+					     .headroom = good ? 128 : 0 };
+
+		if (!(err = xh_ep_direct_to_json(&g, &json)))
+			err = xh_ep_send(ctl, XDP_ENDPOINT_MSG_DIRECT, json, strlen(json), bad);
+		free(json);
+		if (err)
+			return fail("DIRECT", err);
+		if (!good)
+			return expect_close(ctl, 20);
+	} else {
+		err = xh_ep_send(ctl, XDP_ENDPOINT_MSG_DIRECT, NULL, 0, -1);
+	}
+	if (!err)
+		err = expect_type(ctl, buf, XDP_ENDPOINT_MSG_BOUND, fds, XDP_ENDPOINT_MAX_DIRECT, &nfds,
+				  &payload, &len);
+	if (!err)
+		err = xh_ep_bound_from_json(payload, len, b, &n);
+	if (!err && (n != nfds || !n || getsockopt(fds[0], SOL_XDP, XDP_MMAP_OFFSETS, &off, &olen)))
+		err = -EPROTO;
+	if (err)
+		return fail("BOUND", err);
+	printf("direct:");
+	for (size_t i = 0; i < n; i++) {
+		printf(" %s/%u:%s:%s", b[i].ifname, b[i].queue, b[i].zerocopy ? "zero-copy" : "copy",
+		       b[i].own_umem ? "own" : "xdp0");
+		if ((err = dring_map(fds[i], 1, &off.fr, b[i].ring[0], sizeof(uint64_t), &fill[i])) ||
+		    (err = dring_map(fds[i], 0, &off.rx, b[i].ring[2], sizeof(struct xdp_desc), &rx[i])))
+			return fail("map a direct socket's rings", err);
+		p[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+	}
+	printf("\n");
+	/* 16 frames on each fill ring, from the UMEM's start. */
+	for (size_t i = 0; i < n; i++) {
+		for (uint32_t k = 0; k < 16; k++)
+			((uint64_t *)fill[i].desc)[k] = (i * 16 + k) * d->frame_size;
+		__atomic_store_n(fill[i].prod, 16, __ATOMIC_RELEASE);
+	}
+	err = xh_ep_send(ctl, XDP_ENDPOINT_MSG_READY, NULL, 0, -1);
+	if (!err)
+		err = expect_type(ctl, buf, XDP_ENDPOINT_MSG_OK, NULL, 0, NULL, &payload, &len);
+	if (err)
+		return fail("READY", err);
+	printf("ok\n");
+	fflush(stdout);
+	/* Each frame back onto the fill ring it came from. */
+	for (int round = 0; round < 100 && got < want && !stop; round++) {
+		poll(p, n, 100);
+		for (size_t i = 0; i < n; i++) {
+			uint32_t c = *rx[i].cons, e = __atomic_load_n(rx[i].prod, __ATOMIC_ACQUIRE);
+			uint32_t f = *fill[i].prod;
+
+			for (; c != e; c++, f++, got++) {
+				uint64_t a = ((struct xdp_desc *)rx[i].desc)[c & (rx[i].size - 1)].addr;
+
+				offsets |= 1ull << ((a & (d->frame_size - 1)) / 64 % 64);
+				((uint64_t *)fill[i].desc)[f & (fill[i].size - 1)] = a;
+			}
+			__atomic_store_n(rx[i].cons, c, __ATOMIC_RELEASE);
+			__atomic_store_n(fill[i].prod, f, __ATOMIC_RELEASE);
+		}
+	}
+	printf("received %d at", got);
+	for (int k = 0; k < 64; k++)
+		if (offsets & (1ull << k))
+			printf("%s%d", offsets & ((1ull << k) - 1) ? "," : " ", k * 64);
+	printf("\n");
+	return got != want;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -395,12 +607,14 @@ int main(int argc, char **argv)
 		return env();
 	if (argc == 5 && !strcmp(argv[1], "udp"))
 		return udp(argv[2], argv[3], argv[4]);
+	if (argc >= 3 && !strcmp(argv[1], "direct"))
+		return direct(argv[2], argc > 3 ? atoi(argv[3]) : 0);
 	if (argc == 3 && !strcmp(argv[1], "flood"))
 		return flood(atoi(argv[2]));
 	if (argc == 2)
 		return misbehave(argv[1]);
 	fprintf(stderr, "usage: ep_client garbage|oversize|badlen|withfd|early|twice|hugelen|short|"
 			"empty|badversion|badtype|wrongdir|manyfds|fdsdesc|burst|silent|refused|hold|env"
-			"|udp ADDR PORT TEXT|flood N\n");
+			"|udp ADDR PORT TEXT|flood N|direct KIND [N]\n");
 	return 2;
 }

@@ -9,6 +9,14 @@
 # not ask for direct gets the veth path; a crashed client's successor gets
 # fresh sockets; teardown and gc leave nothing; `direct` is refused in pod
 # and netns mode and as an annotation, with one line and nothing left.
+# UMEMs: a client that sends its UMEM's memfd gets the direct sockets on a
+# registration of their own (copy mode on veth, reported so), the keeper
+# mapping none of it afterwards (its Pss is reported); an old-style DIRECT
+# (no memfd) gets them on socket 0's UMEM and still receives; bad memfds
+# are refused with one line, the keeper left holding nothing. Which UMEM a
+# socket is on, as the kernel sees it (this kernel has no XDP sock_diag):
+# ep_client registers the keeper's copy with a headroom socket 0's lacks,
+# so frames on the keeper's registration start 128 bytes further in.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/container.sh"
 node_config '{"annotations": ["enable", "nic", "mode", "publish"], "direct": "rx"}'
@@ -60,6 +68,31 @@ echo_stop() {
 	kill "$EPID"; wait_gone "$EPID" || fail "xdp_echo did not exit"
 	grep -o 'per socket:.*' "$XH_TMP/$1" | cut -d: -f2- || fail "no counts: $(cat "$XH_TMP/$1")"
 }
+# send_only N-PER-CPU PORT: as send, for a client that does not answer.
+send_only() {
+	local cpu
+	for cpu in 0 1; do
+		in_ns world taskset -c $cpu bash -c '
+			for ((i = 0; i < $0; i++)); do exec {fd}<>/dev/udp/10.77.0.1/$1; echo -n x >&$fd; done' "$1" "$2" ||
+			fail "send from CPU $cpu"
+	done
+}
+# client_rx KIND BOUND-REGEX OFFSET: ep_client direct KIND takes the direct
+# sockets (its BOUND line must match), then 16 datagrams must reach them,
+# all at OFFSET into their frame.
+client_rx() {
+	local out=$XH_TMP/epc-$1 p
+	nsenter --net="$ctr" "$BUILD/test/ep_client" direct "$1" 16 >"$out" 2>&1 &
+	p=$!; at_exit "kill -9 $p"
+	wait_line "$out" '^ok' "$p" || fail "ep_client direct $1: $(cat "$out")"
+	grep -Eq "^direct: $2\$" "$out" || fail "ep_client direct $1: BOUND: $(cat "$out")"
+	[ "$(in_ns host "$HOOK" list -json | jq -r --arg c "$C" '.[] | select(.id == $c) | [.direct.sockets[] | .mode + ":" + .umem] | unique | join(" ")')" = "copy:${3%%:*}" ] ||
+		fail "ep_client direct $1: list -json: $(in_ns host "$HOOK" list -json | jq -c --arg c "$C" '.[] | select(.id == $c) | .direct')"
+	PSS="$PSS $1:$(awk '/^Pss:/ {print $2}' "/proc/$kp/smaps_rollup")"
+	send_only 8 7000
+	wait "$p" || fail "ep_client direct $1: $(cat "$out")"
+	grep -q "^received 16 at ${3#*:}\$" "$out" || fail "ep_client direct $1: $(cat "$out")"
+}
 count_of() { tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k {print $2}'; }
 sum_direct() { tr ' ' '\n' <<<"$1" | awk -F= '$1 ~ /^nic0\// {s += $2} END {print s + 0}'; }
 
@@ -75,12 +108,16 @@ run_queues() {
 	# The description lists every queue; the direct sockets refuse a TX ring.
 	echo_start "echo$q" --try-tx
 	for ((i = 0; i < q; i++)); do
-		grep -q "direct.* nic0/$i:copy" "$XH_TMP/echo$q" || fail "no direct socket on queue $i: $(cat "$XH_TMP/echo$q")"
+		grep -q "direct.* nic0/$i:copy:own-umem" "$XH_TMP/echo$q" || fail "no direct socket of its own UMEM on queue $i: $(cat "$XH_TMP/echo$q")"
 		grep -q "TX ring on nic0 queue $i: Device or resource busy" "$XH_TMP/echo$q" ||
 			fail "queue $i: a TX ring was not refused: $(cat "$XH_TMP/echo$q")"
 	done
-	n=$(in_ns host "$HOOK" list -json | jq --arg c "$C" '.[] | select(.id == $c) | .direct.sockets | map(select(.mode == "copy")) | length')
-	[ "$n" = "$q" ] || fail "list -json shows $n copy-mode direct sockets, want $q"
+	n=$(in_ns host "$HOOK" list -json | jq --arg c "$C" '.[] | select(.id == $c) | .direct.sockets | map(select(.mode == "copy" and .umem == "own")) | length')
+	[ "$n" = "$q" ] || fail "list -json shows $n copy-mode direct sockets of their own UMEM, want $q"
+	# The keeper registered the client's memfd and unmapped it again.
+	kp=$(jq .keeper.pid "/run/xdphook/$C/state.json")
+	grep -q memfd: "/proc/$kp/maps" && fail "the keeper still maps the UMEM: $(grep memfd: "/proc/$kp/maps")"
+	PSS="$PSS ${q}q:$(awk '/^Pss:/ {print $2}' "/proc/$kp/smaps_rollup")"
 
 	# Published traffic: all of it on the direct sockets, none on xdp0;
 	# every datagram answered.
@@ -104,6 +141,26 @@ run_queues() {
 		counts=$(echo_stop old)
 		[ "$(count_of "$counts" xdp0/0)" = 16 ] || fail "old-style client: $counts, want xdp0/0=16"
 		[ $(( $(rx_packets "$ctr" xdp0) - x0 )) = 16 ] || fail "old-style client: xdp0 counted $(( $(rx_packets "$ctr" xdp0) - x0 ))"
+
+		# An old-style DIRECT (no memfd): socket 0's UMEM, frames at
+		# XDP_PACKET_HEADROOM; with a memfd: the keeper's registration
+		# (ep_client's headroom 128 there).
+		client_rx anon "nic0/0:copy:xdp0 nic0/1:copy:xdp0" xdp0:256
+		client_rx memfd "nic0/0:copy:own nic0/1:copy:own" own:384
+		# Bad memfds: one line each, to the client and in the keeper's
+		# log; the keeper holds no direct socket and no memfd after.
+		for kind in unsealed:'is not sealed with F_SEAL_SHRINK and F_SEAL_GROW' \
+			small:'holds [0-9]+ bytes, less than the UMEM.s [0-9]+' \
+			sparse:'has 0 of the UMEM.s [0-9]+ bytes allocated \(register it on socket 0 first\)' \
+			notmemfd:'is not a memfd \(F_GET_SEALS: Invalid argument\)'; do
+			out=$(nsenter --net="$ctr" "$BUILD/test/ep_client" direct "${kind%%:*}" 2>&1) ||
+				fail "${kind%%:*} memfd: $out"
+			[[ $out =~ ^closed:\ direct:\ the\ UMEM\ (fd|memfd)\ ${kind#*:}$ ]] || fail "${kind%%:*} memfd: $out"
+			[ "$(grep -cE "direct: the UMEM (fd|memfd) ${kind#*:}" "/run/xdphook/$C/keeper.log")" = 1 ] ||
+				fail "${kind%%:*} memfd: keeper.log: $(tail -3 "/run/xdphook/$C/keeper.log")"
+		done
+		[ -z "$(ls "/proc/$kp/fd" | awk '$1 >= 64')" ] || fail "the keeper kept direct sockets: $(ls -l "/proc/$kp/fd")"
+		ls -l "/proc/$kp/fd" | grep -q memfd: && fail "the keeper kept a memfd: $(ls -l "/proc/$kp/fd")"
 
 		# Crash with the direct sockets, then a fresh client gets fresh ones.
 		echo_start crash
@@ -152,6 +209,7 @@ run_queues() {
 	ip netns del "$(ns host)"; ip netns del "$(ns world)"
 }
 
+PSS=
 run_queues 2
 run_queues 4
 
@@ -169,4 +227,4 @@ refused() { # NAME ANNOTATIONS REGEX
 refused pod '{"io.xdphook.nic":"nic0"}' 'direct \(node config\) applies to mode host only \(mode is pod\)'
 refused netns '{"io.xdphook.mode":"netns"}' 'direct \(node config\) applies to mode host only \(mode is netns\)'
 refused ann '{"io.xdphook.direct":"rx"}' 'annotation io.xdphook.direct: only the node config'
-pass
+pass "keeper Pss with a direct client (kB):$PSS"

@@ -10,7 +10,8 @@
 #  * host mode (docker -p) with `direct`: the published port reaches
 #    xdp_gvisor (frames on the direct socket of nic0's queue), port 22 and
 #    the host's own connections stay with the host; -link gvisor-xdp there
-#    says it takes one socket and works on the veth path;
+#    says it takes one socket and works on the veth path; -link xdp's
+#    direct socket is on a UMEM of its own (the Go client sent the memfd);
 #  * -link packet on a CNI ptp interface (runsc's default path): curl and
 #    TCP echo through the host kernel;
 #  * netns mode (the hook on the CNI's dual-stack ptp eth0, runc joining
@@ -125,6 +126,9 @@ ctr_create runc "$C" "$b" || fail "runc create (host mode): $(cat "$XH_TMP/$C.er
 ctr=/proc/$(ctr_pid runc "$C")/ns/net
 gvisor_start "$ctr" host
 grep -Eq 'addresses=10.77.0.1/24[, ].* sockets=2$' "$XH_TMP/gv-host" || fail "host mode ready line: $(cat "$XH_TMP/gv-host")"
+# The Go client sent its UMEM's memfd: the direct socket is on a UMEM of its own.
+u=$(in_ns host "$HOOK" list -json | jq -r --arg c "$C" '.[] | select(.id == $c) | [.direct.sockets[] | .mode + ":" + .umem] | join(" ")')
+[ "$u" = copy:own ] || fail "host mode: direct sockets $u, want copy:own"
 mkdir -p "$XH_TMP/www-host" "$XH_TMP/www-world"
 echo "page of the host" >"$XH_TMP/www-host/index.html"; echo "page of the world" >"$XH_TMP/www-world/index.html"
 # nsenter execs httpd: $! is httpd itself (not a subshell of in_ns).

@@ -723,10 +723,15 @@ static void direct_key(void **state)
 	assert_int_equal(load("{\"mode\":\"host\",\"direct\":\"rx\"}", &cfg), 0);
 	assert_true(cfg.direct);
 	assert_int_equal(xh_config_apply_annotations(&cfg, NULL, 0, NODE), 0);
+	assert_false(cfg.direct_zerocopy);
+	assert_int_equal(load("{\"mode\":\"host\",\"direct\":\"rx-zerocopy\"}", &cfg), 0);
+	assert_true(cfg.direct);
+	assert_true(cfg.direct_zerocopy);
 	assert_int_equal(load("{\"mode\":\"host\",\"direct\":false}", &cfg), 0);
 	assert_false(cfg.direct);
-	assert_err(load("{\"direct\":true}", &cfg), -EINVAL, "must be \"rx\" or false");
-	assert_err(load("{\"direct\":\"tx\"}", &cfg), -EINVAL, "must be \"rx\" or false");
+	assert_false(cfg.direct_zerocopy);
+	assert_err(load("{\"direct\":true}", &cfg), -EINVAL, "must be \"rx\", \"rx-zerocopy\" or false");
+	assert_err(load("{\"direct\":\"tx\"}", &cfg), -EINVAL, "must be \"rx\", \"rx-zerocopy\" or false");
 	/* not from an annotation, whatever the node allows */
 	assert_int_equal(load("{\"mode\":\"host\",\"annotations\":\"all\"}", &cfg), 0);
 	assert_err(ann1(&cfg, "io.xdphook.direct", "rx"), -EPERM, "only the node config");

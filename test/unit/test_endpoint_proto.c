@@ -67,8 +67,10 @@ static void payload_limits(void **state)
 	assert_int_equal(xh_ep_msg_encode(XDP_ENDPOINT_MSG_DESC, big, 100, buf, 50), -EMSGSIZE);
 	assert_int_equal(xh_ep_msg_encode(0, NULL, 0, buf, sizeof(buf)), -EINVAL);
 	assert_int_equal(xh_ep_msg_encode(9, NULL, 0, buf, sizeof(buf)), -EINVAL);
-	/* DIRECT carries nothing, BOUND up to the DESC limit. */
-	assert_int_equal(xh_ep_msg_encode(XDP_ENDPOINT_MSG_DIRECT, "x", 1, buf, sizeof(buf)), -EMSGSIZE);
+	/* DIRECT carries at most a UMEM's geometry, BOUND up to the DESC limit. */
+	assert_int_equal(xh_ep_msg_encode(XDP_ENDPOINT_MSG_DIRECT, big, 256, buf, sizeof(buf)),
+			 (int)sizeof(struct xdp_endpoint_msg_hdr) + 256);
+	assert_int_equal(xh_ep_msg_encode(XDP_ENDPOINT_MSG_DIRECT, big, 257, buf, sizeof(buf)), -EMSGSIZE);
 	assert_int_equal(xh_ep_msg_encode(XDP_ENDPOINT_MSG_BOUND, big, XDP_ENDPOINT_DESC_MAX, buf,
 					  sizeof(buf)),
 			 XDP_ENDPOINT_MSG_MAX);
@@ -216,8 +218,8 @@ static void desc_roundtrip(void **state)
 static void direct_roundtrip(void **state)
 {
 	struct xh_ep_desc d, back;
-	struct xh_ep_direct e[2] = { { "nic0", 7, 0, false, { 1024, 1024, 1024 } },
-				     { "nic0", 7, 1, true, { 512, 256, 1024 } } }, eb[4];
+	struct xh_ep_direct e[2] = { { "nic0", 7, 0, false, { 1024, 1024, 1024 }, false },
+				     { "nic0", 7, 1, true, { 512, 256, 1024 }, false } }, eb[4];
 	struct xh_ep_layout l = { .umem_size = 2u << 20, .frame_size = 2048, .fd_xsk = 3,
 				  .fd_umem = 4, .fd_ctl = 5, .fill_frames = 512, .n_direct = 2,
 				  .fd_direct = { 6, 7 } }, lb;
@@ -238,15 +240,38 @@ static void direct_roundtrip(void **state)
 	assert_int_equal(back.n_direct, 2);
 	assert_int_equal(back.direct[1].queue, 1);
 	assert_true(back.direct[1].zerocopy);
+	assert_false(back.direct_memfd);
+	free(json);
+	/* "direct_memfd": what a client may send its UMEM's memfd on. */
+	d.direct_memfd = true;
+	assert_int_equal(xh_ep_desc_to_json(&d, &json), 0);
+	assert_non_null(strstr(json, "\"direct_memfd\":true"));
+	assert_int_equal(xh_ep_desc_from_json(json, strlen(json), &back), 0);
+	assert_true(back.direct_memfd);
 	free(json);
 
+	e[1].own_umem = true;
 	assert_int_equal(xh_ep_bound_to_json(e, 2, &json), 0);
 	assert_non_null(strstr(json, "\"fill\":512"));
+	assert_non_null(strstr(json, "\"umem\":\"own\""));
 	assert_int_equal(xh_ep_bound_from_json(json, strlen(json), eb, &n), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(eb[1].ring[1], 256);
 	assert_string_equal(eb[1].ifname, "nic0");
+	assert_false(eb[0].own_umem);
+	assert_true(eb[1].own_umem);
 	free(json);
+	/* A keeper before "umem": socket 0's; anything else is refused. */
+	{
+		const char *old = "{\"direct\":[{\"ifname\":\"n\",\"ifindex\":1,\"queue\":0,"
+				  "\"fill\":64,\"completion\":64,\"rx\":64}]}";
+		const char *bad = "{\"direct\":[{\"ifname\":\"n\",\"ifindex\":1,\"queue\":0,"
+				  "\"fill\":64,\"completion\":64,\"rx\":64,\"umem\":\"theirs\"}]}";
+
+		assert_int_equal(xh_ep_bound_from_json(old, strlen(old), eb, &n), 0);
+		assert_false(eb[0].own_umem);
+		assert_int_equal(xh_ep_bound_from_json(bad, strlen(bad), eb, &n), -EINVAL);
+	}
 	/* A ring size missing or not a power of two, a queue out of range. */
 	{
 		const char *no_ring = "{\"direct\":[{\"ifname\":\"n\",\"ifindex\":1,\"queue\":0}]}";
@@ -274,6 +299,32 @@ static void direct_roundtrip(void **state)
 	assert_int_equal(lb.fill_frames, 512);
 	assert_int_equal(lb.direct[1].ring[0], 512);
 	free(json);
+}
+
+/* DIRECT's payload: the UMEM's geometry, checked both ways. */
+static void direct_geometry(void **state)
+{
+	struct xh_ep_umem_geom g = { .size = 2u << 20, .frame_size = 2048, .headroom = 128 }, b;
+	const char *bad[] = {
+		"{\"umem_size\":2097152,\"frame_size\":2048}",                   /* headroom missing */
+		"{\"umem_size\":2097152,\"frame_size\":1000,\"headroom\":0}",  /* not a power of two */
+		"{\"umem_size\":3000,\"frame_size\":2048,\"headroom\":0}",     /* not a multiple */
+		"{\"umem_size\":2097152,\"frame_size\":2048,\"headroom\":2048}", /* no room left */
+		"[1]",
+	};
+	char *json = NULL;
+
+	(void)state;
+	assert_int_equal(xh_ep_direct_to_json(&g, &json), 0);
+	assert_int_equal(xh_ep_direct_from_json(json, strlen(json), &b), 0);
+	assert_int_equal(b.size, g.size);
+	assert_int_equal(b.frame_size, 2048);
+	assert_int_equal(b.headroom, 128);
+	free(json);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(xh_ep_direct_from_json(bad[i], strlen(bad[i]), &b), -EINVAL);
+	g.frame_size = 3000;
+	assert_int_equal(xh_ep_direct_to_json(&g, &json), -EINVAL);
 }
 
 static void umem_sizes(void **state)
@@ -530,6 +581,17 @@ static void fd_passing(void **state)
 	assert_int_equal(xh_ep_recv(sp[1], rbuf, &type, &payload, &len, NULL, 0), 0);
 	assert_int_equal(type, XDP_ENDPOINT_MSG_READY);
 	assert_int_equal(open_fds(), before);
+	/* ...also when the receiver takes fds (the keeper: a DIRECT's). */
+	send_raw(sp[0], XDP_ENDPOINT_MSG_READY, 0, null);
+	assert_int_equal(xh_ep_recv(sp[1], rbuf, &type, &payload, &len, &fd, 0), 0);
+	assert_int_equal(fd, -1);
+	assert_int_equal(open_fds(), before);
+	/* A DIRECT's one fd (the UMEM's memfd) is taken. */
+	assert_int_equal(xh_ep_send(sp[0], XDP_ENDPOINT_MSG_DIRECT, "{}", 2, null), 0);
+	assert_int_equal(xh_ep_recv(sp[1], rbuf, &type, &payload, &len, &fd, 0), 0);
+	assert_int_equal(type, XDP_ENDPOINT_MSG_DIRECT);
+	assert_true(fd >= 0);
+	close(fd);
 	/* ...and refused when the receiver asked for one. */
 	send_raw(sp[0], XDP_ENDPOINT_MSG_OK, 0, null);
 	assert_int_equal(xh_ep_recv(sp[1], rbuf, &type, &payload, &len, &fd, 0), -EBADMSG);
@@ -574,6 +636,7 @@ int main(void)
 		cmocka_unit_test(error_payload),
 		cmocka_unit_test(desc_roundtrip),
 		cmocka_unit_test(direct_roundtrip),
+		cmocka_unit_test(direct_geometry),
 		cmocka_unit_test(umem_sizes),
 		cmocka_unit_test(desc_rejects),
 		cmocka_unit_test(desc_encode_checks),
