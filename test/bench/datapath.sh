@@ -15,6 +15,9 @@
 #                    consumer runs with RX_THREADED_ARGS (e.g. -w)
 #   tx               path_tx, xh-...'s NAPI in softirq (as the hook leaves it)
 #   tx_threaded      path_tx with xh-...'s NAPI in a kernel thread
+#   kernel_tx        run.sh's kernel_tx: a UDP socket (udp_blast) behind the
+#                    host's SNAT -> veth -> forward -> nic0 -> w0, for
+#                    path_tx/kernel_tx in one run (e.g. "tx kernel_tx tx kernel_tx")
 #   txceil           the ceiling of path_tx: ep_blast -i, copy-mode AF_XDP
 #                    transmit straight on a veth into a peer running XDP_DROP
 #   txceil_threaded  the same, the peer's NAPI in a kernel thread
@@ -180,6 +183,18 @@ for f in $FIGS; do
 			kill $bl; wait $bl 2>/dev/null
 			in_ns world "$LOADER" -detach -device w0 >/dev/null
 		fi ;;
+	kernel_tx)
+		# As run.sh 6c.
+		if [ -z "${KTX:-}" ]; then
+			KTX=1
+			dnat_ns ktx udp 8080 80
+			kernel_tx_start ktx
+		fi
+		in_ns world "$LOADER" -program drop -device w0 >/dev/null || fail "attach drop to w0"
+		udp_blast ktx
+		counted kernel_tx world w0
+		kill $bl; wait $bl 2>/dev/null
+		in_ns world "$LOADER" -detach -device w0 >/dev/null ;;
 	txceil|txceil_threaded|txceil_pass)
 		# ep_blast -i: its own socket, copy mode, straight on a veth.
 		ns_new ta; ns_new tb

@@ -120,5 +120,21 @@ dnat_ns() {
 		fail "iptables DNAT"
 }
 
+# kernel_tx_start NAME: the kernel's transmit path of a container
+# (kernel_tx): the host SNATs netns NAME (made by dnat_ns) out of nic0, w0's
+# neighbour entry is permanent (w0's XDP_DROP would eat the ARP probes).
+kernel_tx_start() {
+	in_ns host iptables -t nat -A POSTROUTING -o nic0 -s 172.31.0.0/24 -j MASQUERADE || fail "iptables SNAT"
+	in_ns host ip neigh replace 10.77.0.2 lladdr "$(mac_of world w0)" dev nic0 nud permanent
+}
+# udp_blast NAME: $OUT/udp_blast in netns NAME toward w0, pinned to
+# $GEN_CPU as path_tx's sender; waits for "ready". Its pid: bl.
+udp_blast() {
+	nsenter --net="/run/netns/$(ns "$1")" $NICE taskset -c "$GEN_CPU" "$OUT/udp_blast" -D 10.77.0.2 -p 9 \
+		>"$XH_TMP/udp_blast" 2>&1 & bl=$!
+	at_exit "kill $bl 2>/dev/null"
+	wait_for "$XH_TMP/udp_blast" '^ready'
+}
+
 # xh_dev: the name of the host side (xh-...) of the container's veth pair.
 xh_dev() { in_ns host ip -j link show | jq -r '.[] | select(.ifname | startswith("xh-")) | .ifname' | head -1; }

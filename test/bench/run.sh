@@ -235,14 +235,10 @@ in_ns host tc qdisc del dev nic0 clsact
 # the sender on the generator's CPU as in path_tx. The host's neighbour
 # entry for w0 is made permanent: w0's XDP_DROP would eat the ARP probes.
 log "kernel_tx: UDP socket -> veth -> forward + SNAT -> nic0 -> world"
-in_ns host iptables -t nat -A POSTROUTING -o nic0 -s 172.31.0.0/24 -j MASQUERADE || fail "iptables SNAT"
-in_ns host ip neigh replace 10.77.0.2 lladdr "$(mac_of world w0)" dev nic0 nud permanent
+kernel_tx_start dnat
 in_ns world "$LOADER" -program drop -device w0 >/dev/null || fail "attach drop to w0"
-nsenter --net="/run/netns/$(ns dnat)" $NICE taskset -c "$GEN_CPU" "$OUT/udp_blast" -D 10.77.0.2 -p 9 \
-	>"$XH_TMP/udp_blast" 2>&1 & ub=$!
-at_exit "kill $ub 2>/dev/null"
-wait_for "$XH_TMP/udp_blast" '^ready'
-tx_figure kernel_tx world w0 $ub
+udp_blast dnat
+tx_figure kernel_tx world w0 $bl
 in_ns world "$LOADER" -detach -device w0 >/dev/null || fail "detach drop from w0"
 in_ns host ip neigh del 10.77.0.2 dev nic0
 in_ns host iptables -t nat -F POSTROUTING
