@@ -8,13 +8,15 @@
  *	...
  *
  * one line every interval, so the script computes rates over whichever
- * intervals it likes (after warm-up, while the generator runs).
+ * intervals it likes (after warm-up, while the generator runs); and the
+ * options that set them, the same in every helper (BENCH_OPTS).
  */
 #ifndef XDPHOOK_BENCH_H
 #define XDPHOOK_BENCH_H
 
 #define _GNU_SOURCE
 #include <errno.h>
+#include <getopt.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -60,15 +62,69 @@ static inline int bench_pin(int cpu)
 	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 }
 
-/* A strict non-negative integer, or -1. */
+/* A strict non-negative integer, or -1 (also for no string at all). */
 static inline long bench_num(const char *s)
 {
 	char *end;
 	long v;
 
+	if (!s)
+		return -1;
 	errno = 0;
 	v = strtol(s, &end, 10);
 	return errno || end == s || *end || v < 0 ? -1 : v;
+}
+
+/* Every helper's -c CPU -t INTERVAL-MS -d SECONDS: append BENCH_OPTS to
+ * the tool's getopt string and BENCH_USAGE to its usage line. */
+#define BENCH_OPTS "c:t:d:"
+#define BENCH_USAGE "[-c CPU] [-t INTERVAL-MS] [-d SECONDS]"
+
+struct bench_opts {
+	long cpu;	  /* -1: leave the affinity alone */
+	long interval_ms; /* between progress lines; 0 is taken as 1 */
+	long seconds;	  /* 0: until a signal */
+};
+
+#define BENCH_OPTS_INIT { .cpu = -1, .interval_ms = 1000, .seconds = 0 }
+
+/* getopt() that takes the shared options into o itself and returns the
+ * tool's own ones (optarg set), -1 at the end, or '?' for anything wrong:
+ * an unknown option, a missing argument, a shared one with a bad value. */
+static inline int bench_getopt(int argc, char **argv, const char *optstring, struct bench_opts *o)
+{
+	int opt;
+	long v;
+
+	while ((opt = getopt(argc, argv, optstring)) != -1) {
+		if (opt != 'c' && opt != 't' && opt != 'd')
+			return opt;
+		v = bench_num(optarg);
+		if (v < 0)
+			return '?';
+		if (opt == 'c')
+			o->cpu = v;
+		else if (opt == 't')
+			o->interval_ms = v ? v : 1;
+		else
+			o->seconds = v;
+	}
+	return -1;
+}
+
+/* Stop on SIGINT/SIGTERM and pin to o->cpu: 0, or 1 (an exit code) with
+ * the reason printed as "PROG: pin to CPU N: why". */
+static inline int bench_start(const char *prog, const struct bench_opts *o)
+{
+	int err;
+
+	bench_signals();
+	err = bench_pin((int)o->cpu);
+	if (err) {
+		fprintf(stderr, "%s: pin to CPU %ld: %s\n", prog, o->cpu, strerror(-err));
+		return 1;
+	}
+	return 0;
 }
 
 struct bench_ticker {
@@ -81,12 +137,12 @@ struct bench_ticker {
  * clocksource, and a consumer reading it per poll spends its time there. */
 #define BENCH_TICK_EVERY 256u
 
-static inline void bench_ticker_start(struct bench_ticker *t, long interval_ms, double seconds)
+static inline void bench_ticker_start(struct bench_ticker *t, const struct bench_opts *o)
 {
 	t->start = bench_now_ns();
-	t->interval = (uint64_t)interval_ms * 1000000ull;
+	t->interval = (uint64_t)o->interval_ms * 1000000ull;
 	t->next = t->start + t->interval;
-	t->end = seconds > 0 ? t->start + (uint64_t)(seconds * 1e9) : 0;
+	t->end = o->seconds > 0 ? t->start + (uint64_t)o->seconds * 1000000000ull : 0;
 	t->calls = 0;
 	printf("ready\n%llu 0 0\n", (unsigned long long)t->start);
 	fflush(stdout);

@@ -21,7 +21,6 @@
 #include "csum.h"
 
 #include <arpa/inet.h>
-#include <getopt.h>
 #include <linux/if_xdp.h>
 #include <net/if.h>
 #include <netinet/ether.h>
@@ -224,7 +223,7 @@ static const struct xdp_endpoint_addr *addr4(struct xdp_endpoint *ep)
 static int usage(void)
 {
 	fputs("usage: ep_blast [-i DEV [-m DST-MAC] [-S SRC-IPV4]] -D DST-IPV4 [-p DPORT] [-s BYTES]\n"
-	      "                [-B TX-BUDGET] [-c CPU] [-t INTERVAL-MS] [-d SECONDS]\n",
+	      "                [-B TX-BUDGET] " BENCH_USAGE "\n",
 	      stderr);
 	return 2;
 }
@@ -266,17 +265,18 @@ int main(int argc, char **argv)
 	struct xdp_endpoint *ep = NULL;
 	struct own own = { .fd = -1 };
 	struct sender snd = { .fd = -1 };
+	struct bench_opts bo = BENCH_OPTS_INIT;
 	struct bench_ticker t;
 	uint8_t dst[4], src[4] = { 10, 77, 0, 1 }, src_mac[6], dst_mac[6] = { 2, 0, 0, 0, 0, 2 };
 	uint64_t *free_frames = NULL, done = 0;
 	uint32_t nfree, nframes;
 	uint16_t eph_lo = 0, eph_hi = 0;
 	const char *dev = NULL;
-	long dport = 9, size = 64, cpu = -1, interval_ms = 1000, seconds = 0, budget = 0, v;
+	long dport = 9, size = 64, budget = 0, v;
 	bool have_dst = false;
 	int opt, err, rc = 1;
 
-	while ((opt = getopt(argc, argv, "i:m:S:D:p:s:c:t:d:B:")) != -1) {
+	while ((opt = bench_getopt(argc, argv, "i:m:S:D:p:s:B:" BENCH_OPTS, &bo)) != -1) {
 		switch (opt) {
 		case 'i':
 			dev = optarg;
@@ -302,21 +302,14 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'p': dport = v; break;
 		case 's': size = v; break;
-		case 'c': cpu = v; break;
-		case 't': interval_ms = v ? v : 1; break;
-		case 'd': seconds = v; break;
 		case 'B': budget = v; break;
 		default: return usage();
 		}
 	}
 	if (optind != argc || !have_dst || dport > 65535 || size < 60 || size > 1514)
 		return usage();
-	bench_signals();
-	err = bench_pin((int)cpu);
-	if (err) {
-		fprintf(stderr, "ep_blast: pin to CPU %ld: %s\n", cpu, strerror(-err));
+	if (bench_start("ep_blast", &bo))
 		return 1;
-	}
 	if (dev) {
 		int ifindex = (int)if_nametoindex(dev);
 
@@ -359,7 +352,7 @@ int main(int argc, char **argv)
 	}
 	nfree = nframes;
 
-	bench_ticker_start(&t, interval_ms, (double)seconds);
+	bench_ticker_start(&t, &bo);
 	do {
 		uint32_t idx, n;
 

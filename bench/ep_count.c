@@ -27,7 +27,6 @@
  */
 #include "bench.h"
 
-#include <getopt.h>
 #include <linux/if_xdp.h>
 #include <net/if.h>
 #include <poll.h>
@@ -90,7 +89,7 @@ static void give(struct counter *c, const uint64_t *addrs, uint32_t n)
 	xsk_ring_prod__submit(c->fill, n);
 }
 
-static void run(struct counter *c, long interval_ms, double seconds)
+static void run(struct counter *c, const struct bench_opts *bo)
 {
 	struct bench_ticker t;
 	uint64_t addrs[BATCH];
@@ -102,7 +101,7 @@ static void run(struct counter *c, long interval_ms, double seconds)
 			addrs[n++] = (uint64_t)i++ * c->frame_size;
 		give(c, addrs, n);
 	}
-	bench_ticker_start(&t, interval_ms, seconds);
+	bench_ticker_start(&t, bo);
 	do {
 		uint32_t idx, n = xsk_ring_cons__peek(c->rx, BATCH, &idx);
 
@@ -223,13 +222,13 @@ static uint64_t dropped_all(void *ctx)
 
 /* -D: the same loop over every socket, through the library's receive and
  * refill (which stocked the fill rings at open). */
-static void run_direct(struct xdp_endpoint *ep, long interval_ms, double seconds)
+static void run_direct(struct xdp_endpoint *ep, const struct bench_opts *bo)
 {
 	struct xdp_endpoint_frame f[BATCH];
 	uint64_t addrs[BATCH], frames = 0;
 	struct bench_ticker t;
 
-	bench_ticker_start(&t, interval_ms, seconds);
+	bench_ticker_start(&t, bo);
 	do {
 		uint32_t n = xdp_endpoint_receive(ep, f, BATCH);
 
@@ -242,8 +241,7 @@ static void run_direct(struct xdp_endpoint *ep, long interval_ms, double seconds
 
 static int usage(void)
 {
-	fputs("usage: ep_count [-i DEV [-q QUEUE] | -D] [-b] [-w] [-c CPU] [-t INTERVAL-MS] [-d SECONDS]\n",
-	      stderr);
+	fputs("usage: ep_count [-i DEV [-q QUEUE] | -D] [-b] [-w] " BENCH_USAGE "\n", stderr);
 	return 2;
 }
 
@@ -253,20 +251,19 @@ int main(int argc, char **argv)
 	struct counter c = { 0 };
 	struct xdp_endpoint *ep = NULL;
 	const char *dev = NULL;
-	long queue = 0, cpu = -1, interval_ms = 1000, seconds = 0, v;
+	struct bench_opts bo = BENCH_OPTS_INIT;
+	long queue = 0;
 	bool busy = false, direct = false;
 	int opt, err;
 
-	while ((opt = getopt(argc, argv, "i:q:c:t:d:bwD")) != -1) {
-		v = opt == 'i' || opt == 'b' || opt == 'w' || opt == 'D' ? 0 : bench_num(optarg);
-		if (v < 0)
-			return usage();
+	while ((opt = bench_getopt(argc, argv, "i:q:bwD" BENCH_OPTS, &bo)) != -1) {
 		switch (opt) {
 		case 'i': dev = optarg; break;
-		case 'q': queue = v; break;
-		case 'c': cpu = v; break;
-		case 't': interval_ms = v ? v : 1; break;
-		case 'd': seconds = v; break;
+		case 'q':
+			queue = bench_num(optarg);
+			if (queue < 0)
+				return usage();
+			break;
 		case 'b': busy = true; break;
 		case 'w': c.wait = true; break;
 		case 'D': direct = true; break;
@@ -275,12 +272,8 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc || (direct && (dev || busy || c.wait)))
 		return usage();
-	bench_signals();
-	err = bench_pin((int)cpu);
-	if (err) {
-		fprintf(stderr, "ep_count: pin to CPU %ld: %s\n", cpu, strerror(-err));
+	if (bench_start("ep_count", &bo))
 		return 1;
-	}
 	if (dev) {
 		err = open_direct(dev, (uint32_t)queue, &d, &c);
 		if (err) {
@@ -307,7 +300,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		if (direct) {
-			run_direct(ep, interval_ms, (double)seconds);
+			run_direct(ep, &bo);
 			xdp_endpoint_close(ep);
 			return 0;
 		}
@@ -328,7 +321,7 @@ int main(int argc, char **argv)
 		}
 		c.busy_poll = true;
 	}
-	run(&c, interval_ms, (double)seconds);
+	run(&c, &bo);
 	if (dev)
 		close_direct(&d);
 	xdp_endpoint_close(ep);

@@ -27,7 +27,7 @@
 
 static int usage(void)
 {
-	fputs("usage: pkt_count -i DEV [-c CPU] [-t INTERVAL-MS] [-d SECONDS]\n", stderr);
+	fputs("usage: pkt_count -i DEV " BENCH_USAGE "\n", stderr);
 	return 2;
 }
 
@@ -53,28 +53,18 @@ int main(int argc, char **argv)
 		.tp_retire_blk_tov = 1, /* ms: a partly filled block is not held back */
 	};
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
-	long cpu = -1, interval_ms = 1000, seconds = 0, v;
-	int opt, fd, version = TPACKET_V3, err;
+	struct bench_opts bo = BENCH_OPTS_INIT;
+	int opt, fd, version = TPACKET_V3;
 	const char *dev = NULL;
 	struct bench_ticker t;
 	uint64_t frames = 0;
 	unsigned int block = 0;
 	uint8_t *ring;
 
-	while ((opt = getopt(argc, argv, "i:c:t:d:")) != -1) {
-		if (opt == 'i') {
-			dev = optarg;
-			continue;
-		}
-		v = bench_num(optarg);
-		if (v < 0)
+	while ((opt = bench_getopt(argc, argv, "i:" BENCH_OPTS, &bo)) != -1) {
+		if (opt != 'i')
 			return usage();
-		switch (opt) {
-		case 'c': cpu = v; break;
-		case 't': interval_ms = v ? v : 1; break;
-		case 'd': seconds = v; break;
-		default: return usage();
-		}
+		dev = optarg;
 	}
 	if (optind != argc || !dev)
 		return usage();
@@ -83,12 +73,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pkt_count: %s: %s\n", dev, strerror(errno));
 		return 1;
 	}
-	bench_signals();
-	err = bench_pin((int)cpu);
-	if (err) {
-		fprintf(stderr, "pkt_count: pin to CPU %ld: %s\n", cpu, strerror(-err));
+	if (bench_start("pkt_count", &bo))
 		return 1;
-	}
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
 	if (fd < 0 || setsockopt(fd, SOL_PACKET, PACKET_VERSION, &version, sizeof(version)) ||
 	    setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req))) {
@@ -103,7 +89,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	dropped(&fd); /* from zero */
-	bench_ticker_start(&t, interval_ms, (double)seconds);
+	bench_ticker_start(&t, &bo);
 	do {
 		struct tpacket_block_desc *b = (void *)(ring + (size_t)block * BLOCK_SIZE);
 

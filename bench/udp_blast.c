@@ -13,7 +13,6 @@
 #include "bench.h"
 
 #include <arpa/inet.h>
-#include <getopt.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,8 +21,7 @@
 
 static int usage(void)
 {
-	fputs("usage: udp_blast -D DST-IPV4 [-p DPORT] [-s PAYLOAD-BYTES] [-c CPU] [-t INTERVAL-MS] [-d SECONDS]\n",
-	      stderr);
+	fputs("usage: udp_blast -D DST-IPV4 [-p DPORT] [-s PAYLOAD-BYTES] " BENCH_USAGE "\n", stderr);
 	return 2;
 }
 
@@ -33,47 +31,39 @@ int main(int argc, char **argv)
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov = { .iov_base = payload, .iov_len = 18 };
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(9) };
+	struct bench_opts bo = BENCH_OPTS_INIT;
 	struct bench_ticker t;
-	long cpu = -1, interval_ms = 1000, seconds = 0, v;
-	int opt, fd, err, sndbuf = 4 << 20;
+	int opt, fd, sndbuf = 4 << 20;
 	uint64_t frames = 0;
 	bool dst = false;
+	long v;
 
-	while ((opt = getopt(argc, argv, "D:p:s:c:t:d:")) != -1) {
-		if (opt == 'D') {
+	while ((opt = bench_getopt(argc, argv, "D:p:s:" BENCH_OPTS, &bo)) != -1) {
+		switch (opt) {
+		case 'D':
 			dst = inet_pton(AF_INET, optarg, &sa.sin_addr) == 1;
 			if (!dst)
 				return usage();
-			continue;
-		}
-		v = bench_num(optarg);
-		if (v < 0)
-			return usage();
-		switch (opt) {
+			break;
 		case 'p':
+			v = bench_num(optarg);
 			if (v < 1 || v > 65535)
 				return usage();
 			sa.sin_port = htons((uint16_t)v);
 			break;
 		case 's':
-			if (v > (long)sizeof(payload))
+			v = bench_num(optarg);
+			if (v < 0 || v > (long)sizeof(payload))
 				return usage();
 			iov.iov_len = (size_t)v;
 			break;
-		case 'c': cpu = v; break;
-		case 't': interval_ms = v ? v : 1; break;
-		case 'd': seconds = v; break;
 		default: return usage();
 		}
 	}
 	if (optind != argc || !dst)
 		return usage();
-	bench_signals();
-	err = bench_pin((int)cpu);
-	if (err) {
-		fprintf(stderr, "udp_blast: pin to CPU %ld: %s\n", cpu, strerror(-err));
+	if (bench_start("udp_blast", &bo))
 		return 1;
-	}
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		perror("udp_blast: socket");
@@ -84,7 +74,7 @@ int main(int argc, char **argv)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	for (int i = 0; i < BATCH; i++)
 		msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov, .msg_iovlen = 1 } };
-	bench_ticker_start(&t, interval_ms, (double)seconds);
+	bench_ticker_start(&t, &bo);
 	do {
 		int n = sendmmsg(fd, msgs, BATCH, MSG_DONTWAIT);
 

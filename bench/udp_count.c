@@ -12,7 +12,6 @@
  */
 #include "bench.h"
 
-#include <getopt.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,7 +21,7 @@
 
 static int usage(void)
 {
-	fputs("usage: udp_count -p PORT [-6] [-c CPU] [-t INTERVAL-MS] [-d SECONDS]\n", stderr);
+	fputs("usage: udp_count -p PORT [-6] " BENCH_USAGE "\n", stderr);
 	return 2;
 }
 
@@ -32,35 +31,23 @@ int main(int argc, char **argv)
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
 	struct sockaddr_in6 sa = { .sin6_family = AF_INET6 };
+	struct bench_opts bo = BENCH_OPTS_INIT;
 	struct bench_ticker t;
-	long port = -1, cpu = -1, interval_ms = 1000, seconds = 0, v;
-	int opt, fd, rcvbuf = RCVBUF, v6only = 0, family = AF_INET, err;
+	long port = -1;
+	int opt, fd, rcvbuf = RCVBUF, v6only = 0, family = AF_INET;
 	uint64_t frames = 0;
 
-	while ((opt = getopt(argc, argv, "p:6c:t:d:")) != -1) {
-		if (opt == '6') {
-			family = AF_INET6;
-			continue;
-		}
-		v = bench_num(optarg);
-		if (v < 0)
-			return usage();
+	while ((opt = bench_getopt(argc, argv, "p:6" BENCH_OPTS, &bo)) != -1) {
 		switch (opt) {
-		case 'p': port = v; break;
-		case 'c': cpu = v; break;
-		case 't': interval_ms = v ? v : 1; break;
-		case 'd': seconds = v; break;
+		case '6': family = AF_INET6; break;
+		case 'p': port = bench_num(optarg); break; /* -1: checked below */
 		default: return usage();
 		}
 	}
 	if (optind != argc || port < 1 || port > 65535)
 		return usage();
-	bench_signals();
-	err = bench_pin((int)cpu);
-	if (err) {
-		fprintf(stderr, "udp_count: pin to CPU %ld: %s\n", cpu, strerror(-err));
+	if (bench_start("udp_count", &bo))
 		return 1;
-	}
 	/* One IPv6 socket takes IPv4 too, unless -6 asks for IPv6 only. */
 	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
@@ -81,7 +68,7 @@ int main(int argc, char **argv)
 		iov[i] = (struct iovec){ .iov_base = bufs[i], .iov_len = sizeof(bufs[i]) };
 		msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i], .msg_iovlen = 1 } };
 	}
-	bench_ticker_start(&t, interval_ms, (double)seconds);
+	bench_ticker_start(&t, &bo);
 	do {
 		int n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
 

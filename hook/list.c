@@ -5,11 +5,13 @@
 #include "endpoint_prog.h"
 #include "attach.h"
 #include "netlink.h"
+#include "netns_live.h"
 #include "util.h"
 
 #include <bpf/bpf.h>
 #include <dirent.h>
 #include <jansson.h>
+#include <limits.h>
 #include <net/if.h>
 #include <linux/if_xdp.h>
 #include <stdio.h>
@@ -492,6 +494,92 @@ static void gc_orphan_veths(struct gc_ctx *g)
 		close(lock);
 }
 
+/* ---- pins of network namespaces that are gone ---- */
+
+struct pin_dirs {
+	struct pin_dir {
+		char path[PATH_MAX];
+		uint64_t cookie;
+	} *d;
+	size_t n;
+};
+
+static int collect_pin_dir(const struct xh_status *st, void *ctx)
+{
+	struct pin_dirs *p = ctx;
+	void *d = reallocarray(p->d, p->n + 1, sizeof(*p->d));
+
+	if (!d)
+		return -ENOMEM;
+	p->d = d;
+	memcpy(p->d[p->n].path, st->pin_dir, sizeof(st->pin_dir));
+	p->d[p->n++].cookie = st->meta.netns_cookie;
+	return 0;
+}
+
+/* The directory's bpf_link still holds a device: its namespace lives, seen
+ * or not (an XDP link loses its device when the device goes). */
+static bool pin_link_holds_device(const char *dir)
+{
+	cleanup_close int fd = xh_dir_open(dir, "link");
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+
+	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_LINK_TYPE_XDP &&
+	       info.xdp.ifindex;
+}
+
+/* Pin directories (keyed by netns cookie) of namespaces deleted without a
+ * teardown of what was set up in them: nothing else would ever remove
+ * them. Listed before the live namespaces are collected, so a directory of
+ * a namespace made meanwhile is not taken for one gone; nothing is removed
+ * unless every namespace could be examined. */
+static void gc_gone_netns_pins(struct gc_ctx *g)
+{
+	struct pin_dirs pins = { 0 };
+	uint64_t *live = NULL;
+	size_t n_live = 0;
+	int lock = -1, err;
+
+	err = xh_status_walk(collect_pin_dir, &pins);
+	if (!err)
+		err = xh_netns_live_cookies(&live, &n_live);
+	if (err) {
+		fprintf(stderr, "xdp_hook: gc: pins of gone network namespaces: kept: %s\n", xh_strerror(err));
+		goto out;
+	}
+	if (!g->dry_run && (lock = xh_lock()) < 0)
+		goto out;
+	for (size_t i = 0; i < pins.n; i++) {
+		const struct pin_dir *d = &pins.d[i];
+		size_t j = 0;
+
+		while (j < n_live && live[j] != d->cookie)
+			j++;
+		if (j < n_live || pin_link_holds_device(d->path))
+			continue;
+		g->found++;
+		if (g->dry_run) {
+			printf("would remove pins %s: network namespace %llu is gone\n", d->path,
+			       (unsigned long long)d->cookie);
+			continue;
+		}
+		xh_pin_dir_remove(d->path);
+		if (!access(d->path, F_OK)) {
+			fprintf(stderr, "xdp_hook: gc: pins %s: could not remove them\n", d->path);
+			g->failed++;
+		} else {
+			printf("removed pins %s: network namespace %llu is gone\n", d->path,
+			       (unsigned long long)d->cookie);
+		}
+	}
+	if (lock >= 0)
+		close(lock);
+out:
+	free(pins.d);
+	free(live);
+}
+
 int hook_gc(bool dry_run)
 {
 	struct gc_ctx g = { .dry_run = dry_run };
@@ -502,6 +590,7 @@ int hook_gc(bool dry_run)
 	if (!err) {
 		gc_orphan_veths(&g);
 		gc_shared_programs(&g);
+		gc_gone_netns_pins(&g);
 	}
 	if (err) {
 		fprintf(stderr, "xdp_hook: gc: %s\n", xh_strerror(err));

@@ -61,6 +61,31 @@ ns_new() {
 # (so bpffs pins stay visible; `ip netns exec` would remount /sys).
 in_ns() { local n; n=$(ns "$1"); shift; nsenter --net="/run/netns/$n" "$@"; }
 
+# ns_bg NS CMD...: CMD in the background in netns NS (a name as for in_ns,
+# or a netns file: /proc/PID/ns/net), its pid in BG_PID, killed at cleanup
+# on every exit path (earlier: bg_kill "$BG_PID"). nsenter execs CMD, so
+# BG_PID is CMD itself; `in_ns ... &` (any function in the background)
+# would give a subshell, and killing that leaves CMD running. Redirect the
+# call (ns_bg NS CMD >FILE 2>&1); do not run it in $(...) or with &.
+ns_bg() {
+	local net=$1; shift
+	[[ $net == /* ]] || net=/run/netns/$(ns "$net")
+	nsenter --net="$net" "$@" &
+	BG_PID=$!
+	at_exit "bg_kill $BG_PID"
+}
+# bg_kill PID...: SIGTERM to each that is still a child of this shell (a pid
+# reused by someone else is left alone), SIGKILL to one of those still
+# there after ~10 s.
+bg_kill() {
+	local p mine=()
+	for p; do
+		[ "$(ps -o ppid= -p "$p" 2>/dev/null)" -eq $BASHPID ] 2>/dev/null && kill "$p" 2>/dev/null && mine+=("$p")
+	done
+	for p in "${mine[@]}"; do wait_gone "$p" || kill -KILL "$p" 2>/dev/null; done
+	return 0
+}
+
 # veth_new NAME_A NS_A NAME_B NS_B [ip-link-args...]: veth pair, one end in
 # each namespace, both up. Device names must be <= 15 chars.
 veth_new() {

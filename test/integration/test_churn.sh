@@ -79,10 +79,9 @@ churn_lane() {
 
 f0=$(forwarded)
 # The client in the background, bounded; the churn starts once its data flows.
-in_ns world timeout $((SECS + 30)) iperf3 -c 10.77.1.5 -p 5201 -t "$SECS" -i 1 -J \
-	>"$XH_TMP/iperf.json" 2>"$XH_TMP/iperf.err" &
-CPID=$!
-PIDS+=("$CPID")
+ns_bg world timeout $((SECS + 30)) iperf3 -c 10.77.1.5 -p 5201 -t "$SECS" -i 1 -J \
+	>"$XH_TMP/iperf.json" 2>"$XH_TMP/iperf.err"
+CPID=$BG_PID
 for ((k = 0; k < 200; k++)); do
 	[ -n "$(nsenter --net="$snet" ss -Htn state established 'sport = :5201')" ] && break
 	kill -0 "$CPID" 2>/dev/null || break

@@ -35,8 +35,7 @@ in_pod() { local p=$1; shift; nsenter --net="/proc/$p/ns/net" "$@"; }
 veths() { in_ns host ip -o link show | grep -c ' xh-' || true; }
 forwarded() { in_ns host awk '/^Ip: [0-9]/ {print $7}' /proc/net/snmp; }
 start_echo() { # start_echo PID NAME
-	in_pod "$1" "$BUILD/xdp_echo" >"$XH_TMP/echo-$2" 2>&1 &
-	at_exit "kill $!"
+	ns_bg "/proc/$1/ns/net" "$BUILD/xdp_echo" >"$XH_TMP/echo-$2" 2>&1
 	for _ in $(seq 100); do grep -q ready "$XH_TMP/echo-$2" && return 0; sleep 0.05; done
 	fail "xdp_echo in $2 did not get ready: $(cat "$XH_TMP/echo-$2")"
 }

@@ -16,9 +16,8 @@ before=$(host_snapshot)
 # start_echo PID: xdp_echo in the container's netns; waits for "ready".
 start_echo() {
 	local pid=$1 out="$XH_TMP/echo-$1"
-	nsenter --net="/proc/$pid/ns/net" "$BUILD/xdp_echo" >"$out" 2>&1 &
-	echo $! >"$XH_TMP/echo-pid-$pid"
-	at_exit "kill $!"
+	ns_bg "/proc/$pid/ns/net" "$BUILD/xdp_echo" >"$out" 2>&1
+	echo "$BG_PID" >"$XH_TMP/echo-pid-$pid"
 	for _ in $(seq 100); do grep -q ready "$out" && return 0; sleep 0.05; done
 	fail "xdp_echo did not get ready: $(cat "$out")"
 }
@@ -65,19 +64,18 @@ for rt in runc crun; do
 	# The next client may come once the keeper saw this one go.
 	wait_line "/run/xdphook/$C2/keeper.log" "went away" "$(jq -r .keeper.pid "/run/xdphook/$C2/state.json")" ||
 		fail "$rt: the keeper did not see xdp_echo go"
-	nsenter --net="/proc/$p2/ns/net" "$BUILD/xdp_tap" >"$XH_TMP/tap-$rt" 2>&1 &
-	at_exit "kill $!"
+	ns_bg "/proc/$p2/ns/net" "$BUILD/xdp_tap" >"$XH_TMP/tap-$rt" 2>&1
 	for _ in $(seq 100); do grep -q ready "$XH_TMP/tap-$rt" && break; sleep 0.05; done
 	grep -q ready "$XH_TMP/tap-$rt" || fail "$rt: xdp_tap: $(cat "$XH_TMP/tap-$rt")"
 	mkdir -p "$XH_TMP/www"; echo "served by $rt through xdp_tap" >"$XH_TMP/www/index.html"
-	nsenter --net="/proc/$p2/ns/net" busybox httpd -f -p 80 -h "$XH_TMP/www" &
-	at_exit "kill $!"
+	ns_bg "/proc/$p2/ns/net" busybox httpd -f -p 80 -h "$XH_TMP/www"
+	httpd=$BG_PID
 	for _ in $(seq 60); do [ -n "$(nsenter --net="/proc/$p2/ns/net" ss -Hltn 'sport = :80')" ] && break; sleep 0.05; done
 	f0=$(forwarded | awk '{s += $1} END {print s}')
 	[ "$(in_ns world curl -s --max-time 5 http://10.77.1.6/)" = "served by $rt through xdp_tap" ] ||
 		fail "$rt: curl through xdp_tap"
 	[ "$(( $(forwarded | awk '{s += $1} END {print s}') - f0 ))" = 0 ] || fail "$rt: the host kernel forwarded the HTTP exchange"
-	pkill -f "busybox httpd -f -p 80 -h $XH_TMP/www" 2>/dev/null
+	bg_kill "$httpd"
 
 	${rt}_ delete -f "$C1" || fail "$rt delete"
 	${rt}_ delete -f "$C2" || fail "$rt delete 2"

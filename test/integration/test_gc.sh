@@ -183,4 +183,56 @@ grep -q "^xdp_hook: xht-$XH_TAG-full: state: .*No space left on device" "$XH_TMP
 	fail "full /run, setup said: $(cat "$XH_TMP/err")"
 [ "$(host_snapshot)" = "$before" ] || fail "full /run setup left: $(diff <(echo "$before") <(host_snapshot))"
 res_ok "full /run"
+
+# --- pins of network namespaces deleted without a teardown ---------------------------------
+# A second host (netns gh, its own nic0) and a container set up from it;
+# both namespaces are deleted without a poststop. gc finds the namespaces
+# their pins are keyed by gone, and removes the pins; those of namespaces
+# alive (host's, the resident's) stay. Where it cannot see every namespace
+# (a child pid namespace) it keeps them all.
+ns_new gh
+veth_new nic0 gh w1 world
+veth_xdp_ready world w1
+new_ctr g
+gpid=$CTR_PID
+at_exit "echo '{\"id\":\"xht-$XH_TAG-g\",\"status\":\"stopped\"}' | in_ns gh $HOOK poststop"
+state g creating "$gpid" 10.77.3.5/32 | in_ns gh "$HOOK" createRuntime 2>"$XH_TMP/up-g.err" ||
+	fail "setup of g from gh: $(cat "$XH_TMP/up-g.err")"
+kg=$(keeper_of g)
+pins_of() { in_ns "$1" "$LOADER" -status -json | jq -r '.[] | select(.this_netns) | .pin_dir'; }
+dead=$( { pins_of gh; pins_of g; } | sort)
+kept=$( { pins_of host; pins_of res; } | sort)
+[ "$(echo "$dead" | grep -c /)" -ge 3 ] || fail "g: pins of gh and g: $dead"
+[ -n "$kept" ] || fail "no pins of host and res"
+at_exit "rm -rf $(echo $dead)" # once the namespaces are gone, nothing else would
+kill "$gpid"; wait_gone "$gpid" || fail "init of g did not exit"
+wait_gone "$kg" || fail "the keeper of g outlived its init"
+ip netns del "$(ns g)"; ip netns del "$(ns gh)"
+# (-n: there the containers' inits are out of sight too.)
+in_ns host unshare -pf --mount-proc "$HOOK" gc -n >"$XH_TMP/gc" 2>&1 || fail "gc -n in a pid namespace: $(cat "$XH_TMP/gc")"
+grep -q "^xdp_hook: gc: pins of gone network namespaces: kept: not every process is visible here" "$XH_TMP/gc" ||
+	fail "gc -n in a pid namespace: $(cat "$XH_TMP/gc")"
+grep -v "kept: not every process" "$XH_TMP/gc" | grep -q "pins" && fail "gc -n in a pid namespace: $(cat "$XH_TMP/gc")"
+# The devices go (and their links let go) once the kernel has cleaned the
+# namespaces up: until then gc keeps what a link shows alive.
+for ((i = 0; i < 200; i++)); do
+	in_ns host "$HOOK" gc -n >"$XH_TMP/gc" 2>&1 || fail "gc -n: $(cat "$XH_TMP/gc")"
+	[ "$(grep -c "^would remove pins .*: network namespace [0-9]* is gone\$" "$XH_TMP/gc")" -ge "$(echo "$dead" | wc -l)" ] && break
+	sleep 0.05
+done
+for d in $dead; do
+	grep -q "^would remove pins $d: network namespace [0-9]* is gone\$" "$XH_TMP/gc" || fail "gc -n: $d not named: $(cat "$XH_TMP/gc")"
+	[ -d "$d" ] || fail "gc -n removed $d"
+done
+for d in $kept; do grep -q "$d" "$XH_TMP/gc" && fail "gc -n would remove $d: $(cat "$XH_TMP/gc")"; done
+in_ns host "$HOOK" gc >"$XH_TMP/gc" 2>&1 || fail "gc: $(cat "$XH_TMP/gc")"
+for d in $dead; do
+	grep -q "^removed pins $d: network namespace [0-9]* is gone\$" "$XH_TMP/gc" || fail "gc: $d not named: $(cat "$XH_TMP/gc")"
+	[ ! -e "$d" ] || fail "gc left $d"
+done
+for d in $kept; do [ -d "$d" ] || fail "gc removed $d, of a namespace alive: $(cat "$XH_TMP/gc")"; done
+# (g's state stays: set up from a namespace that is gone, nobody's gc takes it.)
+rm -rf "/run/xdphook/xht-$XH_TAG-g"
+[ "$(host_snapshot)" = "$before" ] || fail "gone namespaces: left: $(diff <(echo "$before") <(host_snapshot))"
+res_ok "pins of gone namespaces"
 pass

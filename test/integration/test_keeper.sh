@@ -130,8 +130,7 @@ ping_ok "$ADDR"
 echo_stop
 
 # --- xdp_endpoint -- CMD: the inherited endpoint works in CMD -------------------------------
-in_ns w ping -c 30 -i 0.2 -W 1 "$ADDR" >/dev/null 2>&1 &
-PIDS+=("$!")
+ns_bg w ping -c 30 -i 0.2 -W 1 "$ADDR" >/dev/null 2>&1
 in_ns c "$WRAP" -- "$CLIENT" env >"$XH_TMP/env" 2>&1 || fail "xdp_endpoint -- ep_client env: $(cat "$XH_TMP/env")"
 grep -q 'LISTEN_FDS=3 LISTEN_FDNAMES=xsk:umem:ctl LISTEN_PID=self' "$XH_TMP/env" || fail "env: $(cat "$XH_TMP/env")"
 grep -q 'fd 3 umem_fd 4 umem 2097152 frames 1024 env_left no' "$XH_TMP/env" || fail "env: $(cat "$XH_TMP/env")"
