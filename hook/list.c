@@ -583,9 +583,12 @@ out:
 int hook_gc(bool dry_run)
 {
 	struct gc_ctx g = { .dry_run = dry_run };
-	int err = xh_netns_cookie(&g.cookie);
+	int err = xh_netns_cookie(&g.cookie), hidden;
 
-	if (!err)
+	/* A container whose init we cannot see may well be alive. */
+	if (!err && (hidden = xh_proc_all_visible()))
+		fprintf(stderr, "xdp_hook: gc: containers: kept: %s\n", xh_strerror(hidden));
+	else if (!err)
 		err = xh_state_walk(gc_one, &g);
 	if (!err) {
 		gc_orphan_veths(&g);
@@ -605,8 +608,10 @@ void hook_gc_side(const char *self_id)
 {
 	struct gc_ctx g = { .self = self_id };
 
-	if (xh_netns_cookie(&g.cookie))
+	if (xh_netns_cookie(&g.cookie) || xh_proc_all_visible()) {
+		xh_err_clear();
 		return;
+	}
 	xh_state_walk(gc_one, &g);
 	xh_err_clear();
 }

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "netns_live.h"
 #include "netns.h"
+#include "state.h"
 #include "attach.h"
 #include "util.h"
 
@@ -312,18 +313,6 @@ static int live_scan_pid(struct live *l, const char *pid)
 	return err;
 }
 
-/* In a child pid namespace (or under a foreign /proc) some processes are
- * out of sight; kthreadd (pid 2) is there only in the initial one. */
-static int all_processes_visible(void)
-{
-	char buf[64] = "";
-	cleanup_fclose FILE *f = fopen("/proc/2/stat", "re");
-
-	if (!f || !fgets(buf, sizeof(buf), f) || strncmp(buf, "2 (kthreadd) ", 13))
-		return xh_err(-EPERM, "not every process is visible here (not the initial pid namespace)");
-	return 0;
-}
-
 /* Every namespace seen but not entered is one that was entered. */
 static int live_check_pending(const struct live *l)
 {
@@ -379,7 +368,7 @@ static bool not_dot(const char *name)
 int xh_netns_live_cookies(uint64_t **cookies, size_t *n)
 {
 	struct live l = { 0 };
-	int err = all_processes_visible();
+	int err = xh_proc_all_visible();
 
 	/* ip netns's own files too, should their mounts be hidden from us. */
 	if (!err)

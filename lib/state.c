@@ -516,6 +516,17 @@ bool xh_proc_running(int pid, uint64_t start)
 	return pid > 0 && !proc_stat(pid, &state, &now) && state != 'Z' && state != 'X' && (!start || now == start);
 }
 
+int xh_proc_all_visible(void)
+{
+	char buf[64] = "";
+	cleanup_fclose FILE *f = fopen("/proc/2/stat", "re");
+
+	/* kthreadd is pid 2 in the initial pid namespace only. */
+	if (!f || !fgets(buf, sizeof(buf), f) || strncmp(buf, "2 (kthreadd) ", 13))
+		return xh_err(-EPERM, "not every process is visible here (not the initial pid namespace)");
+	return 0;
+}
+
 bool xh_state_alive(const struct xh_state *st)
 {
 	return xh_proc_running(st->pid, st->pid_start);

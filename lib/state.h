@@ -121,6 +121,10 @@ int xh_state_walk(int (*fn)(const struct xh_state *st, void *ctx), void *ctx);
 int xh_proc_start_time(int pid, uint64_t *start);
 /* pid runs (a zombie does not) and started at start (0: any time). */
 bool xh_proc_running(int pid, uint64_t start);
+/* 0 if /proc shows every process of the system (the initial pid
+ * namespace), else -EPERM with a detail: then a pid that is not there may
+ * still run, and no container may be judged dead by its init. */
+int xh_proc_all_visible(void);
 /* The recorded init (pid + start time) still runs. */
 bool xh_state_alive(const struct xh_state *st);
 
