@@ -20,7 +20,7 @@
  * hold a NIC address, so these frames cost no pods lookup):
  *
  *   TCP/UDP to port P:
- *     P published (publish {proto, P})  -> sandbox, P translated
+ *     P published (ports[slot(proto, P)]) -> sandbox, P translated
  *     P in the sandbox's ephemeral range -> sandbox (its connections)
  *     publish_all, P neither in the host's ephemeral range nor reserved
  *                                       -> sandbox
@@ -87,19 +87,14 @@ struct {
 	__type(value, struct xh_host_policy);
 } host_mode SEC(".maps");
 
+/* Published and reserved ports, a slot per protocol and port (policy.h). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XH_MAX_PORTS);
-	__type(key, struct xh_port_key);
-	__type(value, struct xh_port_val);
-} publish SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XH_MAX_PORTS);
-	__type(key, struct xh_port_key);
-	__type(value, __u8);
-} reserve SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XH_PORT_SLOTS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct xh_port_pol);
+} ports SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -181,12 +176,14 @@ static __always_inline int in_range(__u16 v, __u16 lo, __u16 hi)
 static __always_inline int port_to_sandbox(__u8 proto, __u16 port,
 					   const struct xh_host_policy *hp, __u16 *xlate)
 {
-	struct xh_port_key k = { .proto = proto, .port = port };
-	struct xh_port_val *v;
+	__u32 slot = xh_port_slot(proto, port);
+	struct xh_port_pol *v;
 
 	*xlate = 0;
-	v = bpf_map_lookup_elem(&publish, &k);
-	if (v) {
+	v = bpf_map_lookup_elem(&ports, &slot);
+	if (!v)
+		return 0; /* every slot exists: only for the verifier */
+	if (v->flags & XH_PORT_PUBLISHED) {
 		if (v->port != port)
 			*xlate = v->port;
 		return 1;
@@ -197,7 +194,7 @@ static __always_inline int port_to_sandbox(__u8 proto, __u16 port,
 		return 0;
 	if (in_range(port, hp->host_eph_lo, hp->host_eph_hi))
 		return 0;
-	return bpf_map_lookup_elem(&reserve, &k) == 0;
+	return !(v->flags & XH_PORT_RESERVED);
 }
 
 /*

@@ -98,23 +98,27 @@ static bool release_host_mode(const struct xh_state *st)
 	return true;
 }
 
-static void delete_port_keys(const struct xh_state *st, const char *map, bool publish)
+/* Our slots of ports back to "nothing said"; only ours: ports is one
+ * array per NIC. */
+static void clear_port_slots(const struct xh_state *st)
 {
-	cleanup_close int fd = xh_pin_open(st->host_cookie, st->nic_ifindex, map);
+	cleanup_close int fd = xh_pin_open(st->host_cookie, st->nic_ifindex, "ports");
 	const struct xh_host_state *hs = &st->host;
-	size_t n = publish ? hs->n_publish : hs->n_reserve;
+	const struct xh_port_pol none = { 0 };
 
 	if (fd < 0)
 		return;
-	for (size_t i = 0; i < n; i++) {
-		unsigned int lo = publish ? hs->publish[i].host_lo : hs->reserve[i].lo;
-		unsigned int hi = publish ? hs->publish[i].host_hi : hs->reserve[i].hi;
-		uint8_t proto = publish ? hs->publish[i].proto : hs->reserve[i].proto;
+	for (size_t i = 0; i < hs->n_publish + hs->n_reserve; i++) {
+		bool pub = i < hs->n_publish;
+		size_t j = pub ? i : i - hs->n_publish;
+		unsigned int lo = pub ? hs->publish[j].host_lo : hs->reserve[j].lo;
+		unsigned int hi = pub ? hs->publish[j].host_hi : hs->reserve[j].hi;
+		uint8_t proto = pub ? hs->publish[j].proto : hs->reserve[j].proto;
 
 		for (unsigned int p = lo; p <= hi; p++) {
-			struct xh_port_key k = { .proto = proto, .port = p };
+			__u32 k = xh_port_slot(proto, p);
 
-			bpf_map_delete_elem(fd, &k);
+			bpf_map_update_elem(fd, &k, &none, BPF_ANY);
 		}
 	}
 }
@@ -124,8 +128,7 @@ static void remove_host_policy(const struct xh_state *st)
 {
 	if (!release_host_mode(st))
 		return;
-	delete_port_keys(st, "publish", true);
-	delete_port_keys(st, "reserve", false);
+	clear_port_slots(st);
 }
 
 /* The ARP/ND clone filter, exactly ours; the clsact qdisc too if we made

@@ -128,26 +128,29 @@ static void add_pod(struct nic *n, struct xh_ip k, __u32 ifi)
 						      BPF_ANY), 0);
 }
 
-static void set_ports(struct bpf_map *m, uint8_t proto, uint16_t port, const void *val,
-		      size_t val_size)
+/* One slot of ports, as hook/host.c writes it: flags added to what is
+ * there, published with its sandbox port. */
+static void set_port(struct nic *n, uint8_t proto, uint16_t port, uint8_t flag, uint16_t to)
 {
-	struct xh_port_key k = { .proto = proto, .port = port };
+	__u32 k = xh_port_slot(proto, port);
+	struct xh_port_pol v;
 
-	assert_int_equal(bpf_map__update_elem(m, &k, sizeof(k), val, val_size, BPF_ANY), 0);
+	assert_int_equal(bpf_map__lookup_elem(n->skel->maps.ports, &k, sizeof(k), &v, sizeof(v), 0), 0);
+	v.flags |= flag;
+	if (flag == XH_PORT_PUBLISHED)
+		v.port = to;
+	assert_int_equal(bpf_map__update_elem(n->skel->maps.ports, &k, sizeof(k), &v, sizeof(v), BPF_ANY),
+			 0);
 }
 
 static void publish(struct nic *n, uint8_t proto, uint16_t host, uint16_t sandbox)
 {
-	struct xh_port_val v = { .port = sandbox };
-
-	set_ports(n->skel->maps.publish, proto, host, &v, sizeof(v));
+	set_port(n, proto, host, XH_PORT_PUBLISHED, sandbox);
 }
 
 static void reserve(struct nic *n, uint8_t proto, uint16_t port)
 {
-	uint8_t one = 1;
-
-	set_ports(n->skel->maps.reserve, proto, port, &one, sizeof(one));
+	set_port(n, proto, port, XH_PORT_RESERVED, 0);
 }
 
 /* The NIC's addresses, as hook/host.c puts them into host_mode: the
@@ -433,6 +436,18 @@ static void test_host_publish(void **state)
 	in = (struct flow){ .v6 = true, .daddr6 = ip6("2001:db8::8"), .sport = 1234,
 			    .dport = 2222 };
 	run_flow(n, &in, XDP_PASS, NULL, "publish unused slot v6");
+
+	/* ports holds TCP and UDP apart: 5000 is published for UDP only,
+	 * 8080 for TCP only; the last slot of each protocol. */
+	in = (struct flow){ .sport = 1234, .dport = 5000 };
+	run_flow(n, &in, XDP_PASS, NULL, "5000/tcp not published");
+	in = (struct flow){ .proto = IPPROTO_UDP, .sport = 1234, .dport = 8080 };
+	run_flow(n, &in, XDP_PASS, NULL, "8080/udp not published");
+	publish(n, IPPROTO_UDP, 65535, 65535);
+	in = (struct flow){ .proto = IPPROTO_UDP, .sport = 1234, .dport = 65535 };
+	run_flow(n, &in, XDP_REDIRECT, NULL, "65535/udp published");
+	in = (struct flow){ .sport = 1234, .dport = 65535 };
+	run_flow(n, &in, XDP_PASS, NULL, "65535/tcp not published");
 	tally_expect(n->skel->maps.xdphook_stats, &n->t);
 }
 
@@ -580,6 +595,9 @@ static void test_host_publish_all(void **state)
 		out = fl;
 		out.dport = 53;
 		run_flow(n, &fl, XDP_REDIRECT, &out, "publish with publish_all");
+		/* Published and reserved: published wins. */
+		reserve(n, IPPROTO_UDP, 5000);
+		run_flow(n, &fl, XDP_REDIRECT, &out, "published and reserved");
 		fl.proto = IPPROTO_GRE;
 		fl.payload = 8;
 		run_flow(n, &fl, XDP_REDIRECT, NULL, "gre");
