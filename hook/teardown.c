@@ -21,6 +21,7 @@
 #include "keeper.h"
 #include "netlink.h"
 #include "netns.h"
+#include "pod_map.h"
 #include "tc.h"
 #include "util.h"
 
@@ -152,20 +153,26 @@ static void remove_pod_entries(const struct xh_state *st)
 {
 	cleanup_close int pods = xh_pin_open(st->host_cookie, st->nic_ifindex, "pods");
 	cleanup_close int pods4 = xh_pin_open(st->host_cookie, st->nic_ifindex, "pods4");
+	cleanup_close int slots = xh_pin_open(st->host_cookie, st->nic_ifindex, "pod4_slots");
 
 	for (size_t i = 0; i < st->n_ips; i++) {
 		const struct xh_ip *ip = &st->ips[i].ip;
 		struct xh_pod_dest dest;
 		struct xh_ip k;
-		/* IPv4 in pods4 under the bare address, IPv6 in pods. */
-		int map = ip->family == XH_AF_INET ? pods4 : pods;
-		const void *key = ip->family == XH_AF_INET ? (const void *)ip->addr : &k;
+		uint32_t a;
 
+		/* Only our own entry: never another container's. IPv4 in
+		 * pod4_slots or pods4 (lib/pod_map.c), IPv6 in pods. */
+		if (ip->family == XH_AF_INET) {
+			memcpy(&a, ip->addr, 4);
+			if (slots >= 0 && pods4 >= 0)
+				xh_pod4_del(slots, pods4, a, st->veth_ifindex);
+			continue;
+		}
 		ip_key(ip, &k);
-		/* Only our own entry: never another container's. */
-		if (map >= 0 && !bpf_map_lookup_elem(map, key, &dest) &&
+		if (pods >= 0 && !bpf_map_lookup_elem(pods, &k, &dest) &&
 		    dest.ifindex == (uint32_t)st->veth_ifindex)
-			bpf_map_delete_elem(map, key);
+			bpf_map_delete_elem(pods, &k);
 	}
 }
 

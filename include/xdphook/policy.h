@@ -70,7 +70,10 @@ struct xh_ip {
  *
  * Maps:
  *   pods       HASH struct xh_ip -> struct xh_pod_dest        (pod mode, IPv6)
- *   pods4      HASH __be32 address -> struct xh_pod_dest      (pod mode, IPv4)
+ *   pod4_slots ARRAY[XH_POD4_SLOTS] struct xh_pod4_slot,
+ *              BPF_F_MMAPABLE                                   (pod mode, IPv4)
+ *   pods4      HASH __be32 address -> struct xh_pod_dest      (pod mode, IPv4
+ *              addresses whose pod4_slots slot another one holds)
  *   tx_ports   DEVMAP_HASH __u32 ifindex -> __u32 ifindex      (both modes)
  *   host_mode  ARRAY[1] struct xh_host_policy                  (host mode)
  *   ports      ARRAY[XH_PORT_SLOTS] xh_port_slot(proto, port)
@@ -83,8 +86,8 @@ struct xh_ip {
  * before the frames for it can leave; a missing entry sends them to the
  * kernel unchanged (XDP_PASS).
  *
- * Pod mode: a destination address found in `pods4` (IPv4: a 4-byte key
- * costs half the per-frame time of struct xh_ip) or `pods` (IPv6) is forwarded to that
+ * Pod mode: a destination address found in `pod4_slots`/`pods4` (IPv4:
+ * see pod4_slots below) or `pods` (IPv6) is forwarded to that
  * container: Ethernet addresses rewritten, TTL / hop limit decremented
  * (TTL <= 1 goes to the kernel, which sends the ICMP time exceeded).
  *
@@ -110,6 +113,31 @@ struct xh_pod_dest {
 	__u8 dst_mac[XH_ETH_ALEN];   /* the sandbox's MAC */
 	__u8 src_mac[XH_ETH_ALEN];   /* xh-...'s MAC (the sandbox's gateway) */
 };
+
+/* pod4_slots (ARRAY[XH_POD4_SLOTS], BPF_F_MMAPABLE): IPv4 pods
+ * direct-mapped by the low bits of the address (xh_pod4_slot(), host
+ * order: pods of a node usually share a /24 or /20, so they rarely
+ * collide), the address kept in the slot to compare. An array lookup is
+ * inlined by the verifier; a hash lookup of pods4 costs ~7 ns a frame.
+ * An address whose slot is taken goes into pods4 (HASH) and the slot's
+ * `more` is set, so a frame whose address is not in its slot looks in
+ * pods4 only then: a miss (a frame for the host) costs no hash either.
+ * addr 0 is a free slot (0.0.0.0 is no pod's). User space (lib/pod_map.c) writes a slot through a
+ * mapping: dest before addr, and addr cleared before dest, each field
+ * whole, so a reader never takes one pod's address with another's dest
+ * (the pods maps are written under the hook's lock). */
+#define XH_POD4_SLOTS 4096 /* a power of two */
+
+struct xh_pod4_slot {
+	__be32 addr;                 /* 0: free */
+	__u32 more;                  /* 1: some address of this slot is in pods4 */
+	struct xh_pod_dest dest;
+};
+
+static __inline__ __u32 xh_pod4_slot(__u32 addr_host_order)
+{
+	return addr_host_order & (XH_POD4_SLOTS - 1);
+}
 
 /* host_mode (ARRAY, one entry): the host-mode sandbox on this NIC, if any.
  * A range with lo == 0 is empty. The NIC's addresses are here rather than

@@ -28,6 +28,8 @@
 #include <linux/pkt_cls.h>
 #include <xdphook/policy.h>
 
+#include "pod_map.h"
+
 #include "xdp_nic.skel.h"
 #include "tc_clone.skel.h"
 
@@ -119,11 +121,14 @@ static void add_pod(struct nic *n, struct xh_ip k, __u32 ifi)
 
 	memcpy(d.dst_mac, pod_mac, 6);
 	memcpy(d.src_mac, xh_mac, 6);
-	/* IPv4 pods live in pods4 under the bare address (as hook/setup.c). */
-	if (k.family == XH_AF_INET)
-		assert_int_equal(bpf_map__update_elem(n->skel->maps.pods4, k.addr, 4, &d, sizeof(d),
-						      BPF_ANY), 0);
-	else
+	/* IPv4 pods in pod4_slots or pods4, as hook/setup.c puts them. */
+	if (k.family == XH_AF_INET) {
+		uint32_t a;
+
+		memcpy(&a, k.addr, 4);
+		assert_int_equal(xh_pod4_add(bpf_map__fd(n->skel->maps.pod4_slots),
+					     bpf_map__fd(n->skel->maps.pods4), a, &d), 0);
+	} else
 		assert_int_equal(bpf_map__update_elem(n->skel->maps.pods, &k, sizeof(k), &d, sizeof(d),
 						      BPF_ANY), 0);
 }
@@ -311,6 +316,91 @@ static void test_pod_v4(void **state)
 
 	tally_expect(n->skel->maps.xdphook_stats, &n->t);
 	assert_int_equal(n->t.by_verdict[XDP_REDIRECT].packets, 254 + 1);
+}
+
+/* pod4_slots direct-maps addresses by their low 12 bits: 10.1.0.5,
+ * 10.1.16.5 and 10.1.32.5 share a slot. The second and third go to the
+ * pods4 hash, each still reaching its own pod; an address of the slot
+ * that is no pod's, and 0.0.0.0 against a free slot, reach nobody;
+ * removing the slot's holder or a hashed address leaves the others. */
+static void test_pod_v4_collision(void **state)
+{
+	static const uint8_t mac2[6] = { 0x02, 0xaa, 0, 0, 0, 0x06 };
+	struct nic *n = nic_state(state);
+	int slots = bpf_map__fd(n->skel->maps.pod4_slots);
+	int hash = bpf_map__fd(n->skel->maps.pods4);
+	uint32_t a = ip4("10.1.0.5"), b = ip4("10.1.16.5"), c = ip4("10.1.32.5");
+	struct xh_pod_dest d = { .ifindex = LO }, d2 = { .ifindex = LO };
+	struct flow in = { .sport = 40000, .dport = 80 }, out;
+	struct xh_pod4_slot e;
+	uint32_t s = xh_pod4_slot(ntohl(a)), k;
+
+	assert_int_equal(s, xh_pod4_slot(ntohl(b)));
+	assert_int_equal(s, xh_pod4_slot(ntohl(c)));
+	memcpy(d.dst_mac, pod_mac, 6);
+	memcpy(d.src_mac, xh_mac, 6);
+	memcpy(d2.dst_mac, mac2, 6);
+	memcpy(d2.src_mac, xh_mac, 6);
+	assert_int_equal(xh_pod4_add(slots, hash, a, &d), 0);
+	assert_int_equal(xh_pod4_add(slots, hash, b, &d2), 0);
+	/* Each address one pod's, wherever it lives. */
+	assert_int_equal(xh_pod4_add(slots, hash, a, &d2), -EEXIST);
+	assert_int_equal(xh_pod4_add(slots, hash, b, &d), -EEXIST);
+	assert_int_equal(xh_pod4_add(slots, hash, 0, &d), -EINVAL);
+	assert_int_equal(bpf_map_lookup_elem(slots, &s, &e), 0);
+	assert_int_equal(e.addr, a);
+	assert_int_equal(e.more, 1);
+	assert_int_equal(bpf_map_lookup_elem(hash, &b, &d), 0);
+
+	in.daddr4 = a;
+	out = in;
+	out.dmac = pod_mac;
+	out.smac = xh_mac;
+	out.ttl = 63;
+	run_flow(n, &in, XDP_REDIRECT, &out, "slot holder");
+	in.daddr4 = out.daddr4 = b;
+	out.dmac = mac2;
+	run_flow(n, &in, XDP_REDIRECT, &out, "collision, from pods4");
+	in.daddr4 = c;
+	run_flow(n, &in, XDP_PASS, NULL, "same slot, no pod");
+	{
+		/* A free slot (address 0) caught with a dest being written
+		 * into it: 0.0.0.0 is still nobody's. */
+		struct xh_pod4_slot half = { .dest = d };
+		struct frame f;
+		struct iphdr *iph;
+
+		k = 0;
+		assert_int_equal(bpf_map_update_elem(slots, &k, &half, BPF_ANY), 0);
+		flow_build(&f, &in);
+		iph = frame_hdr(&f, FRAME_IPV4, 0);
+		iph->daddr = 0;
+		frame_fix_checksums(&f);
+		xdp_check(n->fd, &f, NULL, XDP_PASS, NULL, &n->t, "0.0.0.0, free slot");
+	}
+
+	/* Not ours (another device): left alone. */
+	assert_int_equal(xh_pod4_del(slots, hash, a, NO_DEV), 0);
+	in.daddr4 = out.daddr4 = a;
+	out.dmac = pod_mac;
+	run_flow(n, &in, XDP_REDIRECT, &out, "removed by another: still there");
+	/* The holder goes: the hashed address stays reachable. */
+	assert_int_equal(xh_pod4_del(slots, hash, a, LO), 0);
+	run_flow(n, &in, XDP_PASS, NULL, "slot holder removed");
+	in.daddr4 = out.daddr4 = b;
+	out.dmac = mac2;
+	run_flow(n, &in, XDP_REDIRECT, &out, "collision after the holder went");
+	/* The last hashed address of the slot goes: more cleared. */
+	assert_int_equal(xh_pod4_del(slots, hash, b, LO), 0);
+	run_flow(n, &in, XDP_PASS, NULL, "hashed address removed");
+	assert_int_equal(bpf_map_lookup_elem(slots, &s, &e), 0);
+	assert_int_equal(e.addr, 0);
+	assert_int_equal(e.more, 0);
+	assert_int_not_equal(bpf_map_get_next_key(hash, NULL, &k), 0);
+	/* Removing what is not there: no error. */
+	assert_int_equal(xh_pod4_del(slots, hash, c, LO), 0);
+	tally_expect(n->skel->maps.xdphook_stats, &n->t);
+	assert_int_equal(n->t.by_verdict[XDP_REDIRECT].packets, 4);
 }
 
 static void test_pod_v6(void **state)
@@ -1319,6 +1409,7 @@ int nic_tests(void)
 		T(test_pod_v4),
 		T(test_pod_v6),
 		T(test_pod_malformed),
+		T(test_pod_v4_collision),
 		T(test_host_publish),
 		T(test_host_udp_csum),
 		T(test_host_ports),
