@@ -52,6 +52,21 @@ static __always_inline void eth_set_macs(struct ethhdr *eth, const __u8 *dst,
 	__builtin_memcpy(eth->h_source, src, ETH_ALEN);
 }
 
+/* Both Ethernet addresses from `macs`, the destination's 6 bytes followed
+ * by the source's (the header's own order), as three 32-bit words where
+ * eth_set_macs moves 12 single bytes (struct ethhdr is packed). `macs`
+ * must be 4-byte aligned; the frame need not be (XDP allows unaligned
+ * packet access where the CPU does). */
+static __always_inline void eth_set_macs12(struct ethhdr *eth, const __u8 *macs)
+{
+	const __u32 *s = (const __u32 *)macs;
+	__u32 *d = (__u32 *)eth;
+
+	d[0] = s[0];
+	d[1] = s[1];
+	d[2] = s[2];
+}
+
 /*
  * A note for everything below that takes a struct packet: exactly one of
  * ip4/ip6 is set for an IP packet, but the verifier cannot know that (nor

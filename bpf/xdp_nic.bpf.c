@@ -168,7 +168,7 @@ static __always_inline int to_pod(struct packet *p)
 	action = bpf_redirect_map(&tx_ports, pd->ifindex, XDP_PASS);
 	if (action != XDP_REDIRECT)
 		return action;
-	eth_set_macs(p->eth, pd->dst_mac, pd->src_mac);
+	eth_set_macs12(p->eth, pd->dst_mac);
 	ip_dec_ttl(p);
 	return action;
 }
@@ -176,10 +176,13 @@ static __always_inline int to_pod(struct packet *p)
 /* ---- host mode --------------------------------------------------------------- */
 
 /* To the host-mode sandbox: its socket on this RX queue if it has one
- * (an array lookup; its fallback 0 is no verdict of ours), else its veth. */
-static __always_inline int to_sandbox(struct xdp_md *ctx, __u32 veth)
+ * (an array lookup; its fallback 0 is no verdict of ours), else its veth.
+ * A sandbox without `direct` never has one: its frames skip the call. */
+static __always_inline int to_sandbox(struct xdp_md *ctx, const struct xh_host_policy *hp,
+				      __u32 veth)
 {
-	if (bpf_redirect_map(&direct_xsks, ctx->rx_queue_index, 0) == XDP_REDIRECT)
+	if (hp->direct &&
+	    bpf_redirect_map(&direct_xsks, ctx->rx_queue_index, 0) == XDP_REDIRECT)
 		return XDP_REDIRECT;
 	return bpf_redirect_map(&tx_ports, veth, XDP_PASS);
 }
@@ -261,7 +264,7 @@ __attribute__((noinline)) int nic_icmp_error(struct xdp_md *ctx, __u32 l4_off, _
 	}
 	if (!sandbox)
 		return XDP_PASS;
-	action = to_sandbox(ctx, hp->ifindex);
+	action = to_sandbox(ctx, hp, hp->ifindex);
 	if (action == XDP_REDIRECT && xlate && q.l4)
 		l4_set_port(q.l4, end, q.proto, L4_SPORT, xlate, (__u16 *)(icmp + 2));
 	return action;
@@ -290,7 +293,7 @@ static __always_inline int icmp_verdict(struct xdp_md *ctx, struct packet *p,
 	default:
 		return XDP_PASS; /* ND, MLD, redirects, router discovery */
 	}
-	return sandbox ? to_sandbox(ctx, hp->ifindex) : XDP_PASS;
+	return sandbox ? to_sandbox(ctx, hp, hp->ifindex) : XDP_PASS;
 }
 
 static __always_inline void frag_key(const struct packet *p, struct xh_frag_key *k)
@@ -310,7 +313,8 @@ static __always_inline void frag_key(const struct packet *p, struct xh_frag_key 
 }
 
 /* A later fragment goes where its first fragment went. */
-static __always_inline int later_fragment(struct xdp_md *ctx, const struct packet *p)
+static __always_inline int later_fragment(struct xdp_md *ctx, const struct packet *p,
+					  const struct xh_host_policy *hp)
 {
 	struct xh_frag_val *v;
 	struct xh_frag_key k;
@@ -319,7 +323,7 @@ static __always_inline int later_fragment(struct xdp_md *ctx, const struct packe
 	v = bpf_map_lookup_elem(&frags, &k);
 	if (!v || !v->ifindex)
 		return XDP_PASS;
-	return to_sandbox(ctx, v->ifindex);
+	return to_sandbox(ctx, hp, v->ifindex);
 }
 
 /* Is the frame's destination one of the NIC's addresses (host_mode[0])?
@@ -354,7 +358,7 @@ static __always_inline int to_host_sandbox(struct xdp_md *ctx, struct packet *p,
 	int action;
 
 	if (p->frag == FRAG_LATER)
-		return later_fragment(ctx, p);
+		return later_fragment(ctx, p, hp);
 
 	switch (p->l4_proto) {
 	case IPPROTO_TCP:
@@ -362,7 +366,7 @@ static __always_inline int to_host_sandbox(struct xdp_md *ctx, struct packet *p,
 		action = XDP_PASS;
 		/* p->l4 is set for these (the verifier wants to see it). */
 		if (p->l4 && port_to_sandbox(p->l4_proto, p->dport, hp, &xlate))
-			action = to_sandbox(ctx, hp->ifindex);
+			action = to_sandbox(ctx, hp, hp->ifindex);
 		if (action == XDP_REDIRECT && xlate && p->l4)
 			l4_set_port(p->l4, end, p->l4_proto, L4_DPORT, xlate, 0);
 		break;
@@ -371,7 +375,7 @@ static __always_inline int to_host_sandbox(struct xdp_md *ctx, struct packet *p,
 		action = icmp_verdict(ctx, p, hp);
 		break;
 	default:
-		action = hp->publish_all ? to_sandbox(ctx, hp->ifindex) : XDP_PASS;
+		action = hp->publish_all ? to_sandbox(ctx, hp, hp->ifindex) : XDP_PASS;
 		break;
 	}
 

@@ -372,6 +372,7 @@ int host_add_nic_policy(struct hook *h)
 	struct xh_host_policy pol = {
 		.ifindex = st->veth_ifindex,
 		.publish_all = hs->publish_all,
+		.direct = hs->direct_queues != 0,
 		.sandbox_eph_lo = hs->sandbox_eph_lo,
 		.sandbox_eph_hi = hs->sandbox_eph_hi,
 		.host_eph_lo = hs->host_eph_lo,

@@ -107,12 +107,18 @@ enum xh_mode_id {
 	XH_NETNS = 3, /* the CNI's own interface: no program of ours on the NIC */
 };
 
-/* pods: destination address -> container. */
+/* pods: destination address -> container. The two MACs in the order of
+ * an Ethernet header, 4-byte aligned: the program copies them as three
+ * words. */
 struct xh_pod_dest {
 	__u32 ifindex;               /* host-side veth xh-... (also in tx_ports) */
 	__u8 dst_mac[XH_ETH_ALEN];   /* the sandbox's MAC */
 	__u8 src_mac[XH_ETH_ALEN];   /* xh-...'s MAC (the sandbox's gateway) */
 };
+_Static_assert(__builtin_offsetof(struct xh_pod_dest, src_mac) ==
+	       __builtin_offsetof(struct xh_pod_dest, dst_mac) + XH_ETH_ALEN &&
+	       __builtin_offsetof(struct xh_pod_dest, dst_mac) % 4 == 0,
+	       "xh_pod_dest: the MACs as an Ethernet header's first 12 bytes, aligned");
 
 /* pod4_slots (ARRAY[XH_POD4_SLOTS], BPF_F_MMAPABLE): IPv4 pods
  * direct-mapped by the low bits of the address (xh_pod4_slot(), host
@@ -147,7 +153,8 @@ static __inline__ __u32 xh_pod4_slot(__u32 addr_host_order)
 struct xh_host_policy {
 	__u32 ifindex;               /* sandbox's xh-...; 0: no host-mode sandbox */
 	__u8 publish_all;            /* everything but reserve, host range, ARP/ND */
-	__u8 pad;
+	__u8 direct;                 /* `direct`: look in direct_xsks first (a
+	                              * sandbox without never has a socket there) */
 	__u16 sandbox_eph_lo;        /* sandbox's ephemeral ports (inclusive); */
 	__u16 sandbox_eph_hi;        /*   also the ICMP echo ids it uses */
 	__u16 host_eph_lo;           /* the host's ip_local_port_range */
