@@ -83,23 +83,27 @@ static __always_inline __u8 ip_ttl(const struct packet *p)
 	return 0;
 }
 
+/* IPv4's TTL - 1, the header checksum following (TTL shares its 16-bit
+ * word with the protocol). */
+static __always_inline void ip4_dec_ttl(struct iphdr *iph)
+{
+	__u16 old, new;
+
+	old = bpf_htons((__u16)iph->ttl << 8 | iph->protocol);
+	iph->ttl--;
+	new = bpf_htons((__u16)iph->ttl << 8 | iph->protocol);
+	iph->check = csum_replace16(iph->check, old, new);
+}
+
 /* Forwarding one hop: TTL - 1 with the IPv4 header checksum following (TTL
  * shares its 16-bit word with the protocol), or hop limit - 1 (IPv6 has no
  * header checksum). Callers make sure the TTL is above 1 first. */
 static __always_inline void ip_dec_ttl(struct packet *p)
 {
-	struct iphdr *iph = p->ip4;
-	__u16 old, new;
-
-	if (!iph) {
-		if (p->ip6)
-			p->ip6->hop_limit--;
-		return;
-	}
-	old = bpf_htons((__u16)iph->ttl << 8 | iph->protocol);
-	iph->ttl--;
-	new = bpf_htons((__u16)iph->ttl << 8 | iph->protocol);
-	iph->check = csum_replace16(iph->check, old, new);
+	if (p->ip4)
+		ip4_dec_ttl(p->ip4);
+	else if (p->ip6)
+		p->ip6->hop_limit--;
 }
 
 #define L4_SPORT 0 /* offsets of the ports in TCP and UDP headers */

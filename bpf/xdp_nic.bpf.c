@@ -136,26 +136,47 @@ static __always_inline void dst_key(const struct packet *p, struct xh_ip *k)
 
 /* ---- pod mode ---------------------------------------------------------------- */
 
+/* The pod behind IPv4 address a (network order), or NULL. */
+static __always_inline struct xh_pod_dest *pod4_dest(__be32 a)
+{
+	__u32 slot = xh_pod4_slot(bpf_ntohl(a));
+	struct xh_pod4_slot *e = bpf_map_lookup_elem(&pod4_slots, &slot);
+
+	if (!e)
+		return 0; /* every slot exists: only for the verifier */
+	if (e->addr == a && a) /* 0: a free slot, never a pod */
+		return &e->dest;
+	if (e->more)
+		return bpf_map_lookup_elem(&pods4, &a);
+	return 0;
+}
+
+/* To pod pd: only once the redirect is certain, rewrite the Ethernet
+ * addresses and take one hop off (the caller checked TTL > 1; the
+ * redirect only records the target, nothing is sent before we return). */
+static __always_inline int pod_forward(struct ethhdr *eth, struct iphdr *ip4,
+				       struct ipv6hdr *ip6, const struct xh_pod_dest *pd)
+{
+	int action = bpf_redirect_map(&tx_ports, pd->ifindex, XDP_PASS);
+
+	if (action != XDP_REDIRECT)
+		return action;
+	eth_set_macs12(eth, pd->dst_mac);
+	if (ip4)
+		ip4_dec_ttl(ip4);
+	else if (ip6)
+		ip6->hop_limit--;
+	return action;
+}
+
 /* XDP verdict for a frame to a pod, or -1 when the destination is no pod. */
 static __always_inline int to_pod(struct packet *p)
 {
 	struct xh_pod_dest *pd;
 	struct xh_ip k;
-	int action;
 
 	if (p->ip4) {
-		__be32 a = p->ip4->daddr;
-		__u32 slot = xh_pod4_slot(bpf_ntohl(a));
-		struct xh_pod4_slot *e = bpf_map_lookup_elem(&pod4_slots, &slot);
-
-		if (!e)
-			return -1; /* every slot exists: only for the verifier */
-		if (e->addr == a && a) /* 0: a free slot, never a pod */
-			pd = &e->dest;
-		else if (e->more)
-			pd = bpf_map_lookup_elem(&pods4, &a);
-		else
-			return -1;
+		pd = pod4_dest(p->ip4->daddr);
 	} else {
 		dst_key(p, &k);
 		pd = bpf_map_lookup_elem(&pods, &k);
@@ -164,13 +185,7 @@ static __always_inline int to_pod(struct packet *p)
 		return -1;
 	if (ip_ttl(p) <= 1)
 		return XDP_PASS;
-	/* Only records the target; nothing is sent before we return. */
-	action = bpf_redirect_map(&tx_ports, pd->ifindex, XDP_PASS);
-	if (action != XDP_REDIRECT)
-		return action;
-	eth_set_macs12(p->eth, pd->dst_mac);
-	ip_dec_ttl(p);
-	return action;
+	return pod_forward(p->eth, p->ip4, p->ip6, pd);
 }
 
 /* ---- host mode --------------------------------------------------------------- */
@@ -216,6 +231,23 @@ static __always_inline int port_to_sandbox(__u8 proto, __u16 port,
 	if (in_range(port, hp->host_eph_lo, hp->host_eph_hi))
 		return 0;
 	return !(v->flags & XH_PORT_RESERVED);
+}
+
+/* Verdict for a TCP/UDP frame (header at l4) to the NIC address, local
+ * port dport: to the sandbox, translated once the redirect is certain, or
+ * to the host. */
+static __always_inline int host_l4_verdict(struct xdp_md *ctx, const struct xh_host_policy *hp,
+					   void *l4, __u8 proto, __u16 dport)
+{
+	void *end = (void *)(long)ctx->data_end;
+	__u16 xlate = 0;
+	int action = XDP_PASS;
+
+	if (port_to_sandbox(proto, dport, hp, &xlate))
+		action = to_sandbox(ctx, hp, hp->ifindex);
+	if (action == XDP_REDIRECT && xlate)
+		l4_set_port(l4, end, proto, L4_DPORT, xlate, 0);
+	return action;
 }
 
 /*
@@ -328,14 +360,18 @@ static __always_inline int later_fragment(struct xdp_md *ctx, const struct packe
 
 /* Is the frame's destination one of the NIC's addresses (host_mode[0])?
  * A NIC has a few: comparing them costs less than hashing the address. */
+static __always_inline int nic_addr4(const struct xh_host_policy *hp, __be32 a)
+{
+	for (__u32 i = 0; i < XH_HOST_ADDRS && i < hp->n_addr4; i++)
+		if (hp->addr4[i] == a)
+			return 1;
+	return 0;
+}
+
 static __always_inline int to_nic_addr(const struct packet *p, const struct xh_host_policy *hp)
 {
 	if (p->ip4) {
-		__be32 a = p->ip4->daddr;
-
-		for (__u32 i = 0; i < XH_HOST_ADDRS && i < hp->n_addr4; i++)
-			if (hp->addr4[i] == a)
-				return 1;
+		return nic_addr4(hp, p->ip4->daddr);
 	} else if (p->ip6) {
 		const __u32 *a = (const __u32 *)&p->ip6->daddr;
 
@@ -351,10 +387,8 @@ static __always_inline int to_nic_addr(const struct packet *p, const struct xh_h
 static __always_inline int to_host_sandbox(struct xdp_md *ctx, struct packet *p,
 					   const struct xh_host_policy *hp)
 {
-	void *end = (void *)(long)ctx->data_end;
 	struct xh_frag_key fk;
 	struct xh_frag_val fv;
-	__u16 xlate = 0;
 	int action;
 
 	if (p->frag == FRAG_LATER)
@@ -363,12 +397,8 @@ static __always_inline int to_host_sandbox(struct xdp_md *ctx, struct packet *p,
 	switch (p->l4_proto) {
 	case IPPROTO_TCP:
 	case IPPROTO_UDP:
-		action = XDP_PASS;
 		/* p->l4 is set for these (the verifier wants to see it). */
-		if (p->l4 && port_to_sandbox(p->l4_proto, p->dport, hp, &xlate))
-			action = to_sandbox(ctx, hp, hp->ifindex);
-		if (action == XDP_REDIRECT && xlate && p->l4)
-			l4_set_port(p->l4, end, p->l4_proto, L4_DPORT, xlate, 0);
+		action = p->l4 ? host_l4_verdict(ctx, hp, p->l4, p->l4_proto, p->dport) : XDP_PASS;
 		break;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
@@ -389,6 +419,53 @@ static __always_inline int to_host_sandbox(struct xdp_md *ctx, struct packet *p,
 	return action;
 }
 
+/*
+ * The common frame, judged without the general parser: untagged unicast
+ * IPv4 without options or fragmentation, carrying TCP or UDP, to a pod or
+ * to the host-mode sandbox's NIC address. It makes the checks
+ * parse_packet makes for such a frame (one parse_packet would refuse goes
+ * to the kernel either way) and nothing more, and decides as the general
+ * path does (host mode first, then the pods). Returns -1 for any other
+ * frame, which the general path then judges.
+ */
+static __always_inline int fast4(struct xdp_md *ctx, const struct xh_host_policy *hp)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *iph = data + sizeof(*eth);
+	void *l4 = iph + 1;
+	struct xh_pod_dest *pd;
+
+	if (l4 + sizeof(struct udphdr) > end)
+		return -1;
+	if (eth->h_proto != bpf_htons(ETH_P_IP) || mac_is_multicast(eth->h_dest))
+		return -1;
+	/* Version 4, IHL 5; no MF, no offset; tot_len covers the header. */
+	if (*(__u8 *)iph != 0x45 || (iph->frag_off & bpf_htons(0x3fff)) ||
+	    bpf_ntohs(iph->tot_len) < sizeof(*iph))
+		return -1;
+	if (iph->protocol == IPPROTO_UDP) {
+		if (bpf_ntohs(((struct udphdr *)l4)->len) < sizeof(struct udphdr))
+			return -1;
+	} else if (iph->protocol == IPPROTO_TCP) {
+		struct tcphdr *th = l4;
+
+		if ((void *)(th + 1) > end || th->doff < 5 || l4 + th->doff * 4 > end)
+			return -1;
+	} else {
+		return -1;
+	}
+	/* The ports sit at the same offsets in TCP and UDP. */
+	if (hp->ifindex && nic_addr4(hp, iph->daddr))
+		return host_l4_verdict(ctx, hp, l4, iph->protocol,
+				       bpf_ntohs(((struct udphdr *)l4)->dest));
+	pd = pod4_dest(iph->daddr);
+	if (!pd || iph->ttl <= 1)
+		return XDP_PASS;
+	return pod_forward(eth, iph, 0, pd);
+}
+
 SEC("xdp")
 int xdphook_nic(struct xdp_md *ctx)
 {
@@ -397,6 +474,12 @@ int xdphook_nic(struct xdp_md *ctx)
 	__u32 zero = 0;
 	int action;
 
+	hp = bpf_map_lookup_elem(&host_mode, &zero);
+	if (hp) {
+		action = fast4(ctx, hp);
+		if (action >= 0)
+			return count_verdict(ctx, action);
+	}
 	if (parse_packet(ctx, &p) < 0)
 		return count_verdict(ctx, XDP_PASS);
 	if (p.vlans || (!p.ip4 && !p.ip6) || mac_is_multicast(p.eth->h_dest))
@@ -405,7 +488,6 @@ int xdphook_nic(struct xdp_md *ctx)
 	/* Host mode first: no pod holds a NIC address (the claim keeps every
 	 * address one container's), so the order changes no verdict, and the
 	 * sandbox's frames skip the pods lookup. */
-	hp = bpf_map_lookup_elem(&host_mode, &zero);
 	if (hp && hp->ifindex && to_nic_addr(&p, hp))
 		return count_verdict(ctx, to_host_sandbox(ctx, &p, hp));
 	action = to_pod(&p);

@@ -439,6 +439,43 @@ static void test_pod_v6(void **state)
 	assert_int_equal(n->t.by_verdict[XDP_REDIRECT].packets, 2);
 }
 
+/* The frames xdp_nic's fast path (fast4) takes, IPv4 without options
+ * carrying TCP or UDP, to a pod and to a published port of a host-mode
+ * sandbox on the same NIC, cut inside a header or with a malformed L4
+ * header: to the kernel, unchanged, as the general parser decides. */
+static void test_fast_malformed(void **state)
+{
+	struct nic *n = nic_state(state);
+	const struct flow flows[] = {
+		{ .daddr4 = ip4("10.1.0.5"), .sport = 1, .dport = 2 },
+		{ .daddr4 = ip4("10.1.0.5"), .proto = IPPROTO_UDP, .sport = 1, .dport = 2 },
+		{ .sport = 1, .dport = 8080 },
+		{ .proto = IPPROTO_UDP, .sport = 1, .dport = 5000 },
+	};
+	struct frame f, bad;
+
+	add_pod(n, key4(ip4("10.1.0.5")), LO);
+	host_setup(n, false);
+	for (size_t i = 0; i < sizeof(flows) / sizeof(flows[0]); i++) {
+		flow_build(&f, &flows[i]);
+		run_truncations(n, &f, "fast path truncated");
+		if (flows[i].proto == IPPROTO_UDP) {
+			bad = f;
+			((struct udphdr *)frame_hdr(&bad, FRAME_UDP, 0))->len = htons(7);
+			xdp_check(n->fd, &bad, NULL, XDP_PASS, NULL, &n->t, "fast path udp len 7");
+			continue;
+		}
+		bad = f;
+		((struct tcphdr *)frame_hdr(&bad, FRAME_TCP, 0))->doff = 4;
+		xdp_check(n->fd, &bad, NULL, XDP_PASS, NULL, &n->t, "fast path tcp doff 4");
+		bad = f;
+		((struct tcphdr *)frame_hdr(&bad, FRAME_TCP, 0))->doff = 15;
+		xdp_check(n->fd, &bad, NULL, XDP_PASS, NULL, &n->t, "fast path tcp doff past end");
+	}
+	tally_expect(n->skel->maps.xdphook_stats, &n->t);
+	assert_int_equal(n->t.by_verdict[XDP_REDIRECT].packets, 0);
+}
+
 /* A pod frame cut inside any header, and a pod frame whose IP header is
  * malformed: to the kernel, unchanged. */
 static void test_pod_malformed(void **state)
@@ -1410,6 +1447,7 @@ int nic_tests(void)
 		T(test_pod_v6),
 		T(test_pod_malformed),
 		T(test_pod_v4_collision),
+		T(test_fast_malformed),
 		T(test_host_publish),
 		T(test_host_udp_csum),
 		T(test_host_ports),
