@@ -99,10 +99,10 @@ struct {
 /* Published and reserved ports, a slot per protocol and port (policy.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, XH_PORT_SLOTS);
+	__uint(max_entries, XH_PORT_SLOTS / 2);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, struct xh_port_pol);
+	__type(value, struct xh_port_pair);
 } ports SEC(".maps");
 
 struct {
@@ -212,16 +212,23 @@ static __always_inline int in_range(__u16 v, __u16 lo, __u16 hi)
 static __always_inline int port_to_sandbox(__u8 proto, __u16 port,
 					   const struct xh_host_policy *hp, __u16 *xlate)
 {
-	__u32 slot = xh_port_slot(proto, port);
-	struct xh_port_pol *v;
+	__u32 slot = xh_port_slot(proto, port), k = slot / 2, half;
+	struct xh_port_pair *pair;
+	struct xh_port_pol v;
+	__u64 both;
 
 	*xlate = 0;
-	v = bpf_map_lookup_elem(&ports, &slot);
-	if (!v)
-		return 0; /* every slot exists: only for the verifier */
-	if (v->flags & XH_PORT_PUBLISHED) {
-		if (v->port != port)
-			*xlate = v->port;
+	pair = bpf_map_lookup_elem(&ports, &k);
+	if (!pair)
+		return 0; /* every entry exists: only for the verifier */
+	/* The slot's half as a scalar: a pointer at a variable offset into
+	 * the entry would multiply the verifier's states past its limit. */
+	__builtin_memcpy(&both, pair, sizeof(both));
+	half = both >> (((slot & 1) ^ (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)) * 32);
+	__builtin_memcpy(&v, &half, sizeof(v));
+	if (v.flags & XH_PORT_PUBLISHED) {
+		if (v.port != port)
+			*xlate = v.port;
 		return 1;
 	}
 	if (in_range(port, hp->sandbox_eph_lo, hp->sandbox_eph_hi))
@@ -230,7 +237,7 @@ static __always_inline int port_to_sandbox(__u8 proto, __u16 port,
 		return 0;
 	if (in_range(port, hp->host_eph_lo, hp->host_eph_hi))
 		return 0;
-	return !(v->flags & XH_PORT_RESERVED);
+	return !(v.flags & XH_PORT_RESERVED);
 }
 
 /* Verdict for a TCP/UDP frame (header at l4) to the NIC address, local

@@ -308,7 +308,8 @@ int host_fill_veth_maps(struct hook *h, int fd)
 }
 
 /* ports: the published and reserved ports in one array, written through
- * a mapping. The whole array is wiped first: leftovers of an earlier
+ * a mapping (one struct xh_port_pol per slot: policy.h). The whole array
+ * is wiped first: leftovers of an earlier
  * host-mode sandbox whose teardown never ran must not steer this one's
  * frames (one memset, not 128 Ki syscalls). Each slot is written whole,
  * one aligned 4-byte store. */

@@ -105,7 +105,6 @@ static void clear_port_slots(const struct xh_state *st)
 {
 	cleanup_close int fd = xh_pin_open(st->host_cookie, st->nic_ifindex, "ports");
 	const struct xh_host_state *hs = &st->host;
-	const struct xh_port_pol none = { 0 };
 
 	if (fd < 0)
 		return;
@@ -117,9 +116,14 @@ static void clear_port_slots(const struct xh_state *st)
 		uint8_t proto = pub ? hs->publish[j].proto : hs->reserve[j].proto;
 
 		for (unsigned int p = lo; p <= hi; p++) {
-			__u32 k = xh_port_slot(proto, p);
+			__u32 s = xh_port_slot(proto, p), k = s / 2;
+			struct xh_port_pair v;
 
-			bpf_map_update_elem(fd, &k, &none, BPF_ANY);
+			/* The other half of the entry is written back as it was. */
+			if (bpf_map_lookup_elem(fd, &k, &v))
+				continue;
+			v.slot[s % 2] = (struct xh_port_pol){ 0 };
+			bpf_map_update_elem(fd, &k, &v, BPF_ANY);
 		}
 	}
 }

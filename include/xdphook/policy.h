@@ -76,8 +76,8 @@ struct xh_ip {
  *              addresses whose pod4_slots slot another one holds)
  *   tx_ports   DEVMAP_HASH __u32 ifindex -> __u32 ifindex      (both modes)
  *   host_mode  ARRAY[1] struct xh_host_policy                  (host mode)
- *   ports      ARRAY[XH_PORT_SLOTS] xh_port_slot(proto, port)
- *              -> struct xh_port_pol, BPF_F_MMAPABLE           (host mode)
+ *   ports      ARRAY[XH_PORT_SLOTS / 2] xh_port_slot(proto, port) / 2
+ *              -> struct xh_port_pair, BPF_F_MMAPABLE          (host mode)
  *   frags      LRU_HASH struct xh_frag_key -> struct xh_frag_val (host mode)
  *   direct_xsks XSKMAP[XH_MAX_QUEUES] by RX queue (host mode, `direct`;
  *              filled by the keeper while a client holds the sockets)
@@ -166,8 +166,10 @@ struct xh_host_policy {
 };
 
 /* ports (ARRAY, one slot per TCP and per UDP port: 2 x 65536 x 4 bytes,
- * 512 KiB a NIC): what the host-mode sandbox's configuration says of a
- * local port. An array lookup is inlined by the verifier (~1 ns), a hash
+ * 512 KiB a NIC; two slots an entry, as the kernel rounds an array's
+ * values up to 8 bytes: slot s is half s % 2 of entry s / 2, and the
+ * mapped array is one struct xh_port_pol per slot): what the host-mode
+ * sandbox's configuration says of a local port. An array lookup is inlined by the verifier (~1 ns), a hash
  * lookup of struct xh_port_key costs ~7 ns a frame. Mappable, so the hook
  * wipes an earlier sandbox's leftovers with one memset. Published: the
  * port goes to the sandbox, translated to `port` on the way in
@@ -186,6 +188,10 @@ struct xh_port_pol {
 	__u16 port;                  /* published: the sandbox's port */
 	__u8 flags;                  /* enum xh_port_flags; 0: nothing said */
 	__u8 pad;
+};
+
+struct xh_port_pair {
+	struct xh_port_pol slot[2];
 };
 
 /* The slot of a TCP (IPPROTO_TCP, 6) or UDP (IPPROTO_UDP, 17) port. */

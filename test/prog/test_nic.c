@@ -16,6 +16,7 @@
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -137,13 +138,13 @@ static void add_pod(struct nic *n, struct xh_ip k, __u32 ifi)
  * there, published with its sandbox port. */
 static void set_port(struct nic *n, uint8_t proto, uint16_t port, uint8_t flag, uint16_t to)
 {
-	__u32 k = xh_port_slot(proto, port);
-	struct xh_port_pol v;
+	__u32 s = xh_port_slot(proto, port), k = s / 2;
+	struct xh_port_pair v;
 
 	assert_int_equal(bpf_map__lookup_elem(n->skel->maps.ports, &k, sizeof(k), &v, sizeof(v), 0), 0);
-	v.flags |= flag;
+	v.slot[s % 2].flags |= flag;
 	if (flag == XH_PORT_PUBLISHED)
-		v.port = to;
+		v.slot[s % 2].port = to;
 	assert_int_equal(bpf_map__update_elem(n->skel->maps.ports, &k, sizeof(k), &v, sizeof(v), BPF_ANY),
 			 0);
 }
@@ -563,6 +564,25 @@ static void test_host_publish(void **state)
 	in = (struct flow){ .v6 = true, .daddr6 = ip6("2001:db8::8"), .sport = 1234,
 			    .dport = 2222 };
 	run_flow(n, &in, XDP_PASS, NULL, "publish unused slot v6");
+
+	/* Written through a mapping, as hook/host.c does: one struct
+	 * xh_port_pol per slot (policy.h), 9000/udp published as 9001. */
+	{
+		int fd = bpf_map__fd(n->skel->maps.ports);
+		size_t len = XH_PORT_SLOTS * sizeof(struct xh_port_pol);
+		struct xh_port_pol *slot = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+		assert_true(slot != MAP_FAILED);
+		slot[xh_port_slot(IPPROTO_UDP, 9000)] =
+			(struct xh_port_pol){ .port = 9001, .flags = XH_PORT_PUBLISHED };
+		munmap(slot, len);
+		in = (struct flow){ .proto = IPPROTO_UDP, .sport = 1234, .dport = 9000 };
+		out = in;
+		out.dport = 9001;
+		run_flow(n, &in, XDP_REDIRECT, &out, "published through the mapping");
+		in.dport = 9001;
+		run_flow(n, &in, XDP_PASS, NULL, "its neighbour slot");
+	}
 
 	/* ports holds TCP and UDP apart: 5000 is published for UDP only,
 	 * 8080 for TCP only; the last slot of each protocol. */
