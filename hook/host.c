@@ -156,7 +156,7 @@ static int plan_reserve(struct hook *h)
 	for (size_t i = 0; i < hs->n_reserve; i++)
 		entries += expanded(&hs->reserve[i]);
 	if (entries > XH_MAX_PORTS)
-		return xh_err(-E2BIG, "%d reserved ports (with DHCP 68/udp and 546/udp), the NIC program holds %d",
+		return xh_err(-E2BIG, "%d reserved ports (with DHCP 68/udp and 546/udp), at most %d",
 			      entries, XH_MAX_PORTS);
 	return 0;
 }
@@ -172,7 +172,7 @@ static int plan_publish(struct hook *h)
 	for (size_t i = 0; i < hs->n_publish; i++)
 		entries += hs->publish[i].host_hi - hs->publish[i].host_lo + 1;
 	if (entries > XH_MAX_PORTS)
-		return xh_err(-E2BIG, "%d published ports, the NIC program holds %d", entries, XH_MAX_PORTS);
+		return xh_err(-E2BIG, "%d published ports, the veth program holds %d a sandbox", entries, XH_MAX_PORTS);
 	return 0;
 }
 
