@@ -135,9 +135,11 @@ _Static_assert(__builtin_offsetof(struct xh_pod_dest, src_mac) ==
  * pods4 only then: a miss (a frame for the host) costs no hash either.
  * addr 0 is a free slot (0.0.0.0 is no pod's). User space
  * (lib/pod_map.c) writes a slot through a mapping: dest before addr, and
- * addr cleared before dest, each field whole, so a reader never takes one
- * pod's address with another's dest (the pods maps are written under the
- * hook's lock). */
+ * addr cleared before dest, so a new pod's address never meets a dest
+ * being written; a frame that raced its pod's removal may meet a dest
+ * being cleared (ifindex 0 sends it to the kernel), as a frame may meet a
+ * reused element of a preallocated hash (the pods maps are written under
+ * the hook's lock). */
 #define XH_POD4_SLOTS 4096 /* a power of two */
 
 struct xh_pod4_slot {
