@@ -52,6 +52,21 @@ static __always_inline void eth_set_macs(struct ethhdr *eth, const __u8 *dst,
 	__builtin_memcpy(eth->h_source, src, ETH_ALEN);
 }
 
+/* Both Ethernet addresses from `macs`, the destination's 6 bytes followed
+ * by the source's (the header's own order), as three 32-bit words where
+ * eth_set_macs moves 12 single bytes (struct ethhdr is packed). `macs`
+ * must be 4-byte aligned; the frame need not be (XDP allows unaligned
+ * packet access where the CPU does). */
+static __always_inline void eth_set_macs12(struct ethhdr *eth, const __u8 *macs)
+{
+	const __u32 *s = (const __u32 *)macs;
+	__u32 *d = (__u32 *)eth;
+
+	d[0] = s[0];
+	d[1] = s[1];
+	d[2] = s[2];
+}
+
 /*
  * A note for everything below that takes a struct packet: exactly one of
  * ip4/ip6 is set for an IP packet, but the verifier cannot know that (nor
@@ -68,23 +83,27 @@ static __always_inline __u8 ip_ttl(const struct packet *p)
 	return 0;
 }
 
+/* IPv4's TTL - 1, the header checksum following (TTL shares its 16-bit
+ * word with the protocol). */
+static __always_inline void ip4_dec_ttl(struct iphdr *iph)
+{
+	__u16 old, new;
+
+	old = bpf_htons((__u16)iph->ttl << 8 | iph->protocol);
+	iph->ttl--;
+	new = bpf_htons((__u16)iph->ttl << 8 | iph->protocol);
+	iph->check = csum_replace16(iph->check, old, new);
+}
+
 /* Forwarding one hop: TTL - 1 with the IPv4 header checksum following (TTL
  * shares its 16-bit word with the protocol), or hop limit - 1 (IPv6 has no
  * header checksum). Callers make sure the TTL is above 1 first. */
 static __always_inline void ip_dec_ttl(struct packet *p)
 {
-	struct iphdr *iph = p->ip4;
-	__u16 old, new;
-
-	if (!iph) {
-		if (p->ip6)
-			p->ip6->hop_limit--;
-		return;
-	}
-	old = bpf_htons((__u16)iph->ttl << 8 | iph->protocol);
-	iph->ttl--;
-	new = bpf_htons((__u16)iph->ttl << 8 | iph->protocol);
-	iph->check = csum_replace16(iph->check, old, new);
+	if (p->ip4)
+		ip4_dec_ttl(p->ip4);
+	else if (p->ip6)
+		p->ip6->hop_limit--;
 }
 
 #define L4_SPORT 0 /* offsets of the ports in TCP and UDP headers */

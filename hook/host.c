@@ -4,7 +4,7 @@
  *
  * The sandbox takes over the NIC's addresses, MAC and routes, and the host
  * keeps them too: the NIC program decides per port who gets a frame. Its
- * host-mode maps (host_mode, publish, reserve) belong to the one
+ * host-mode maps (host_mode, ports) belong to the one
  * host-mode sandbox of that NIC. Frames the sandbox sends leave through the
  * NIC with published ports translated back (xdp_veth's publish_rev); ARP and
  * ND stay with the host, and tc_clone copies them to the sandbox.
@@ -34,6 +34,7 @@
 #include <bpf/libbpf.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "tc_clone.skel.h"
 
@@ -155,7 +156,7 @@ static int plan_reserve(struct hook *h)
 	for (size_t i = 0; i < hs->n_reserve; i++)
 		entries += expanded(&hs->reserve[i]);
 	if (entries > XH_MAX_PORTS)
-		return xh_err(-E2BIG, "%d reserved ports (with DHCP 68/udp and 546/udp), the NIC program holds %d",
+		return xh_err(-E2BIG, "%d reserved ports (with DHCP 68/udp and 546/udp), at most %d",
 			      entries, XH_MAX_PORTS);
 	return 0;
 }
@@ -171,7 +172,7 @@ static int plan_publish(struct hook *h)
 	for (size_t i = 0; i < hs->n_publish; i++)
 		entries += hs->publish[i].host_hi - hs->publish[i].host_lo + 1;
 	if (entries > XH_MAX_PORTS)
-		return xh_err(-E2BIG, "%d published ports, the NIC program holds %d", entries, XH_MAX_PORTS);
+		return xh_err(-E2BIG, "%d published ports, the veth program holds %d a sandbox", entries, XH_MAX_PORTS);
 	return 0;
 }
 
@@ -287,18 +288,6 @@ int host_prepare(struct hook *h, struct nl_sock *host)
 
 /* ---- maps -------------------------------------------------------------------------- */
 
-/* Empty a hash map: leftovers of an earlier host-mode sandbox whose
- * teardown never ran must not steer this one's frames. */
-static int clear_map(int fd, const char *name)
-{
-	uint8_t key[64];
-
-	for (int i = 0; i <= XH_MAX_PORTS && !bpf_map_get_next_key(fd, NULL, key); i++)
-		if (bpf_map_delete_elem(fd, key))
-			return xh_err(-errno, "clear %s map: %s", name, strerror(errno));
-	return 0;
-}
-
 int host_fill_veth_maps(struct hook *h, int fd)
 {
 	const struct xh_host_state *hs = &h->st.host;
@@ -318,34 +307,37 @@ int host_fill_veth_maps(struct hook *h, int fd)
 	return 0;
 }
 
-static int fill_publish(int fd, const struct xh_host_state *hs)
+/* ports: the published and reserved ports in one array, written through
+ * a mapping (one struct xh_port_pol per slot: policy.h). The whole array
+ * is wiped first: leftovers of an earlier
+ * host-mode sandbox whose teardown never ran must not steer this one's
+ * frames (one memset, not 128 Ki syscalls). Each slot is written whole,
+ * one aligned 4-byte store. */
+static int fill_ports(int fd, const struct xh_host_state *hs)
 {
+	const size_t len = XH_PORT_SLOTS * sizeof(struct xh_port_pol);
+	struct xh_port_pol *slot = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (slot == MAP_FAILED)
+		return xh_err(-errno, "ports map: mmap: %s", strerror(errno));
+	memset(slot, 0, len);
+	for (size_t i = 0; i < hs->n_reserve; i++)
+		for (unsigned int p = hs->reserve[i].lo; p <= hs->reserve[i].hi; p++)
+			slot[xh_port_slot(hs->reserve[i].proto, p)] =
+				(struct xh_port_pol){ .flags = XH_PORT_RESERVED };
+	/* Published wins over reserved (policy.h): the program reads
+	 * XH_PORT_RESERVED only on a port that is not published. */
 	for (size_t i = 0; i < hs->n_publish; i++) {
 		const struct xh_publish_rule *r = &hs->publish[i];
 
 		for (unsigned int off = 0; off <= (unsigned int)(r->host_hi - r->host_lo); off++) {
-			struct xh_port_key k = { .proto = r->proto, .port = r->host_lo + off };
-			struct xh_port_val v = { .port = r->sandbox_lo + off };
+			__u32 k = xh_port_slot(r->proto, r->host_lo + off);
 
-			if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
-				return xh_err(-errno, "publish map: %s", strerror(errno));
+			slot[k] = (struct xh_port_pol){ .port = r->sandbox_lo + off,
+							.flags = slot[k].flags | XH_PORT_PUBLISHED };
 		}
 	}
-	return 0;
-}
-
-static int fill_reserve(int fd, const struct xh_host_state *hs)
-{
-	uint8_t one = 1;
-
-	for (size_t i = 0; i < hs->n_reserve; i++) {
-		for (unsigned int p = hs->reserve[i].lo; p <= hs->reserve[i].hi; p++) {
-			struct xh_port_key k = { .proto = hs->reserve[i].proto, .port = p };
-
-			if (bpf_map_update_elem(fd, &k, &one, BPF_ANY))
-				return xh_err(-errno, "reserve map: %s", strerror(errno));
-		}
-	}
+	munmap(slot, len);
 	return 0;
 }
 
@@ -377,10 +369,11 @@ int host_add_nic_policy(struct hook *h)
 {
 	const struct xh_state *st = &h->st;
 	const struct xh_host_state *hs = &st->host;
-	cleanup_close int mode = -1, publish = -1, reserve = -1;
+	cleanup_close int mode = -1, ports = -1;
 	struct xh_host_policy pol = {
 		.ifindex = st->veth_ifindex,
 		.publish_all = hs->publish_all,
+		.direct = hs->direct_queues != 0,
 		.sandbox_eph_lo = hs->sandbox_eph_lo,
 		.sandbox_eph_hi = hs->sandbox_eph_hi,
 		.host_eph_lo = hs->host_eph_lo,
@@ -392,17 +385,9 @@ int host_add_nic_policy(struct hook *h)
 	policy_addrs(&pol, st);
 	err = open_nic_map(st, "host_mode", &mode);
 	if (!err)
-		err = open_nic_map(st, "publish", &publish);
+		err = open_nic_map(st, "ports", &ports);
 	if (!err)
-		err = open_nic_map(st, "reserve", &reserve);
-	if (!err)
-		err = clear_map(publish, "publish");
-	if (!err)
-		err = clear_map(reserve, "reserve");
-	if (!err)
-		err = fill_publish(publish, hs);
-	if (!err)
-		err = fill_reserve(reserve, hs);
+		err = fill_ports(ports, hs);
 	if (err)
 		return err;
 	FAULT("host-policy");

@@ -30,6 +30,7 @@
 #include "fault.h"
 #include "netlink.h"
 #include "netns.h"
+#include "pod_map.h"
 #include "util.h"
 
 #include <bpf/bpf.h>
@@ -470,11 +471,14 @@ static int add_pod_entries(struct hook *h)
 	struct xh_pod_dest dest = { .ifindex = st->veth_ifindex };
 	cleanup_close int pods = xh_pin_open(st->host_cookie, st->nic_ifindex, "pods");
 	cleanup_close int pods4 = xh_pin_open(st->host_cookie, st->nic_ifindex, "pods4");
+	cleanup_close int slots = xh_pin_open(st->host_cookie, st->nic_ifindex, "pod4_slots");
 
 	if (pods < 0)
 		return xh_err(pods, "open NIC program map pods: %s", strerror(-pods));
 	if (pods4 < 0)
 		return xh_err(pods4, "open NIC program map pods4: %s", strerror(-pods4));
+	if (slots < 0)
+		return xh_err(slots, "open NIC program map pod4_slots: %s", strerror(-slots));
 	memcpy(dest.dst_mac, st->peer_mac, 6);
 	memcpy(dest.src_mac, st->veth_mac, 6);
 	for (size_t i = 0; i < st->n_ips; i++) {
@@ -482,13 +486,19 @@ static int add_pod_entries(struct hook *h)
 		struct xh_ip k;
 		int err;
 
-		/* IPv4 in pods4 under the bare address, IPv6 in pods. */
-		ip_key(ip, &k);
-		err = ip->family == XH_AF_INET ? bpf_map_update_elem(pods4, ip->addr, &dest, BPF_NOEXIST)
-					       : bpf_map_update_elem(pods, &k, &dest, BPF_NOEXIST);
+		/* IPv4 in pod4_slots or pods4 (lib/pod_map.c), IPv6 in pods. */
+		if (ip->family == XH_AF_INET) {
+			uint32_t a;
+
+			memcpy(&a, ip->addr, 4);
+			err = xh_pod4_add(slots, pods4, a, &dest);
+		} else {
+			ip_key(ip, &k);
+			err = bpf_map_update_elem(pods, &k, &dest, BPF_NOEXIST) ? -errno : 0;
+		}
 		if (err)
-			return xh_err(-errno, "%s map: %s", ip->family == XH_AF_INET ? "pods4" : "pods",
-				      strerror(errno));
+			return xh_err(err, "%s map: %s", ip->family == XH_AF_INET ? "pods4" : "pods",
+				      strerror(-err));
 	}
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include "keeper.h"
 #include "netlink.h"
 #include "netns.h"
+#include "pod_map.h"
 #include "tc.h"
 #include "util.h"
 
@@ -98,23 +99,31 @@ static bool release_host_mode(const struct xh_state *st)
 	return true;
 }
 
-static void delete_port_keys(const struct xh_state *st, const char *map, bool publish)
+/* Our slots of ports back to "nothing said"; only ours: ports is one
+ * array per NIC. */
+static void clear_port_slots(const struct xh_state *st)
 {
-	cleanup_close int fd = xh_pin_open(st->host_cookie, st->nic_ifindex, map);
+	cleanup_close int fd = xh_pin_open(st->host_cookie, st->nic_ifindex, "ports");
 	const struct xh_host_state *hs = &st->host;
-	size_t n = publish ? hs->n_publish : hs->n_reserve;
 
 	if (fd < 0)
 		return;
-	for (size_t i = 0; i < n; i++) {
-		unsigned int lo = publish ? hs->publish[i].host_lo : hs->reserve[i].lo;
-		unsigned int hi = publish ? hs->publish[i].host_hi : hs->reserve[i].hi;
-		uint8_t proto = publish ? hs->publish[i].proto : hs->reserve[i].proto;
+	for (size_t i = 0; i < hs->n_publish + hs->n_reserve; i++) {
+		bool pub = i < hs->n_publish;
+		size_t j = pub ? i : i - hs->n_publish;
+		unsigned int lo = pub ? hs->publish[j].host_lo : hs->reserve[j].lo;
+		unsigned int hi = pub ? hs->publish[j].host_hi : hs->reserve[j].hi;
+		uint8_t proto = pub ? hs->publish[j].proto : hs->reserve[j].proto;
 
 		for (unsigned int p = lo; p <= hi; p++) {
-			struct xh_port_key k = { .proto = proto, .port = p };
+			__u32 s = xh_port_slot(proto, p), k = s / 2;
+			struct xh_port_pair v;
 
-			bpf_map_delete_elem(fd, &k);
+			/* The other half of the entry is written back as it was. */
+			if (bpf_map_lookup_elem(fd, &k, &v))
+				continue;
+			v.slot[s % 2] = (struct xh_port_pol){ 0 };
+			bpf_map_update_elem(fd, &k, &v, BPF_ANY);
 		}
 	}
 }
@@ -124,8 +133,7 @@ static void remove_host_policy(const struct xh_state *st)
 {
 	if (!release_host_mode(st))
 		return;
-	delete_port_keys(st, "publish", true);
-	delete_port_keys(st, "reserve", false);
+	clear_port_slots(st);
 }
 
 /* The ARP/ND clone filter, exactly ours; the clsact qdisc too if we made
@@ -149,20 +157,26 @@ static void remove_pod_entries(const struct xh_state *st)
 {
 	cleanup_close int pods = xh_pin_open(st->host_cookie, st->nic_ifindex, "pods");
 	cleanup_close int pods4 = xh_pin_open(st->host_cookie, st->nic_ifindex, "pods4");
+	cleanup_close int slots = xh_pin_open(st->host_cookie, st->nic_ifindex, "pod4_slots");
 
 	for (size_t i = 0; i < st->n_ips; i++) {
 		const struct xh_ip *ip = &st->ips[i].ip;
 		struct xh_pod_dest dest;
 		struct xh_ip k;
-		/* IPv4 in pods4 under the bare address, IPv6 in pods. */
-		int map = ip->family == XH_AF_INET ? pods4 : pods;
-		const void *key = ip->family == XH_AF_INET ? (const void *)ip->addr : &k;
+		uint32_t a;
 
+		/* Only our own entry: never another container's. IPv4 in
+		 * pod4_slots or pods4 (lib/pod_map.c), IPv6 in pods. */
+		if (ip->family == XH_AF_INET) {
+			memcpy(&a, ip->addr, 4);
+			if (slots >= 0 && pods4 >= 0)
+				xh_pod4_del(slots, pods4, a, st->veth_ifindex);
+			continue;
+		}
 		ip_key(ip, &k);
-		/* Only our own entry: never another container's. */
-		if (map >= 0 && !bpf_map_lookup_elem(map, key, &dest) &&
+		if (pods >= 0 && !bpf_map_lookup_elem(pods, &k, &dest) &&
 		    dest.ifindex == (uint32_t)st->veth_ifindex)
-			bpf_map_delete_elem(map, key);
+			bpf_map_delete_elem(pods, &k);
 	}
 }
 

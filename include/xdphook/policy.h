@@ -43,7 +43,8 @@
 
 /* Map sizes (max_entries), so user space knows what fits. */
 #define XH_MAX_PODS 4096      /* pods, tx_ports: containers per NIC */
-#define XH_MAX_PORTS 1024     /* publish, reserve; publish_rev per sandbox */
+#define XH_MAX_PORTS 1024     /* published / reserved ports a sandbox may
+                               * have (publish_rev holds them per sandbox) */
 #define XH_HOST_ADDRS 16      /* host_mode: NIC addresses of each family */
 /* xdp_veth serves every container of a network namespace: its maps hold
  * all of them (allocated as used, BPF_F_NO_PREALLOC). */
@@ -70,11 +71,14 @@ struct xh_ip {
  *
  * Maps:
  *   pods       HASH struct xh_ip -> struct xh_pod_dest        (pod mode, IPv6)
- *   pods4      HASH __be32 address -> struct xh_pod_dest      (pod mode, IPv4)
+ *   pod4_slots ARRAY[XH_POD4_SLOTS] struct xh_pod4_slot,
+ *              BPF_F_MMAPABLE                                   (pod mode, IPv4)
+ *   pods4      HASH __be32 address -> struct xh_pod_dest      (pod mode, IPv4
+ *              addresses whose pod4_slots slot another one holds)
  *   tx_ports   DEVMAP_HASH __u32 ifindex -> __u32 ifindex      (both modes)
  *   host_mode  ARRAY[1] struct xh_host_policy                  (host mode)
- *   publish    HASH struct xh_port_key -> struct xh_port_val   (host mode)
- *   reserve    HASH struct xh_port_key -> __u8 (value unused)  (host mode)
+ *   ports      ARRAY[XH_PORT_SLOTS / 2] xh_port_slot(proto, port) / 2
+ *              -> struct xh_port_pair, BPF_F_MMAPABLE          (host mode)
  *   frags      LRU_HASH struct xh_frag_key -> struct xh_frag_val (host mode)
  *   direct_xsks XSKMAP[XH_MAX_QUEUES] by RX queue (host mode, `direct`;
  *              filled by the keeper while a client holds the sockets)
@@ -83,19 +87,24 @@ struct xh_ip {
  * before the frames for it can leave; a missing entry sends them to the
  * kernel unchanged (XDP_PASS).
  *
- * Pod mode: a destination address found in `pods4` (IPv4: a 4-byte key
- * costs half the per-frame time of struct xh_ip) or `pods` (IPv6) is forwarded to that
+ * Pod mode: a destination address found in `pod4_slots`/`pods4` (IPv4:
+ * see pod4_slots below) or `pods` (IPv6) is forwarded to that
  * container: Ethernet addresses rewritten, TTL / hop limit decremented
  * (TTL <= 1 goes to the kernel, which sends the ICMP time exceeded).
  *
  * Host mode (host_mode[0].ifindex != 0): only unicast frames to one of
  * the NIC addresses in host_mode[0] (the ones the sandbox took over) are
- * considered, and they are judged before `pods4`/`pods` (no pod holds a
+ * considered, and they are judged before the pods maps (no pod holds a
  * NIC address: the claim keeps every address one container's), so a
- * host-mode frame costs no pods lookup; everything else (the host's other addresses, routed traffic,
- * broadcast and multicast, ARP, IPv6 ND) stays with the host. No rewriting
- * but the port translation: the sandbox owns the NIC's MAC and addresses.
- * See xdp_nic.bpf.c for the full decision table.
+ * host-mode frame costs no pods lookup; everything else (the host's other
+ * addresses, routed traffic, broadcast and multicast, ARP, IPv6 ND) stays
+ * with the host. No rewriting but the port translation: the sandbox owns
+ * the NIC's MAC and addresses. See xdp_nic.bpf.c for the full decision
+ * table (and its fast path for untagged IPv4 TCP/UDP, same verdicts).
+ *
+ * Per frame (BPF_PROG_TEST_RUN, README "Per-frame cost"), what the layouts
+ * below are chosen for: an ARRAY lookup the verifier inlines costs ~1 ns,
+ * a HASH lookup 7 ns (4-byte key) to 19 ns (struct xh_ip).
  */
 
 enum xh_mode_id {
@@ -104,12 +113,46 @@ enum xh_mode_id {
 	XH_NETNS = 3, /* the CNI's own interface: no program of ours on the NIC */
 };
 
-/* pods: destination address -> container. */
+/* pods: destination address -> container. The two MACs in the order of
+ * an Ethernet header, 4-byte aligned: the program copies them as three
+ * words. */
 struct xh_pod_dest {
 	__u32 ifindex;               /* host-side veth xh-... (also in tx_ports) */
 	__u8 dst_mac[XH_ETH_ALEN];   /* the sandbox's MAC */
 	__u8 src_mac[XH_ETH_ALEN];   /* xh-...'s MAC (the sandbox's gateway) */
 };
+_Static_assert(__builtin_offsetof(struct xh_pod_dest, src_mac) ==
+	       __builtin_offsetof(struct xh_pod_dest, dst_mac) + XH_ETH_ALEN &&
+	       __builtin_offsetof(struct xh_pod_dest, dst_mac) % 4 == 0,
+	       "xh_pod_dest: the MACs as an Ethernet header's first 12 bytes, aligned");
+
+/* pod4_slots (ARRAY[XH_POD4_SLOTS], BPF_F_MMAPABLE): IPv4 pods
+ * direct-mapped by the low bits of the address (xh_pod4_slot(), host
+ * order: pods of a node usually share a /24 or /20, so they rarely
+ * collide), the address kept in the slot to compare. An array lookup is
+ * inlined by the verifier; a hash lookup of pods4 costs ~7 ns a frame.
+ * An address whose slot is taken goes into pods4 (HASH) and the slot's
+ * `more` is set, so a frame whose address is not in its slot looks in
+ * pods4 only then: a miss (a frame for the host) costs no hash either.
+ * addr 0 is a free slot (0.0.0.0 is no pod's). User space
+ * (lib/pod_map.c) writes a slot through a mapping: dest before addr, and
+ * addr cleared before dest, so a new pod's address never meets a dest
+ * being written; a frame that raced its pod's removal may meet a dest
+ * being cleared (ifindex 0 sends it to the kernel), as a frame may meet a
+ * reused element of a preallocated hash (the pods maps are written under
+ * the hook's lock). */
+#define XH_POD4_SLOTS 4096 /* a power of two */
+
+struct xh_pod4_slot {
+	__be32 addr;                 /* 0: free */
+	__u32 more;                  /* 1: some address of this slot is in pods4 */
+	struct xh_pod_dest dest;
+};
+
+static __inline__ __u32 xh_pod4_slot(__u32 addr_host_order)
+{
+	return addr_host_order & (XH_POD4_SLOTS - 1);
+}
 
 /* host_mode (ARRAY, one entry): the host-mode sandbox on this NIC, if any.
  * A range with lo == 0 is empty. The NIC's addresses are here rather than
@@ -119,7 +162,8 @@ struct xh_pod_dest {
 struct xh_host_policy {
 	__u32 ifindex;               /* sandbox's xh-...; 0: no host-mode sandbox */
 	__u8 publish_all;            /* everything but reserve, host range, ARP/ND */
-	__u8 pad;
+	__u8 direct;                 /* `direct`: look in direct_xsks first (a
+	                              * sandbox without never has a socket there) */
 	__u16 sandbox_eph_lo;        /* sandbox's ephemeral ports (inclusive); */
 	__u16 sandbox_eph_hi;        /*   also the ICMP echo ids it uses */
 	__u16 host_eph_lo;           /* the host's ip_local_port_range */
@@ -130,11 +174,44 @@ struct xh_host_policy {
 	__u32 addr6[XH_HOST_ADDRS][4]; /* its IPv6 addresses (network order) */
 };
 
-/* publish (HASH): {proto, host port} -> sandbox port; translated on the way
- * in (destination port) and, through publish_rev, on the way out (source
- * port). reserve (HASH, value unused): {proto, port} kept by the host even
- * with publish_all (sshd, the DHCP client 68/udp, DHCPv6 546/udp, ...).
- * publish wins over reserve: an explicit mapping is what the user asked. */
+/* ports (ARRAY, one slot per TCP and per UDP port: 2 x 65536 x 4 bytes,
+ * 512 KiB a NIC; two slots an entry, as the kernel rounds an array's
+ * values up to 8 bytes: slot s is half s % 2 of entry s / 2, and the
+ * mapped array is one struct xh_port_pol per slot): what the host-mode
+ * sandbox's configuration says of a local port. An array lookup is
+ * inlined by the verifier (~1 ns); the hashes publish and reserve it
+ * replaces cost ~7 ns a frame. Mappable, so the hook
+ * wipes an earlier sandbox's leftovers with one memset. Published: the
+ * port goes to the sandbox, translated to `port` on the way in
+ * (destination port) and, through publish_rev, back on the way out
+ * (source port). Reserved: kept by the host even with publish_all (sshd,
+ * the DHCP client 68/udp, DHCPv6 546/udp, ...). Published wins over
+ * reserved: an explicit mapping is what the user asked. */
+#define XH_PORT_SLOTS (2 * 65536)
+
+enum xh_port_flags {
+	XH_PORT_PUBLISHED = 1,
+	XH_PORT_RESERVED = 2,
+};
+
+struct xh_port_pol {
+	__u16 port;                  /* published: the sandbox's port */
+	__u8 flags;                  /* enum xh_port_flags; 0: nothing said */
+	__u8 pad;
+};
+
+struct xh_port_pair {
+	struct xh_port_pol slot[2];
+};
+
+/* The slot of a TCP (IPPROTO_TCP, 6) or UDP (IPPROTO_UDP, 17) port. */
+static __inline__ __u32 xh_port_slot(__u8 proto, __u16 port)
+{
+	return (proto == 17 ? 65536u : 0u) + port;
+}
+
+/* publish_rev (xdp_veth) key and value: {proto, sandbox port} -> host
+ * port. */
 struct xh_port_key {
 	__u8 proto;                  /* IPPROTO_TCP / IPPROTO_UDP */
 	__u8 pad;

@@ -73,12 +73,15 @@ vprogs=$(for ((i = 1; i <= M; i++)); do
 done | sort -u)
 [ "$(wc -l <<<"$vprogs")" = 1 ] || fail "the veths run different programs: $vprogs"
 dump() { bpftool -j map dump pinned "$1"; }
-# pods4 (IPv4 pods, the key the address in network order, read here as
-# a little-endian number): IP -> veth ifindex, exactly ours; tx_ports: our
-# ifindexes.
+# IPv4 pods: pod4_slots (slots in use: address not 0) and pods4 (the
+# addresses whose slot was taken), the address in network order read here
+# as a little-endian number: IP -> veth ifindex, exactly ours; tx_ports:
+# our ifindexes.
 want=$(for ((i = 1; i <= M; i++)); do echo "$(ip_of $i) ${IFX[i]}"; done | sort)
-got=$(dump "$nic_dir/pods4" | jq -r '.[] | .formatted |
-	"\([range(4) as $b | (.key / pow(256; $b) | floor) % 256 | tostring] | join(".")) \(.value.ifindex)"' | sort)
+IPF='def ip: [range(4) as $b | (. / pow(256; $b) | floor) % 256 | tostring] | join(".");'
+got=$( { dump "$nic_dir/pods4" | jq -r "$IPF"' .[] | .formatted | "\(.key | ip) \(.value.ifindex)"'
+	dump "$nic_dir/pod4_slots" | jq -r "$IPF"' .[] | .formatted.value | select(.addr != 0) |
+		"\(.addr | ip) \(.dest.ifindex)"'; } | sort)
 [ "$got" = "$want" ] || fail "NIC pods map: $(diff <(echo "$want") <(echo "$got"))"
 txp=$(dump "$nic_dir/tx_ports" | jq -r '.[] | .key[0:4] | map(ltrimstr("0x")) | reverse | join("")' |
 	while read -r h; do echo $((16#$h)); done | sort -n | paste -sd' ')

@@ -48,7 +48,9 @@ for ((i = 1; i <= N; i++)); do
 		# (word splitting: the directories' names have no blanks)
 		# shellcheck disable=SC2086
 		akeys=$(shared_keys $dirs)
-		grep -Eq '/pods4?: \[\[' <<<"$akeys" || fail "the neighbour has no entry in the NIC program's pods maps: $akeys"
+		# 10.77.1.4 in its pod4_slots slot (the address's bytes in the value)
+		grep -q '/pod4_slots: .*\["0x0a","0x4d","0x01","0x04",' <<<"$akeys" ||
+			fail "the neighbour has no entry in the NIC program's pod4_slots map"
 		amem0="$(kb "$akp" Rss) $(kb "$akp" Pss) $(ls "/proc/$akp/fd" | wc -l)"
 		grep -q '^createRuntime .* rc 0$' "$RU" || fail "the neighbour's hook: $(cat "$RU")"
 		mv "$RU" "$XH_TMP/rusage.anchor"

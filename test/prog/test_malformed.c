@@ -33,6 +33,8 @@
 #include <linux/if_ether.h>
 #include <xdphook/policy.h>
 
+#include "pod_map.h"
+
 #include "parse_probe.skel.h"
 #include "xdp_nic.skel.h"
 #include "xdp_veth.skel.h"
@@ -116,11 +118,14 @@ static void add_pod(struct mal *m, int family, const uint8_t *addr, size_t len)
 	memcpy(k.addr, addr, len);
 	memcpy(d.dst_mac, pod_mac, 6);
 	memcpy(d.src_mac, xh_mac, 6);
-	/* IPv4 pods live in pods4 under the bare address (as hook/setup.c). */
-	if (family == XH_AF_INET)
-		assert_int_equal(bpf_map__update_elem(m->nic->maps.pods4, k.addr, 4, &d, sizeof(d),
-						      BPF_ANY), 0);
-	else
+	/* IPv4 pods in pod4_slots or pods4, as hook/setup.c puts them. */
+	if (family == XH_AF_INET) {
+		uint32_t a;
+
+		memcpy(&a, k.addr, 4);
+		assert_int_equal(xh_pod4_add(bpf_map__fd(m->nic->maps.pod4_slots),
+					     bpf_map__fd(m->nic->maps.pods4), a, &d), 0);
+	} else
 		assert_int_equal(bpf_map__update_elem(m->nic->maps.pods, &k, sizeof(k), &d, sizeof(d),
 						      BPF_ANY), 0);
 }

@@ -16,6 +16,7 @@
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -27,6 +28,8 @@
 #include <linux/udp.h>
 #include <linux/pkt_cls.h>
 #include <xdphook/policy.h>
+
+#include "pod_map.h"
 
 #include "xdp_nic.skel.h"
 #include "tc_clone.skel.h"
@@ -119,35 +122,41 @@ static void add_pod(struct nic *n, struct xh_ip k, __u32 ifi)
 
 	memcpy(d.dst_mac, pod_mac, 6);
 	memcpy(d.src_mac, xh_mac, 6);
-	/* IPv4 pods live in pods4 under the bare address (as hook/setup.c). */
-	if (k.family == XH_AF_INET)
-		assert_int_equal(bpf_map__update_elem(n->skel->maps.pods4, k.addr, 4, &d, sizeof(d),
-						      BPF_ANY), 0);
-	else
+	/* IPv4 pods in pod4_slots or pods4, as hook/setup.c puts them. */
+	if (k.family == XH_AF_INET) {
+		uint32_t a;
+
+		memcpy(&a, k.addr, 4);
+		assert_int_equal(xh_pod4_add(bpf_map__fd(n->skel->maps.pod4_slots),
+					     bpf_map__fd(n->skel->maps.pods4), a, &d), 0);
+	} else
 		assert_int_equal(bpf_map__update_elem(n->skel->maps.pods, &k, sizeof(k), &d, sizeof(d),
 						      BPF_ANY), 0);
 }
 
-static void set_ports(struct bpf_map *m, uint8_t proto, uint16_t port, const void *val,
-		      size_t val_size)
+/* One slot of ports, as hook/host.c writes it: flags added to what is
+ * there, published with its sandbox port. */
+static void set_port(struct nic *n, uint8_t proto, uint16_t port, uint8_t flag, uint16_t to)
 {
-	struct xh_port_key k = { .proto = proto, .port = port };
+	__u32 s = xh_port_slot(proto, port), k = s / 2;
+	struct xh_port_pair v;
 
-	assert_int_equal(bpf_map__update_elem(m, &k, sizeof(k), val, val_size, BPF_ANY), 0);
+	assert_int_equal(bpf_map__lookup_elem(n->skel->maps.ports, &k, sizeof(k), &v, sizeof(v), 0), 0);
+	v.slot[s % 2].flags |= flag;
+	if (flag == XH_PORT_PUBLISHED)
+		v.slot[s % 2].port = to;
+	assert_int_equal(bpf_map__update_elem(n->skel->maps.ports, &k, sizeof(k), &v, sizeof(v), BPF_ANY),
+			 0);
 }
 
 static void publish(struct nic *n, uint8_t proto, uint16_t host, uint16_t sandbox)
 {
-	struct xh_port_val v = { .port = sandbox };
-
-	set_ports(n->skel->maps.publish, proto, host, &v, sizeof(v));
+	set_port(n, proto, host, XH_PORT_PUBLISHED, sandbox);
 }
 
 static void reserve(struct nic *n, uint8_t proto, uint16_t port)
 {
-	uint8_t one = 1;
-
-	set_ports(n->skel->maps.reserve, proto, port, &one, sizeof(one));
+	set_port(n, proto, port, XH_PORT_RESERVED, 0);
 }
 
 /* The NIC's addresses, as hook/host.c puts them into host_mode: the
@@ -310,6 +319,91 @@ static void test_pod_v4(void **state)
 	assert_int_equal(n->t.by_verdict[XDP_REDIRECT].packets, 254 + 1);
 }
 
+/* pod4_slots direct-maps addresses by their low 12 bits: 10.1.0.5,
+ * 10.1.16.5 and 10.1.32.5 share a slot. The second and third go to the
+ * pods4 hash, each still reaching its own pod; an address of the slot
+ * that is no pod's, and 0.0.0.0 against a free slot, reach nobody;
+ * removing the slot's holder or a hashed address leaves the others. */
+static void test_pod_v4_collision(void **state)
+{
+	static const uint8_t mac2[6] = { 0x02, 0xaa, 0, 0, 0, 0x06 };
+	struct nic *n = nic_state(state);
+	int slots = bpf_map__fd(n->skel->maps.pod4_slots);
+	int hash = bpf_map__fd(n->skel->maps.pods4);
+	uint32_t a = ip4("10.1.0.5"), b = ip4("10.1.16.5"), c = ip4("10.1.32.5");
+	struct xh_pod_dest d = { .ifindex = LO }, d2 = { .ifindex = LO };
+	struct flow in = { .sport = 40000, .dport = 80 }, out;
+	struct xh_pod4_slot e;
+	uint32_t s = xh_pod4_slot(ntohl(a)), k;
+
+	assert_int_equal(s, xh_pod4_slot(ntohl(b)));
+	assert_int_equal(s, xh_pod4_slot(ntohl(c)));
+	memcpy(d.dst_mac, pod_mac, 6);
+	memcpy(d.src_mac, xh_mac, 6);
+	memcpy(d2.dst_mac, mac2, 6);
+	memcpy(d2.src_mac, xh_mac, 6);
+	assert_int_equal(xh_pod4_add(slots, hash, a, &d), 0);
+	assert_int_equal(xh_pod4_add(slots, hash, b, &d2), 0);
+	/* Each address one pod's, wherever it lives. */
+	assert_int_equal(xh_pod4_add(slots, hash, a, &d2), -EEXIST);
+	assert_int_equal(xh_pod4_add(slots, hash, b, &d), -EEXIST);
+	assert_int_equal(xh_pod4_add(slots, hash, 0, &d), -EINVAL);
+	assert_int_equal(bpf_map_lookup_elem(slots, &s, &e), 0);
+	assert_int_equal(e.addr, a);
+	assert_int_equal(e.more, 1);
+	assert_int_equal(bpf_map_lookup_elem(hash, &b, &d), 0);
+
+	in.daddr4 = a;
+	out = in;
+	out.dmac = pod_mac;
+	out.smac = xh_mac;
+	out.ttl = 63;
+	run_flow(n, &in, XDP_REDIRECT, &out, "slot holder");
+	in.daddr4 = out.daddr4 = b;
+	out.dmac = mac2;
+	run_flow(n, &in, XDP_REDIRECT, &out, "collision, from pods4");
+	in.daddr4 = c;
+	run_flow(n, &in, XDP_PASS, NULL, "same slot, no pod");
+	{
+		/* A free slot (address 0) caught with a dest being written
+		 * into it: 0.0.0.0 is still nobody's. */
+		struct xh_pod4_slot half = { .dest = d };
+		struct frame f;
+		struct iphdr *iph;
+
+		k = 0;
+		assert_int_equal(bpf_map_update_elem(slots, &k, &half, BPF_ANY), 0);
+		flow_build(&f, &in);
+		iph = frame_hdr(&f, FRAME_IPV4, 0);
+		iph->daddr = 0;
+		frame_fix_checksums(&f);
+		xdp_check(n->fd, &f, NULL, XDP_PASS, NULL, &n->t, "0.0.0.0, free slot");
+	}
+
+	/* Not ours (another device): left alone. */
+	assert_int_equal(xh_pod4_del(slots, hash, a, NO_DEV), 0);
+	in.daddr4 = out.daddr4 = a;
+	out.dmac = pod_mac;
+	run_flow(n, &in, XDP_REDIRECT, &out, "removed by another: still there");
+	/* The holder goes: the hashed address stays reachable. */
+	assert_int_equal(xh_pod4_del(slots, hash, a, LO), 0);
+	run_flow(n, &in, XDP_PASS, NULL, "slot holder removed");
+	in.daddr4 = out.daddr4 = b;
+	out.dmac = mac2;
+	run_flow(n, &in, XDP_REDIRECT, &out, "collision after the holder went");
+	/* The last hashed address of the slot goes: more cleared. */
+	assert_int_equal(xh_pod4_del(slots, hash, b, LO), 0);
+	run_flow(n, &in, XDP_PASS, NULL, "hashed address removed");
+	assert_int_equal(bpf_map_lookup_elem(slots, &s, &e), 0);
+	assert_int_equal(e.addr, 0);
+	assert_int_equal(e.more, 0);
+	assert_int_not_equal(bpf_map_get_next_key(hash, NULL, &k), 0);
+	/* Removing what is not there: no error. */
+	assert_int_equal(xh_pod4_del(slots, hash, c, LO), 0);
+	tally_expect(n->skel->maps.xdphook_stats, &n->t);
+	assert_int_equal(n->t.by_verdict[XDP_REDIRECT].packets, 4);
+}
+
 static void test_pod_v6(void **state)
 {
 	struct nic *n = nic_state(state);
@@ -344,6 +438,43 @@ static void test_pod_v6(void **state)
 
 	tally_expect(n->skel->maps.xdphook_stats, &n->t);
 	assert_int_equal(n->t.by_verdict[XDP_REDIRECT].packets, 2);
+}
+
+/* The frames xdp_nic's fast path (fast4) takes, IPv4 without options
+ * carrying TCP or UDP, to a pod and to a published port of a host-mode
+ * sandbox on the same NIC, cut inside a header or with a malformed L4
+ * header: to the kernel, unchanged, as the general parser decides. */
+static void test_fast_malformed(void **state)
+{
+	struct nic *n = nic_state(state);
+	const struct flow flows[] = {
+		{ .daddr4 = ip4("10.1.0.5"), .sport = 1, .dport = 2 },
+		{ .daddr4 = ip4("10.1.0.5"), .proto = IPPROTO_UDP, .sport = 1, .dport = 2 },
+		{ .sport = 1, .dport = 8080 },
+		{ .proto = IPPROTO_UDP, .sport = 1, .dport = 5000 },
+	};
+	struct frame f, bad;
+
+	add_pod(n, key4(ip4("10.1.0.5")), LO);
+	host_setup(n, false);
+	for (size_t i = 0; i < sizeof(flows) / sizeof(flows[0]); i++) {
+		flow_build(&f, &flows[i]);
+		run_truncations(n, &f, "fast path truncated");
+		if (flows[i].proto == IPPROTO_UDP) {
+			bad = f;
+			((struct udphdr *)frame_hdr(&bad, FRAME_UDP, 0))->len = htons(7);
+			xdp_check(n->fd, &bad, NULL, XDP_PASS, NULL, &n->t, "fast path udp len 7");
+			continue;
+		}
+		bad = f;
+		((struct tcphdr *)frame_hdr(&bad, FRAME_TCP, 0))->doff = 4;
+		xdp_check(n->fd, &bad, NULL, XDP_PASS, NULL, &n->t, "fast path tcp doff 4");
+		bad = f;
+		((struct tcphdr *)frame_hdr(&bad, FRAME_TCP, 0))->doff = 15;
+		xdp_check(n->fd, &bad, NULL, XDP_PASS, NULL, &n->t, "fast path tcp doff past end");
+	}
+	tally_expect(n->skel->maps.xdphook_stats, &n->t);
+	assert_int_equal(n->t.by_verdict[XDP_REDIRECT].packets, 0);
 }
 
 /* A pod frame cut inside any header, and a pod frame whose IP header is
@@ -433,6 +564,37 @@ static void test_host_publish(void **state)
 	in = (struct flow){ .v6 = true, .daddr6 = ip6("2001:db8::8"), .sport = 1234,
 			    .dport = 2222 };
 	run_flow(n, &in, XDP_PASS, NULL, "publish unused slot v6");
+
+	/* Written through a mapping, as hook/host.c does: one struct
+	 * xh_port_pol per slot (policy.h), 9000/udp published as 9001. */
+	{
+		int fd = bpf_map__fd(n->skel->maps.ports);
+		size_t len = XH_PORT_SLOTS * sizeof(struct xh_port_pol);
+		struct xh_port_pol *slot = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+		assert_true(slot != MAP_FAILED);
+		slot[xh_port_slot(IPPROTO_UDP, 9000)] =
+			(struct xh_port_pol){ .port = 9001, .flags = XH_PORT_PUBLISHED };
+		munmap(slot, len);
+		in = (struct flow){ .proto = IPPROTO_UDP, .sport = 1234, .dport = 9000 };
+		out = in;
+		out.dport = 9001;
+		run_flow(n, &in, XDP_REDIRECT, &out, "published through the mapping");
+		in.dport = 9001;
+		run_flow(n, &in, XDP_PASS, NULL, "its neighbour slot");
+	}
+
+	/* ports holds TCP and UDP apart: 5000 is published for UDP only,
+	 * 8080 for TCP only; the last slot of each protocol. */
+	in = (struct flow){ .sport = 1234, .dport = 5000 };
+	run_flow(n, &in, XDP_PASS, NULL, "5000/tcp not published");
+	in = (struct flow){ .proto = IPPROTO_UDP, .sport = 1234, .dport = 8080 };
+	run_flow(n, &in, XDP_PASS, NULL, "8080/udp not published");
+	publish(n, IPPROTO_UDP, 65535, 65535);
+	in = (struct flow){ .proto = IPPROTO_UDP, .sport = 1234, .dport = 65535 };
+	run_flow(n, &in, XDP_REDIRECT, NULL, "65535/udp published");
+	in = (struct flow){ .sport = 1234, .dport = 65535 };
+	run_flow(n, &in, XDP_PASS, NULL, "65535/tcp not published");
 	tally_expect(n->skel->maps.xdphook_stats, &n->t);
 }
 
@@ -580,6 +742,9 @@ static void test_host_publish_all(void **state)
 		out = fl;
 		out.dport = 53;
 		run_flow(n, &fl, XDP_REDIRECT, &out, "publish with publish_all");
+		/* Published and reserved: published wins. */
+		reserve(n, IPPROTO_UDP, 5000);
+		run_flow(n, &fl, XDP_REDIRECT, &out, "published and reserved");
 		fl.proto = IPPROTO_GRE;
 		fl.payload = 8;
 		run_flow(n, &fl, XDP_REDIRECT, NULL, "gre");
@@ -1301,6 +1466,8 @@ int nic_tests(void)
 		T(test_pod_v4),
 		T(test_pod_v6),
 		T(test_pod_malformed),
+		T(test_pod_v4_collision),
+		T(test_fast_malformed),
 		T(test_host_publish),
 		T(test_host_udp_csum),
 		T(test_host_ports),
