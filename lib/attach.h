@@ -2,7 +2,7 @@
 /*
  * Attaching xdphook programs so that they outlive the tool, and finding
  * them again: every attachment owns one bpffs directory
- *   /sys/fs/bpf/xdphook/v1/dev-<netns cookie>-<ifindex>/
+ *   /sys/fs/bpf/xdphook/v2/dev-<netns cookie>-<ifindex>/
  * holding "meta" (struct xdphook_meta), so status and detach need no other
  * state, and either the program (prog) with its non-internal maps by name
  * (xh_attach: libxdp), or the bpf_link that holds the device (xh_attach_link,
@@ -10,7 +10,7 @@
  * its users read.
  *
  * A program shared by several devices has a directory of its own,
- *   /sys/fs/bpf/xdphook/v1/shared-<netns cookie>-<name>/
+ *   /sys/fs/bpf/xdphook/v2/shared-<netns cookie>-<name>/
  * with prog, its maps and a meta (attach XDPHOOK_ATTACH_SHARED, ifindex 0);
  * status lists it too.
  */
@@ -25,7 +25,10 @@
 
 #define XH_BPFFS "/sys/fs/bpf"
 #define XH_PIN_ROOT XH_BPFFS "/xdphook"
-#define XH_PIN_VERSION "v1"
+/* Raised when a pinned map's layout changes, so one build never feeds
+ * another's maps (v2: the NIC program's ports and pod4_slots, xdp0's shared
+ * endpoint with ep_xsks and ep_stats). */
+#define XH_PIN_VERSION "v2"
 #define XH_PIN_BASE XH_PIN_ROOT "/" XH_PIN_VERSION
 
 enum xh_mode {

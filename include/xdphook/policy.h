@@ -244,7 +244,7 @@ struct xh_frag_val {
  *
  * One program serves every container's xh-... in the hook's network
  * namespace: loaded (and verified, the expensive part) once, pinned with
- * its maps under /sys/fs/bpf/xdphook/v1/shared-<netns cookie>-veth/, and
+ * its maps under /sys/fs/bpf/xdphook/v2/shared-<netns cookie>-veth/, and
  * attached to each xh-... through a bpf_link pinned in that device's own
  * directory dev-<netns cookie>-<ifindex>/ (with meta, and veth_dev pinned
  * as "ifstats" for the counters). Everything is keyed by the device a

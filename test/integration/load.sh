@@ -83,8 +83,8 @@ keepers_gone() {
 # (status lists only the pins whose meta it can read).
 pins_gone() {
 	local pins
-	pins=$(compgen -G "/sys/fs/bpf/xdphook/v1/*-$1-*" || true)
-	[ -z "$pins" ] || fail "pins left in /sys/fs/bpf/xdphook/v1: $pins"
+	pins=$(compgen -G "/sys/fs/bpf/xdphook/v2/*-$1-*" || true)
+	[ -z "$pins" ] || fail "pins left in /sys/fs/bpf/xdphook/v2: $pins"
 }
 # nothing_left BEFORE COOKIE: the host snapshot is BEFORE again, no NIC
 # program, no pins, no state dir, no keeper, no BPF object of ours.

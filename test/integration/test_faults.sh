@@ -11,6 +11,7 @@
 # throughout. Hooks are invoked directly on a netns with a sleep process
 # (as test/bench/hook_latency.sh does); one fail and one kill also go
 # through real runc.
+# timeout: 540
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/container.sh"
 # host mode by annotation: the node must allow it
@@ -21,7 +22,7 @@ FHOOK="$BUILD/faults/xdp_hook"
 command -v bpftool >/dev/null || skip "bpftool is not installed"
 
 topo_new
-PINS=/sys/fs/bpf/xdphook/v1
+PINS=/sys/fs/bpf/xdphook/v2
 
 # held_ctr NAME: new_ctr NAME (container.sh: netns NAME, its init a sleep,
 # CTR_PID) and CTR_INO, the inode number of the netns.

@@ -29,7 +29,7 @@ host_net() { # what of the host netns netns mode must not change (and bpffs)
 	in_ns host ip neigh show nud permanent
 	in_ns host "$LOADER" -status -json | jq -r '.[] | select(.this_netns) | .pin_dir' | sort
 	# pins keyed by the host netns (its cookie is its inode): none of ours
-	ls /sys/fs/bpf/xdphook/v1 2>/dev/null | grep -e "-$(stat -L -c %i "/run/netns/$(ns host)")-" || true
+	ls /sys/fs/bpf/xdphook/v2 2>/dev/null | grep -e "-$(stat -L -c %i "/run/netns/$(ns host)")-" || true
 }
 tx_csum() { in_ns host ethtool -k "$1" | awk '/^tx-checksumming:/ {print $2}'; }
 
