@@ -5,16 +5,22 @@
 #   BUILD=$PWD/build test/bench/datapath.sh [FIGURE...]
 #
 # FIGURE (default: direct rx tx txceil txceil_pass; repeat them to
-# interleave A/B comparisons in one run, the machine is noisy):
+# interleave A/B comparisons in one run, the machine is noisy: any mix
+# works, e.g. "rx direct rx direct": the hook's container stays up on nic0
+# while the bare mechanisms and the kernel's receive paths run on nic1,
+# a second veth pair of the same kind; lib.sh rx_start/tx_start):
 #   gen_alone        the generator alone (xdp_gen -Z), for the net figures
-#   direct           afxdp_direct: ep_count's own socket on nic0
-#   rx_bare          path_rx_bare: nic0 -> devmap -> veth -> XSKMAP, minimal
+#   direct           afxdp_direct: ep_count's own socket on nic1
+#   rx_bare          path_rx_bare: nic1 -> devmap -> veth -> XSKMAP, minimal
 #                    programs (as run.sh)
 #   rx               path_rx, xdp0's NAPI in softirq (as the hook leaves it)
 #   rx_threaded      path_rx with xdp0's NAPI in a kernel thread; the
 #                    consumer runs with RX_THREADED_ARGS (e.g. -w)
+#   kernel_dnat, kernel_bpf_peer: run.sh's kernel receive paths (on nic1)
 #   tx               path_tx, xh-...'s NAPI in softirq (as the hook leaves it)
 #   tx_threaded      path_tx with xh-...'s NAPI in a kernel thread
+#   tx_bare          run.sh's afxdp_tx_bare (ep_blast -i on a veth tb0 ->
+#                    tb1 running XDP_DROP)
 #   kernel_tx        run.sh's kernel_tx: a UDP socket (udp_blast) behind the
 #                    host's SNAT -> veth -> forward -> nic0 -> w0, for
 #                    path_tx/kernel_tx in one run (e.g. "tx kernel_tx tx kernel_tx")
@@ -34,13 +40,14 @@
 #   NAPI_CPU, NAPI_NICE, NAPI_FIFO: pin, renice, SCHED_FIFO the NAPI
 #                    threads of the *_threaded figures
 #   NAPI_THREADED="xdp0 xh": threaded from the start, for rx/tx
-#   RX_BUSY_POLL=1   ep_count -b with napi defer/gro_flush on xdp0
+#   RX_BUSY_POLL=1   ep_count -b (rx, direct) with napi defer/gro_flush on xdp0
 #   EP_COUNT_ARGS, EP_BLAST_ARGS: more options for the consumer / sender
 # Each figure also prints where each CPU's time went (from /proc/stat).
 set -u
 . "$(dirname "$0")/lib.sh" datapath
 OUT="$BUILD/bench"
 FIGS=${*:-direct rx tx txceil txceil_pass}
+SAMPLES=/dev/null
 PERF=${PERF:-}
 BPF_STATS=${BPF_STATS:-}
 NAPI_THREADED=${NAPI_THREADED:-}
@@ -125,22 +132,16 @@ busy=
 for f in $FIGS; do
 	case $f in
 	gen_alone)
-		in_ns host "$LOADER" -program drop -device nic0 >/dev/null || fail "attach drop to nic0"
-		out=$(gen -d $((TRIALS + 1)) -D 10.77.0.1 -p 9 -Z) || fail "gen_alone: xdp_gen failed: $out"
-		echo "gen_alone $(awk '/ pps/ {printf "%.4f", $(NF - 1) / 1e6}' <<<"$out")"
-		in_ns host "$LOADER" -detach -device nic0 >/dev/null ;;
-	rx_bare)
-		ns_new bare
-		ip link add vb0 netns "$(ns host)" type veth peer name vb1 netns "$(ns bare)" || fail "veth vb0/vb1"
-		in_ns host ip link set vb0 up; in_ns bare ip link set vb1 up
-		run_consumer path_rx_bare "/run/netns/$(ns bare)" "$OUT/ep_count" -i vb1 $EP_COUNT_ARGS
-		in_ns host "$LOADER" -redirect nic0 vb0 >/dev/null || fail "redirect nic0 -> vb0"
-		steady path_rx_bare -D 10.77.1.5 -p 9
-		in_ns host "$LOADER" -detach -device nic0 >/dev/null
-		in_ns host ip link del vb0; ip netns del "$(ns bare)" ;;
-	direct)
-		run_consumer afxdp_direct "/run/netns/$(ns host)" "$OUT/ep_count" -i nic0 $busy $EP_COUNT_ARGS
-		steady afxdp_direct -D 10.77.0.1 -p 9 ;;
+		gen_alone 0
+		echo "gen_alone ${M[gen_alone:0]}" ;;
+	direct|rx_bare|kernel_dnat|kernel_bpf_peer)
+		case $f in
+		direct) f=afxdp_direct; rx_start $f $busy $EP_COUNT_ARGS ;;
+		rx_bare) f=path_rx_bare; rx_start $f $EP_COUNT_ARGS ;;
+		*) rx_start $f ;;
+		esac
+		steady $f $RX_GEN
+		rx_end $f ;;
 	rx|rx_threaded|tx|tx_threaded)
 		if [ -z "${CTR_NET:-}" ]; then
 			path_ctr
@@ -169,32 +170,23 @@ for f in $FIGS; do
 			tune_napi "$XH_TMP/napi.pids" ;;
 		esac
 		if [ $f = rx ]; then
-			run_consumer path_rx "$CTR_NET" "$OUT/ep_count" $busy $EP_COUNT_ARGS
-			steady path_rx -D 10.77.1.5 -p 9
+			rx_start path_rx $busy $EP_COUNT_ARGS
+			steady path_rx $RX_GEN
 		elif [ $f = rx_threaded ]; then
 			# The consumer shares its CPU with the NAPI thread: RX_THREADED_ARGS
 			# (e.g. -w: sleep while the ring is empty).
 			run_consumer path_rx_threaded "$CTR_NET" "$OUT/ep_count" ${RX_THREADED_ARGS:-}
-			steady path_rx_threaded -D 10.77.1.5 -p 9
+			NIC=nic0 steady path_rx_threaded -D 10.77.1.5 -p 9
 		else
-			in_ns world "$LOADER" -program drop -device w0 >/dev/null || fail "attach drop to w0"
-			blast "$CTR_NET" "$XH_TMP/blast" -D 10.77.0.2 -p 9 $EP_BLAST_ARGS
-			counted path_$f world w0
-			kill $bl; wait $bl 2>/dev/null
-			in_ns world "$LOADER" -detach -device w0 >/dev/null
+			tx_start path_tx $EP_BLAST_ARGS
+			counted path_$f $TX_NS $TX_DEV
+			tx_end path_tx
 		fi ;;
-	kernel_tx)
-		# As run.sh 6c.
-		if [ -z "${KTX:-}" ]; then
-			KTX=1
-			dnat_ns ktx udp 8080 80
-			kernel_tx_start ktx
-		fi
-		in_ns world "$LOADER" -program drop -device w0 >/dev/null || fail "attach drop to w0"
-		udp_blast ktx
-		counted kernel_tx world w0
-		kill $bl; wait $bl 2>/dev/null
-		in_ns world "$LOADER" -detach -device w0 >/dev/null ;;
+	tx_bare|kernel_tx)
+		[ $f = tx_bare ] && f=afxdp_tx_bare
+		tx_start $f $EP_BLAST_ARGS
+		counted $f $TX_NS $TX_DEV
+		tx_end $f ;;
 	txceil|txceil_threaded|txceil_pass)
 		# ep_blast -i: its own socket, copy mode, straight on a veth.
 		ns_new ta; ns_new tb

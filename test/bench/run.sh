@@ -4,21 +4,36 @@
 #
 # Traffic: build/xdp_gen in netns world pushes 64-byte UDP (IPv4, 1000
 # source ports; AF_PACKET seeds multiplied 32 times by a devmap broadcast,
-# see bench/xdp_gen.c) out of w0 into nic0, pinned to CPU $GEN_CPU; whatever
-# receives (consumer, capture tool, UDP socket) is pinned to CPU $RX_CPU.
-# On veths the receive path of nic0 runs in softirq on the sender's CPU, so
-# the "NIC" side of every figure shares the generator's CPU: compare the
+# see bench/xdp_gen.c) out of w0 into nic0, or out of w1 into nic1 (a
+# second pair of the same kind), pinned to CPU $GEN_CPU; whatever receives
+# (consumer, capture tool, UDP socket) is pinned to CPU $RX_CPU. On veths
+# the receive path of the NIC runs in softirq on the sender's CPU, so the
+# "NIC" side of every figure shares the generator's CPU: compare the
 # figures with each other (the ratios), not with hardware.
 #
-# Each throughput figure is the median of $TRIALS one-second intervals of
-# one steady run; each capture figure the median of $TRIALS searches for
-# the highest rate captured without loss. The samples behind each figure
-# go to $BUILD/bench/trials.txt, every capture trial to capture.log.
-# Everything runs in namespaces made here (test/integration/lib.sh),
-# removed at exit.
+# The guest's CPU speed jumps between levels, even within a run, so the
+# figures a goal compares are measured interleaved, in rounds: the hook's
+# runc container stays up on nic0 while the bare mechanisms and the
+# kernel's receive paths take their turn on nic1 (lib.sh rx_start,
+# tx_start). Each of $ROUNDS rounds (ROUNDS=3) measures every receive
+# figure once, the generator alone (gen_alone) and the limit too, then the
+# transmit figures in rounds of their own; each piece is $TRIALS one-second
+# intervals (TRIALS=3) after a warm-up second, its consumer started and
+# stopped with it. A figure's rate (<figure>_mpps) is the median of all
+# its intervals; its net cost (<figure>_net_ns) the median of its rounds'
+# (each with that round's gen_alone); a goal the median of its rounds'
+# ratios, printed with their min-max, each round's in results.json
+# (goal_rounds). Capture (the median of $TRIALS searches for the highest
+# rate captured without loss), latency, netns, direct (rounds of its own)
+# and gVisor by their own scripts, after the rounds. Every sample goes to
+# $BUILD/bench/trials.txt labelled with its round, every capture trial to
+# capture.log. Everything runs in namespaces made here
+# (test/integration/lib.sh), removed at exit.
 set -u
+TRIALS=${TRIALS:-3}
 . "$(dirname "$0")/lib.sh" bench
 OUT="$BUILD/bench"
+SAMPLES="$OUT/trials.txt"
 
 [ "$(id -u)" = 0 ] || fail "the benchmark needs root"
 [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs (generator and receiver apart)"
@@ -29,35 +44,8 @@ for b in "$GEN" "$OUT/ep_count" "$OUT/ep_blast" "$OUT/udp_count" "$OUT/udp_blast
 	[ -x "$b" ] || fail "$b is not built (make bench builds it)"
 done
 mkdir -p "$OUT"
-: >"$OUT/trials.txt"
+: >"$SAMPLES"
 weigh_up
-
-# ---- helpers (and those of lib.sh) ------------------------------------------
-
-# steady NAME [GEN ARGS...]: run the generator for the warm-up plus $TRIALS
-# seconds while consumer NAME reports; R[NAME_mpps] = its median rate.
-steady() {
-	local name=$1; shift
-	gen -q -d $((TRIALS + 2)) "$@" || fail "$name: xdp_gen failed"
-	stop "$name"
-	rates "$XH_TMP/$name" >"$XH_TMP/$name.rates"
-	[ "$(wc -l <"$XH_TMP/$name.rates")" = "$TRIALS" ] || fail "$name: too few intervals: $(cat "$XH_TMP/$name")"
-	R[${name}_mpps]=$(median <"$XH_TMP/$name.rates")
-	samples "$name"
-}
-# samples NAME: the samples behind a figure, for trials.txt.
-samples() { echo "${1}_mpps $(paste -sd' ' "$XH_TMP/$1.rates")" >>"$OUT/trials.txt"; }
-# tx_figure NAME NS DEV PID: sender PID runs; what it sends is counted
-# by XDP_DROP on DEV in netns NS: R[NAME_mpps]; then the sender stops.
-tx_figure() {
-	local name=$1
-	sleep 0.5
-	sample_counter "$2" "$3" drop "$XH_TMP/$name"
-	kill "$4"; wait "$4" 2>/dev/null
-	rates "$XH_TMP/$name" >"$XH_TMP/$name.rates"
-	R[${name}_mpps]=$(median <"$XH_TMP/$name.rates")
-	samples "$name"
-}
 
 # ---- topology ---------------------------------------------------------------
 
@@ -74,77 +62,34 @@ take() {
 	done
 }
 
-# 1. The limit: XDP_DROP on the NIC. It is the generator's own ceiling
-# too (every other figure's traffic comes from the same generator):
+# 1. The receive figures in rounds (lib.sh rx_start says what each is):
+# the hook's path in its runc container on nic0, next to its bare
+# mechanisms and the kernel's receive paths on nic1 (same kind of veth,
+# same generator, same CPUs), each once a round, path_rx in the middle.
+# Before them, on nic1: the generator alone (gen_alone, for the net
+# figures) and the limit, XDP_DROP on the NIC. The limit is the
+# generator's own ceiling too (every figure's traffic comes from it):
 # limit_drop with the per-copy rewrite the figures use, gen_reference the
 # bare fan-out (xdp_gen -R: AF_PACKET seeds, 32-way devmap broadcast,
-# copies unchanged), in the same minute.
-# drop_figure NAME GEN-ARGS...: XDP_DROP on nic0 counts what arrives.
-drop_figure() {
-	local name=$1 g; shift
-	log "$name: XDP_DROP on nic0 (xdp_gen $*)"
-	in_ns host "$LOADER" -program drop -device nic0 >/dev/null || fail "attach drop to nic0"
-	gen -q -d $((TRIALS + 3)) -D 10.77.0.1 -p 9 "$@" & g=$!
-	sleep 0.5
-	sample_counter host nic0 drop "$XH_TMP/$name"
-	wait $g || fail "$name: xdp_gen failed"
-	rates "$XH_TMP/$name" >"$XH_TMP/$name.rates"
-	R[${name}_mpps]=$(median <"$XH_TMP/$name.rates")
-	samples "$name"
-	in_ns host "$LOADER" -detach -device nic0 >/dev/null || fail "detach drop from nic0"
-}
-drop_figure limit_drop
-drop_figure gen_reference -R
-
-# 1b. The generator alone: every copy made and dropped before w0 sends it
-# (xdp_gen -Z; nic0 keeps an XDP program, without which w0 takes no XDP
-# frames and the devmap makes no copies). Every generator-driven figure
-# also pays this per frame on the generator's CPU; its net cost is
-# 1/rate - 1/gen_alone. One figure: the generator's own average.
-log "gen_alone: xdp_gen -Z (copies made, then dropped)"
-in_ns host "$LOADER" -program drop -device nic0 >/dev/null || fail "attach drop to nic0"
-out=$(gen -d $((TRIALS + 1)) -D 10.77.0.1 -p 9 -Z) || fail "gen_alone: xdp_gen failed: $out"
-R[gen_alone_mpps]=$(awk '/ pps/ {printf "%.4f", $(NF - 1) / 1e6}' <<<"$out")
-[ -n "${R[gen_alone_mpps]}" ] || fail "gen_alone: no rate in: $out"
-echo "gen_alone_mpps ${R[gen_alone_mpps]}" >>"$OUT/trials.txt"
-in_ns host "$LOADER" -detach -device nic0 >/dev/null || fail "detach drop from nic0"
-
-# 2. AF_XDP straight on the NIC: ep_count's own socket on nic0.
-log "afxdp_direct: AF_XDP socket on nic0"
-run_consumer afxdp_direct "/run/netns/$(ns host)" "$OUT/ep_count" -i nic0
-steady afxdp_direct -D 10.77.0.1 -p 9
-
-# 2b. The same three hops as path_rx with minimal programs, the bare
-# mechanism the hook's path is built on: nic0 -> devmap redirect
-# (xdp_loader -redirect) -> veth vb0 -> vb1 in netns bare -> XSKMAP
-# (ep_count -i: the capture program) -> AF_XDP. No parsing, no policy
-# maps; both programs keep only their per-CPU verdict counter.
-log "path_rx_bare: nic0 -> devmap -> veth -> XSKMAP -> AF_XDP, minimal programs"
-ns_new bare
-ip link add vb0 netns "$(ns host)" type veth peer name vb1 netns "$(ns bare)" || fail "veth vb0/vb1"
-in_ns host ip link set vb0 up; in_ns bare ip link set vb1 up
-# The consumer first: vb1 must have an XDP program before frames are
-# redirected into vb0 (xdp_loader checks).
-run_consumer path_rx_bare "/run/netns/$(ns bare)" "$OUT/ep_count" -i vb1
-in_ns host "$LOADER" -redirect nic0 vb0 >/dev/null || fail "redirect nic0 -> vb0"
-steady path_rx_bare -D 10.77.1.5 -p 9
-in_ns host "$LOADER" -detach -device nic0 >/dev/null || fail "detach the redirect from nic0"
-in_ns host ip link del vb0
-
-# 3. The hook's path: NIC -> xh- -> xdp0 -> AF_XDP in a runc container,
-# ep_count on the endpoint (libxdp_endpoint); then the keeper's memory.
-log "path_rx: nic0 -> veth -> AF_XDP endpoint in a runc container"
-path_ctr
-run_consumer path_rx "$CTR_NET" "$OUT/ep_count"
-steady path_rx -D 10.77.1.5 -p 9
-# As test/bench/tap_iperf.sh: the keeper's Pss with a client attached.
+# copies unchanged). Then the keeper's memory with a client attached (as
+# tap_iperf.sh).
+RX_FIGS="path_rx_bare afxdp_direct path_rx kernel_bpf_peer kernel_dnat"
+for ((r = 1; r <= ROUNDS; r++)); do
+	log "receive round $r/$ROUNDS: gen_alone gen_reference limit_drop $RX_FIGS"
+	gen_alone $r
+	drop_piece gen_reference $r -R
+	drop_piece limit_drop $r
+	for f in $RX_FIGS; do rx_piece $f $r; done
+done
+rx_start path_rx
 kp=$(jq -r .keeper.pid "/run/xdphook/$C/state.json")
 R[keeper_pss_kib]=$(awk '/^Pss:/ {print $2}' "/proc/$kp/smaps_rollup")
+stop path_rx
 
-# 4. The sandbox transmits: ep_blast on the endpoint -> xdp0 -> xh- (fast
-# path) -> nic0 -> w0, counted by XDP_DROP on w0. The sender's side runs on
-# the generator's CPU, as in the receive figures.
-log "path_tx: AF_XDP endpoint -> veth -> nic0 -> world"
+# 2. The transmit figures in rounds (lib.sh tx_start): the sandbox's
+# path_tx, its bare mechanism afxdp_tx_bare and the kernel's kernel_tx,
+# each counted by XDP_DROP on the far side, the sender on the generator's
+# CPU as in the receive figures.
 # BENCH_THREADED_NAPI=1: xh-...'s receive NAPI in a kernel thread of its
 # own (netdev napi-set, bench/napi_set = lib/netlink.c xh_napi_set), which
 # the hook does not do (yet): the sandbox's copy-mode transmit then no
@@ -161,25 +106,15 @@ if [ "${BENCH_THREADED_NAPI:-0}" = 1 ]; then
 	done
 	log "path_tx: threaded NAPI on $xh (BENCH_THREADED_NAPI=1)"
 fi
-in_ns world "$LOADER" -program drop -device w0 >/dev/null || fail "attach drop to w0"
-blast "$CTR_NET" "$XH_TMP/blast" -D 10.77.0.2 -p 9
-tx_figure path_tx world w0 $bl
-in_ns world "$LOADER" -detach -device w0 >/dev/null || fail "detach drop from w0"
+TX_FIGS="path_tx afxdp_tx_bare kernel_tx"
+for ((r = 1; r <= ROUNDS; r++)); do
+	log "transmit round $r/$ROUNDS: $TX_FIGS"
+	for f in $TX_FIGS; do tx_piece $f $r; done
+done
 runc_ delete -f "$C" >/dev/null || fail "runc delete"
+for f in gen_alone gen_reference limit_drop $RX_FIGS $TX_FIGS; do R[${f}_mpps]=$(all_mpps $f); done
 
-# 4b. path_tx's bare mechanism: ep_blast's own copy-mode AF_XDP socket on
-# a veth (tb0, netns host) into XDP_DROP on its peer (tb1, netns world),
-# the sender on the generator's CPU as in path_tx.
-log "afxdp_tx_bare: copy-mode AF_XDP on a veth -> XDP_DROP on its peer"
-ip link add tb0 netns "$(ns host)" type veth peer name tb1 netns "$(ns world)" || fail "veth tb0/tb1"
-in_ns host ip link set tb0 up; in_ns world ip link set tb1 up
-in_ns world "$LOADER" -program drop -device tb1 >/dev/null || fail "attach drop to tb1"
-blast "/run/netns/$(ns host)" "$XH_TMP/blast_bare" -i tb0 -m "$(mac_of world tb1)" -D 10.77.0.2 -p 9
-tx_figure afxdp_tx_bare world tb1 $bl
-in_ns world "$LOADER" -detach -device tb1 >/dev/null || fail "detach drop from tb1"
-in_ns host ip link del tb0
-
-# 5. Capture: the highest rate each tool captures without losing a frame,
+# 3. Capture: the highest rate each tool captures without losing a frame,
 # xdp_loader -program tcpdump vs Debian's tcpdump, both writing a pcap file
 # that must then hold every generated frame: test/bench/capture.sh (its own
 # namespaces, the same CPUs; every trial in capture.log).
@@ -191,80 +126,30 @@ take capture.sh "$XH_TMP/capture" capture_mpps libpcap_capture_mpps
 for k in capture_mpps libpcap_capture_mpps; do
 	awk -v k="$k" '$1 == k {$2 = ""; print}' "$XH_TMP/capture" | tr -s ' ' >>"$OUT/trials.txt"
 done
-# The kernel path below takes the generator's XDP frames on nic0 as skbs:
-# GRO on (nic0 has no XDP program).
-in_ns host ethtool -K nic0 gro on >/dev/null
 
-# 6. The docker -p way: DNAT on the host, a veth into the container's netns,
-# a UDP socket (recvmmsg); nic0 still has GRO on and no XDP program.
-log "kernel_dnat: DNAT -> veth -> UDP socket"
-dnat_ns dnat udp 8080 80
-run_consumer kernel_dnat "/run/netns/$(ns dnat)" "$OUT/udp_count" -p 80
-steady kernel_dnat -D 10.77.0.1 -p 8080
-in_ns host iptables -t nat -F PREROUTING
-
-# 6b. The best kernel path a Kubernetes user has today (Cilium's BPF host
-# routing; netkit would be its newer form, but this kernel has no
-# CONFIG_NETKIT): a tc ingress program on nic0 (bpf/tc_peer.bpf.c) hands
-# every packet to the pod's veth with bpf_redirect_peer(), a UDP socket
-# (recvmmsg) in the pod. No host forwarding, no backlog hop. The pod's
-# eth0 carries nic0's MAC, the frames' destination (Cilium rewrites it).
-log "kernel_bpf_peer: tc bpf_redirect_peer -> veth -> UDP socket"
-ns_new peer
-ip link add pr0 netns "$(ns host)" type veth peer name eth0 netns "$(ns peer)" || fail "veth pr0"
-in_ns peer ip link set eth0 address "$NIC_MAC"
-in_ns host ip link set pr0 up; in_ns peer ip link set eth0 up
-in_ns peer ip addr add 10.77.1.5/32 dev eth0
-in_ns peer ip route add default dev eth0
-PEER_PIN=/sys/fs/bpf/xdphook-bench-$XH_TAG
-at_exit "rm -rf $PEER_PIN $PEER_PIN-maps"
-bpftool prog load "$BUILD/bpf/tc_peer.bpf.o" "$PEER_PIN" type classifier pinmaps "$PEER_PIN-maps" ||
-	fail "load tc_peer.bpf.o"
-pr0=$(ip -n "$(ns host)" -j link show dev pr0 | jq -r '.[0].ifindex')
-bpftool map update pinned "$PEER_PIN-maps/peer_ifindex" key hex 00 00 00 00 \
-	value hex $(printf '%08x' "$pr0" | sed 's/\(..\)\(..\)\(..\)\(..\)/\4 \3 \2 \1/') || fail "peer_ifindex"
-in_ns host tc qdisc add dev nic0 clsact || fail "clsact on nic0"
-in_ns host tc filter add dev nic0 ingress bpf direct-action object-pinned "$PEER_PIN" || fail "tc filter on nic0"
-run_consumer kernel_bpf_peer "/run/netns/$(ns peer)" "$OUT/udp_count" -p 9
-steady kernel_bpf_peer -D 10.77.1.5 -p 9
-in_ns host tc qdisc del dev nic0 clsact
-
-# 6c. The kernel's transmit path a container has today (docker -p
-# topology, the netns of 6): a UDP socket (sendmmsg, bench/udp_blast) ->
-# veth -> host forwarding + SNAT -> nic0 -> w0, counted by XDP_DROP on w0,
-# the sender on the generator's CPU as in path_tx. The host's neighbour
-# entry for w0 is made permanent: w0's XDP_DROP would eat the ARP probes.
-log "kernel_tx: UDP socket -> veth -> forward + SNAT -> nic0 -> world"
-kernel_tx_start dnat
-in_ns world "$LOADER" -program drop -device w0 >/dev/null || fail "attach drop to w0"
-udp_blast dnat
-tx_figure kernel_tx world w0 $bl
-in_ns world "$LOADER" -detach -device w0 >/dev/null || fail "detach drop from w0"
-in_ns host ip neigh del 10.77.0.2 dev nic0
-in_ns host iptables -t nat -F POSTROUTING
-
-# 7. Hook latency next to CNI ptp (its own namespaces), N=20.
+# 4. Hook latency next to CNI ptp (its own namespaces), N=20.
 log "hook latency vs CNI ptp (N=20)"
 BUILD="$BUILD" N=20 bash "$HERE/hook_latency.sh" >"$XH_TMP/latency" 2>&1 || fail "hook_latency.sh: $(tail -5 "$XH_TMP/latency")"
 take hook_latency.sh "$XH_TMP/latency" hook_create_ms hook_poststop_ms cni_ptp_add_ms cni_ptp_del_ms
 
-# 8. netns mode's raw receive (its own namespaces): AF_XDP on the CNI's
+# 5. netns mode's raw receive (its own namespaces): AF_XDP on the CNI's
 # interface vs AF_PACKET TPACKET_V3 on the same interface.
 log "netns mode: raw receive, AF_XDP vs AF_PACKET TPACKET_V3"
 BUILD="$BUILD" TRIALS="$TRIALS" bash "$HERE/netns_rx.sh" >"$XH_TMP/netns_rx" 2>&1 ||
 	fail "netns_rx.sh: $(tail -5 "$XH_TMP/netns_rx")"
 take netns_rx.sh "$XH_TMP/netns_rx" netns_afxdp_mpps netns_tpacket_mpps netns_afxdp_net_ns netns_tpacket_net_ns
 
-# 8b. Host mode `direct` (its own namespaces): the sandbox's sockets on
-# nic0's queue next to AF_XDP on nic0 and the same sandbox via the veth.
+# 6. Host mode `direct` (its own namespaces, its own rounds): the sandbox's
+# sockets on nic0's queue next to AF_XDP on a NIC and the same sandbox via
+# the veth; its goal lines ("goal ...") go into the table as they are.
 log "direct: host mode's sockets on the NIC queue vs AF_XDP on the NIC vs the veth path"
-BUILD="$BUILD" TRIALS="$TRIALS" bash "$HERE/direct_rx.sh" >"$XH_TMP/direct_rx" 2>&1 ||
+BUILD="$BUILD" TRIALS="$TRIALS" ROUNDS="$ROUNDS" SAMPLES="$SAMPLES" bash "$HERE/direct_rx.sh" >"$XH_TMP/direct_rx" 2>&1 ||
 	fail "direct_rx.sh: $(tail -5 "$XH_TMP/direct_rx")"
 DIRECT_KEYS="direct_gen_alone_mpps direct_afxdp_mpps direct_path_rx_mpps path_rx_direct_mpps
 	     direct_afxdp_net_ns direct_path_rx_net_ns path_rx_direct_net_ns keeper_direct_pss_kib"
 take direct_rx.sh "$XH_TMP/direct_rx" $DIRECT_KEYS
 
-# 9. gVisor's netstack on the endpoint (pod mode, and netns mode on a CNI
+# 7. gVisor's netstack on the endpoint (pod mode, and netns mode on a CNI
 # ptp veth) vs on runsc's default AF_PACKET path (test/bench/gvisor.sh,
 # its own namespaces): wrk and bulk TCP, ratios.
 GV_KEYS=""
@@ -284,54 +169,61 @@ KEYS="limit_drop_mpps gen_reference_mpps afxdp_direct_mpps path_rx_bare_mpps pat
       afxdp_tx_bare_mpps kernel_dnat_mpps kernel_bpf_peer_mpps kernel_tx_mpps capture_mpps
       libpcap_capture_mpps hook_create_ms hook_poststop_ms cni_ptp_add_ms cni_ptp_del_ms keeper_pss_kib"
 # Net per-frame cost of each generator-driven figure on the generator's
-# CPU: what the path costs beyond making the frame.
+# CPU: what the path costs beyond making the frame (lib.sh all_net_ns).
 NET_FIGURES="limit_drop afxdp_direct path_rx_bare path_rx kernel_dnat kernel_bpf_peer"
-net_ns() { awk -v r="$1" -v g="${R[gen_alone_mpps]}" 'BEGIN {n = (r > 0 && g > r) ? 1e3 / r - 1e3 / g : 0; printf "%.1f", n}'; }
-for f in $NET_FIGURES; do R[${f}_net_ns]=$(net_ns "${R[${f}_mpps]}"); done
+for f in $NET_FIGURES; do R[${f}_net_ns]=$(all_net_ns $f); done
 KEYS="$KEYS gen_alone_mpps $(for f in $NET_FIGURES; do printf '%s_net_ns ' "$f"; done)"
 KEYS="$KEYS netns_afxdp_mpps netns_tpacket_mpps netns_afxdp_net_ns netns_tpacket_net_ns $DIRECT_KEYS $GV_KEYS"
-for k in $KEYS; do echo "$k ${R[$k]}"; done |
-	jq -R 'split(" ") | {(.[0]): (.[1] | tonumber)}' | jq -s 'add' >"$OUT/results.json" ||
-	fail "writing results.json"
 
-# name  value  goal  direction(ge|le)  label
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", (b > 0) ? a / b : 0}'; }
+# The goals: name value goal direction(ge|le) min max rounds. From the
+# rounds (lib.sh goal): the median of the per-round ratios, their min and
+# max, each round's; measured once: "- - -".
+once() { echo "$1 $2 $3 $4 - - -"; }
 {
-	echo "limit_drop/gen_reference $(ratio "${R[limit_drop_mpps]}" "${R[gen_reference_mpps]}") 0.8 ge"
+	goal limit_drop/gen_reference raw limit_drop gen_reference 0.8 ge
 	# Receive ratios of net rates (1 / net ns): raw ones in the table.
-	echo "path_rx/afxdp_direct(net) $(ratio "${R[afxdp_direct_net_ns]}" "${R[path_rx_net_ns]}") 0.75 ge"
-	echo "path_rx/kernel_dnat(net) $(ratio "${R[kernel_dnat_net_ns]}" "${R[path_rx_net_ns]}") 6 ge"
-	echo "path_rx/kernel_bpf_peer(net) $(ratio "${R[kernel_bpf_peer_net_ns]}" "${R[path_rx_net_ns]}") 3 ge"
-	echo "path_rx/path_rx_bare(net) $(ratio "${R[path_rx_bare_net_ns]}" "${R[path_rx_net_ns]}") 0.9 ge"
-	echo "path_tx/path_rx $(ratio "${R[path_tx_mpps]}" "${R[path_rx_mpps]}") 0.8 ge"
-	echo "path_tx/afxdp_tx_bare $(ratio "${R[path_tx_mpps]}" "${R[afxdp_tx_bare_mpps]}") 0.85 ge"
-	echo "path_tx/kernel_tx $(ratio "${R[path_tx_mpps]}" "${R[kernel_tx_mpps]}") 2 ge"
-	echo "capture/libpcap $(ratio "${R[capture_mpps]}" "${R[libpcap_capture_mpps]}") 3 ge"
-	echo "hook_create/cni_add $(ratio "${R[hook_create_ms]}" "${R[cni_ptp_add_ms]}") 0.8 le"
-	echo "hook_poststop/cni_del $(ratio "${R[hook_poststop_ms]}" "${R[cni_ptp_del_ms]}") 0.5 le"
-	echo "keeper_pss_kib ${R[keeper_pss_kib]} 512 le"
-	echo "netns_afxdp/tpacket(net) $(ratio "${R[netns_tpacket_net_ns]}" "${R[netns_afxdp_net_ns]}") 1.0 ge"
-	# direct: against its own section's AF_XDP on the NIC and veth path.
-	echo "path_rx_direct/afxdp_direct(net) $(ratio "${R[direct_afxdp_net_ns]}" "${R[path_rx_direct_net_ns]}") 0.95 ge"
-	echo "path_rx_direct/path_rx(net) $(ratio "${R[direct_path_rx_net_ns]}" "${R[path_rx_direct_net_ns]}") 1.5 ge"
+	goal "path_rx/afxdp_direct(net)" net path_rx afxdp_direct 0.75 ge
+	goal "path_rx/kernel_dnat(net)" net path_rx kernel_dnat 6 ge
+	goal "path_rx/kernel_bpf_peer(net)" net path_rx kernel_bpf_peer 3 ge
+	goal "path_rx/path_rx_bare(net)" net path_rx path_rx_bare 0.9 ge
+	# Round r's transmit block against round r's receive one.
+	goal path_tx/path_rx raw path_tx path_rx 0.8 ge
+	goal path_tx/afxdp_tx_bare raw path_tx afxdp_tx_bare 0.85 ge
+	goal path_tx/kernel_tx raw path_tx kernel_tx 2 ge
+	once capture/libpcap "$(ratio "${R[capture_mpps]}" "${R[libpcap_capture_mpps]}")" 3 ge
+	once hook_create/cni_add "$(ratio "${R[hook_create_ms]}" "${R[cni_ptp_add_ms]}")" 0.8 le
+	once hook_poststop/cni_del "$(ratio "${R[hook_poststop_ms]}" "${R[cni_ptp_del_ms]}")" 0.5 le
+	once keeper_pss_kib "${R[keeper_pss_kib]}" 512 le
+	once "netns_afxdp/tpacket(net)" "$(ratio "${R[netns_tpacket_net_ns]}" "${R[netns_afxdp_net_ns]}")" 1.0 ge
+	# direct: against its own section's AF_XDP on a NIC and veth path.
+	awk '$1 == "goal" {$1 = ""; print substr($0, 2)}' "$XH_TMP/direct_rx"
 	if [ -n "$GV_KEYS" ]; then
-		echo "gvisor_rps_c8_xdp/packet ${R[gvisor_c8_rps_ratio]} 1.5 ge"
-		echo "gvisor_rps_c1_xdp/packet ${R[gvisor_c1_rps_ratio]} 1.5 ge"
-		echo "gvisor_p99_c8_xdp/packet ${R[gvisor_c8_p99_us_ratio]} 0.7 le"
-		echo "gvisor_bulk_down_xdp/packet ${R[gvisor_bulk_down_mbs_ratio]} 1.2 ge"
-		echo "gvisor_bulk_up_xdp/packet ${R[gvisor_bulk_up_mbs_ratio]} 1.2 ge"
-		echo "gvisor_xdp_forwarded_pkts ${R[gvisor_xdp_forwarded_packets]} 0 le"
+		once gvisor_rps_c8_xdp/packet "${R[gvisor_c8_rps_ratio]}" 1.5 ge
+		once gvisor_rps_c1_xdp/packet "${R[gvisor_c1_rps_ratio]}" 1.5 ge
+		once gvisor_p99_c8_xdp/packet "${R[gvisor_c8_p99_us_ratio]}" 0.7 le
+		once gvisor_bulk_down_xdp/packet "${R[gvisor_bulk_down_mbs_ratio]}" 1.2 ge
+		once gvisor_bulk_up_xdp/packet "${R[gvisor_bulk_up_mbs_ratio]}" 1.2 ge
+		once gvisor_xdp_forwarded_pkts "${R[gvisor_xdp_forwarded_packets]}" 0 le
 		[ -n "${R[gvisor_direct_c8_rps_ratio]:-}" ] &&
-			echo "gvisor_direct_rps_c8_xdp/packet_dnat ${R[gvisor_direct_c8_rps_ratio]} 2 ge"
-		echo "gvisor_rps_c8_netns/packet ${R[gvisor_netns_c8_rps_ratio]} 1.2 ge"
-		echo "gvisor_p99_c8_netns/packet ${R[gvisor_netns_c8_p99_us_ratio]} 0.8 le"
-		echo "gvisor_bulk_down_netns/packet ${R[gvisor_netns_bulk_down_mbs_ratio]} 1.1 ge"
-		echo "gvisor_bulk_up_netns/packet ${R[gvisor_netns_bulk_up_mbs_ratio]} 1.1 ge"
+			once gvisor_direct_rps_c8_xdp/packet_dnat "${R[gvisor_direct_c8_rps_ratio]}" 2 ge
+		once gvisor_rps_c8_netns/packet "${R[gvisor_netns_c8_rps_ratio]}" 1.2 ge
+		once gvisor_p99_c8_netns/packet "${R[gvisor_netns_c8_p99_us_ratio]}" 0.8 le
+		once gvisor_bulk_down_netns/packet "${R[gvisor_netns_bulk_down_mbs_ratio]}" 1.1 ge
+		once gvisor_bulk_up_netns/packet "${R[gvisor_netns_bulk_up_mbs_ratio]}" 1.1 ge
 	fi
 } >"$XH_TMP/goals"
 
+# results.json: the figures, ROUNDS, and each goal's per-round ratios
+# (goal_rounds, by the goal's name in the table).
+{ for k in $KEYS; do echo "$k ${R[$k]}"; done; echo "rounds $ROUNDS"; } |
+	jq -R 'split(" ") | {(.[0]): (.[1] | tonumber)}' | jq -s 'add' >"$XH_TMP/figures.json" &&
+	awk '$7 != "-" {print $1, $7}' "$XH_TMP/goals" |
+	jq -R 'split(" ") | {(.[0]): (.[1] | split(",") | map(tonumber))}' | jq -s '{goal_rounds: add}' |
+	jq -s '.[0] + .[1]' "$XH_TMP/figures.json" - >"$OUT/results.json" || fail "writing results.json"
+
 echo
-echo "xdphook benchmark ($(uname -r), $(nproc) CPUs; generator on CPU $GEN_CPU, receivers on CPU $RX_CPU; median of $TRIALS)"
+echo "xdphook benchmark ($(uname -r), $(nproc) CPUs; generator on CPU $GEN_CPU, receivers on CPU $RX_CPU)"
+echo "rates: median of $ROUNDS rounds x $TRIALS s; goals: median of the rounds' ratios, min-max beside"
 echo
 # Each rate next to the generator's ceiling (limit_drop): within 20% of
 # it, the generator may be what limits the figure.
@@ -339,7 +231,7 @@ printf '  %-24s %10s  %s\n' figure value "of the generator's ceiling (limit_drop
 for k in $KEYS; do
 	note=""
 	case $k in
-	limit_drop_mpps|gen_reference_mpps|gen_alone_mpps|*_net_ns) ;;
+	limit_drop_mpps|gen_reference_mpps|*gen_alone_mpps|*_net_ns) ;;
 	*_mpps) note=$(awk -v a="${R[$k]}" -v c="${R[limit_drop_mpps]}" 'BEGIN {
 		f = (c > 0) ? a / c : 0
 		printf "%.2f%s", f, (f >= 0.8) ? "  within 20% of the generator: may be generator-bound" : ""}') ;;
@@ -347,9 +239,10 @@ for k in $KEYS; do
 	printf '  %-24s %10s  %s\n' "$k" "${R[$k]}" "$note"
 done
 echo
-printf '  %-24s %10s %8s  %s\n' goal value target result
+printf '  %-34s %10s %15s %8s  %s\n' goal value "rounds min-max" target result
 awk '{ok = ($4 == "ge") ? ($2 >= $3) : ($2 <= $3)
-      printf "  %-24s %10s %8s  %s\n", $1, $2, ($4 == "ge" ? ">= " : "<= ") $3, ok ? "pass" : "MISS"}' "$XH_TMP/goals"
+      printf "  %-34s %10s %15s %8s  %s\n", $1, $2, ($5 == "-") ? "" : $5 "-" $6,
+             ($4 == "ge" ? ">= " : "<= ") $3, ok ? "pass" : "MISS"}' "$XH_TMP/goals"
 echo
 echo "  $OUT/results.json, $OUT/results.png; capture trials: $OUT/capture.log"
 
@@ -378,7 +271,7 @@ EOF
 gnuplot <<EOF || fail "gnuplot"
 set terminal pngcairo size 1700,620 font "DejaVu Sans,10" noenhanced
 set output "$OUT/results.png"
-set multiplot layout 1,2 title "xdphook benchmark: $(uname -r), veth topology, median of $TRIALS"
+set multiplot layout 1,2 title "xdphook benchmark: $(uname -r), veth topology, median of $ROUNDS rounds x $TRIALS s"
 set style fill solid 0.85 border -1
 set boxwidth 0.6
 set grid ytics
