@@ -18,19 +18,19 @@
 # tx_start). Each of $ROUNDS rounds (ROUNDS=3) measures every receive
 # figure once, the generator alone (gen_alone) and the limit too, then the
 # transmit figures in rounds of their own; each piece is $TRIALS one-second
-# intervals (TRIALS=3) after a warm-up second, its consumer started and
-# stopped with it. A figure's rate (<figure>_mpps) is the median of all
+# intervals (TRIALS=2) after a warm-up second, its consumer started and
+# stopped with it (short pieces: the pairs a goal compares stay close). A figure's rate (<figure>_mpps) is the median of all
 # its intervals; its net cost (<figure>_net_ns) the median of its rounds'
 # (each with that round's gen_alone); a goal the median of its rounds'
 # ratios, printed with their min-max, each round's in results.json
-# (goal_rounds). Capture (the median of $TRIALS searches for the highest
-# rate captured without loss), latency, netns, direct (rounds of its own)
+# (goal_rounds). Capture (the median of $CAPTURE_TRIALS (3) searches for
+# the highest rate captured without loss), latency, netns, direct (rounds of its own)
 # and gVisor by their own scripts, after the rounds. Every sample goes to
 # $BUILD/bench/trials.txt labelled with its round, every capture trial to
 # capture.log. Everything runs in namespaces made here
 # (test/integration/lib.sh), removed at exit.
 set -u
-TRIALS=${TRIALS:-3}
+TRIALS=${TRIALS:-2}
 . "$(dirname "$0")/lib.sh" bench
 OUT="$BUILD/bench"
 SAMPLES="$OUT/trials.txt"
@@ -118,8 +118,9 @@ for f in gen_alone gen_reference limit_drop $RX_FIGS $TX_FIGS; do R[${f}_mpps]=$
 # xdp_loader -program tcpdump vs Debian's tcpdump, both writing a pcap file
 # that must then hold every generated frame: test/bench/capture.sh (its own
 # namespaces, the same CPUs; every trial in capture.log).
-log "capture: xdp_loader -program tcpdump -write vs tcpdump -w, $TRIALS searches each"
-BUILD="$BUILD" OUT="$OUT" TRIALS="$TRIALS" GEN_CPU="$GEN_CPU" RX_CPU="$RX_CPU" \
+CAPTURE_TRIALS=${CAPTURE_TRIALS:-3}
+log "capture: xdp_loader -program tcpdump -write vs tcpdump -w, $CAPTURE_TRIALS searches each"
+BUILD="$BUILD" OUT="$OUT" TRIALS="$CAPTURE_TRIALS" GEN_CPU="$GEN_CPU" RX_CPU="$RX_CPU" \
 	MAX_MPPS="${R[limit_drop_mpps]}" bash "$HERE/capture.sh" >"$XH_TMP/capture" 2>&1 ||
 	fail "capture.sh: $(tail -5 "$XH_TMP/capture")"
 take capture.sh "$XH_TMP/capture" capture_mpps libpcap_capture_mpps
