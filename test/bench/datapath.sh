@@ -93,7 +93,9 @@ report() {
 # steady NAME [GEN ARGS...]
 steady() {
 	local name=$1 g; shift
-	gen -q -d $((TRIALS + 2)) "$@" & g=$!
+	gen_argv -q -d $((TRIALS + 2)) "$@"
+	"${GEN_ARGV[@]}" & g=$!
+	at_exit "bg_kill $g"
 	sleep 1
 	observe "$name"
 	wait $g || fail "$name: xdp_gen failed"

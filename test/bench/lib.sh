@@ -64,15 +64,19 @@ wait_for() {
 
 # gen ARGS...: xdp_gen out of wN toward $NIC (nicN: nic0 unless set), from
 # world's address on that pair (10.77.0.2, 10.77.8.2: rp_filter). With
-# GEN_PERF=FILE under perf record of the generator's CPU.
+# GEN_PERF=FILE under perf record of the generator's CPU. gen_argv ARGS...:
+# that command line in GEN_ARGV, to start it in the background ("${GEN_ARGV[@]}" &:
+# its pid is xdp_gen's, or perf's).
 NIC=nic0
-gen() {
-	local n=${NIC#nic} perf=() src=10.77.0.2
+gen_argv() {
+	local n=${NIC#nic} src=10.77.0.2
 	[ "$NIC" = nic1 ] && src=10.77.8.2
-	[ -n "${GEN_PERF:-}" ] && perf=(perf record -q -C "$GEN_CPU" -o "$GEN_PERF" --)
-	"${perf[@]}" nsenter --net="/run/netns/$(ns world)" $NICE "$GEN" -i "w$n" -m "$(mac_of host "$NIC")" \
-		-S "$src" -c "$GEN_CPU" $PORTS "$@"
+	GEN_ARGV=()
+	[ -n "${GEN_PERF:-}" ] && GEN_ARGV=(perf record -q -C "$GEN_CPU" -o "$GEN_PERF" --)
+	GEN_ARGV+=(nsenter --net="/run/netns/$(ns world)" $NICE "$GEN" -i "w$n" -m "$(mac_of host "$NIC")"
+		   -S "$src" -c "$GEN_CPU" $PORTS "$@")
 }
+gen() { gen_argv "$@" && "${GEN_ARGV[@]}"; }
 
 # xdp_counter NS DEV VERDICT: packets the xdphook program on DEV counted.
 xdp_counter() {
@@ -337,7 +341,9 @@ gen_alone() {
 drop_piece() {
 	local f=$1 r=$2 g; shift 2
 	in_ns host "$LOADER" -program drop -device nic1 >/dev/null || fail "attach drop to nic1"
-	NIC=nic1 gen -q -d $((TRIALS + 3)) -D 10.77.8.1 -p 9 "$@" & g=$!
+	NIC=nic1 gen_argv -q -d $((TRIALS + 3)) -D 10.77.8.1 -p 9 "$@"
+	"${GEN_ARGV[@]}" & g=$!
+	at_exit "bg_kill $g"
 	sleep 0.5
 	sample_counter host nic1 drop "$XH_TMP/$f"
 	wait $g || fail "$f (round $r): xdp_gen failed"
@@ -352,7 +358,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", (b > 0) ? a / b : 0}'; 
 # The figures over all rounds: FIGURE's rate, the median of all its
 # intervals; its net cost, the median of its rounds' (each with that
 # round's gen_alone).
-all_mpps() { median <"$XH_TMP/$1.all"; }
+all_mpps() { median <"$XH_TMP/$1.all" | awk '{printf "%.4f", $1}'; }
 all_net_ns() {
 	local r
 	for ((r = 1; r <= ROUNDS; r++)); do net_ns "${M[$1:$r]}" "${M[$ALONE:$r]}"; echo; done | median
