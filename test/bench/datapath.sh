@@ -1,6 +1,8 @@
 #!/bin/bash
 # The data-path figures of make bench alone, for profiling and tuning
-# (test/bench/run.sh measures them the same way, in the same topology):
+# (the same pieces, lib.sh rx_start/tx_start, in the same topology, that
+# test/bench/run.sh measures in rounds; here each figure once per name
+# given, in the order given, printed with its intervals):
 #
 #   BUILD=$PWD/build test/bench/datapath.sh [FIGURE...]
 #
