@@ -533,7 +533,11 @@ static bool pin_link_holds_device(const char *dir)
  * teardown of what was set up in them: nothing else would ever remove
  * them. Listed before the live namespaces are collected, so a directory of
  * a namespace made meanwhile is not taken for one gone; nothing is removed
- * unless every namespace could be examined. */
+ * unless every namespace could be examined.
+ * The link alone cannot judge every directory: the NIC program and
+ * xdp_loader's are attached through libxdp, before 5.9 the hook's through
+ * netlink, and shared-* hold no device (their users' links are pinned
+ * after the global lock is dropped). Those need the live namespaces. */
 static void gc_gone_netns_pins(struct gc_ctx *g)
 {
 	struct pin_dirs pins = { 0 };
