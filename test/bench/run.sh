@@ -15,7 +15,7 @@
 # figures a goal compares are measured interleaved, in rounds: the hook's
 # runc container stays up on nic0 while the bare mechanisms and the
 # kernel's receive paths take their turn on nic1 (lib.sh rx_start,
-# tx_start). Each of $ROUNDS rounds (ROUNDS=3) measures every receive
+# tx_start). Each of $ROUNDS rounds (ROUNDS=5) measures every receive
 # figure once, the generator alone (gen_alone) and the limit too, then the
 # transmit figures in rounds of their own; each piece is $TRIALS one-second
 # intervals (TRIALS=2) after a warm-up second, its consumer started and
@@ -31,6 +31,7 @@
 # (test/integration/lib.sh), removed at exit.
 set -u
 TRIALS=${TRIALS:-2}
+ROUNDS=${ROUNDS:-5}
 . "$(dirname "$0")/lib.sh" bench
 OUT="$BUILD/bench"
 SAMPLES="$OUT/trials.txt"
