@@ -248,12 +248,13 @@ awk '{ok = ($4 == "ge") ? ($2 >= $3) : ($2 <= $3)
 echo
 echo "  $OUT/results.json, $OUT/results.png; capture trials: $OUT/capture.log"
 
-# The chart: on the left the throughputs; on the right how far each figure
-# is from its goal, as a factor of it (>= 1: met; for "<=" goals goal /
-# value), log scale, with the measured value and the goal on each bar.
+# The chart: on top the throughputs; below how far each goal's figure is
+# from the goal, as a factor of it (>= 1: met; for "<=" goals goal /
+# value), log scale, the goal under each bar's name and the measured value
+# on the bar.
 awk '{f = ($4 == "ge") ? $2 / $3 : (($2 > 0) ? $3 / $2 : ($3 == 0 ? 1 : 0))
-      printf "%d \"%s\" %.4f %s \"%s\\ngoal %s%s\" %.4f\n", NR - 1, $1, (f > 0.01 ? f : 0.01),
-             (f >= 1 ? "0x2e8b57" : "0xcd3333"), $2, ($4 == "ge" ? ">=" : "<="), $3, (f > 1 ? f : 1) * 1.5}' \
+      printf "%d \"%s %s%s\" %.4f %s \"%s\" %.4f\n", NR - 1, $1, ($4 == "ge" ? ">=" : "<="), $3,
+             (f > 0.01 ? f : 0.01), (f >= 1 ? "0x2e8b57" : "0xcd3333"), $2, (f > 1 ? f : 1) * 1.25}' \
 	"$XH_TMP/goals" >"$XH_TMP/chart.dat"
 awk '{printf "%d \"%s\" %s\n", NR - 1, $1, $2}' <<EOF >"$XH_TMP/mpps.dat"
 limit_drop ${R[limit_drop_mpps]}
@@ -271,9 +272,9 @@ capture ${R[capture_mpps]}
 libpcap_capture ${R[libpcap_capture_mpps]}
 EOF
 gnuplot <<EOF || fail "gnuplot"
-set terminal pngcairo size 1700,620 font "DejaVu Sans,10" noenhanced
+set terminal pngcairo size 1700,1150 font "DejaVu Sans,10" noenhanced
 set output "$OUT/results.png"
-set multiplot layout 1,2 title "xdphook benchmark: $(uname -r), veth topology, median of $ROUNDS rounds x $TRIALS s"
+set multiplot layout 2,1 title "xdphook benchmark: $(uname -r), veth topology, median of $ROUNDS rounds x $TRIALS s"
 set style fill solid 0.85 border -1
 set boxwidth 0.6
 set grid ytics
@@ -290,6 +291,9 @@ set title "Goals: measured / goal (>= 1: met; goal / measured for <= goals)"
 set logscale y
 set yrange [0.05:50]
 set arrow from graph 0, first 1 to graph 1, first 1 nohead lc rgb "black" dt 2 lw 1.5
+set xtics rotate by -35 left nomirror font ",9"
+set bmargin 13
+set rmargin 24
 plot "$XH_TMP/chart.dat" using 1:3:4:xtic(2) with boxes lc rgb variable, \
      "" using 1:6:5 with labels font ",9"
 unset multiplot
