@@ -19,6 +19,12 @@ topo_new
 # and run, as a runtime pays it (nsenter execs it: no other fork).
 H=/run/netns/$(ns host)
 ms() { echo $(( $2 - $1 )); }   # us (EPOCHREALTIME without its dot)
+# ptp ADD|DEL: the plugin on run $i's netns ($pnet); its CNI_* variables
+# for it alone (a function call and prefix assignments: no fork of ours).
+ptp() {
+	CNI_COMMAND=$1 CNI_CONTAINERID=xhbench$i CNI_NETNS=$pnet CNI_IFNAME=eth0 CNI_PATH=$CNI \
+		nsenter --net="$H" $CNI/ptp <<<"$conf" >/dev/null
+}
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f\n", m/1000}'; }
 
 : >"$XH_TMP/create"; : >"$XH_TMP/stop"; : >"$XH_TMP/add"; : >"$XH_TMP/del"
@@ -41,10 +47,10 @@ for i in $(seq "$N"); do
 	ms "$t0" "$t1" >>"$XH_TMP/stop"
 
 	ns_new "p$i"
-	export CNI_CONTAINERID=xhbench$i CNI_NETNS=/run/netns/$(ns "p$i") CNI_IFNAME=eth0 CNI_PATH=$CNI
-	t0=${EPOCHREALTIME/./}; CNI_COMMAND=ADD nsenter --net="$H" $CNI/ptp <<<"$conf" >/dev/null || fail "ptp ADD $i"; t1=${EPOCHREALTIME/./}
+	pnet=/run/netns/$(ns "p$i")
+	t0=${EPOCHREALTIME/./}; ptp ADD || fail "ptp ADD $i"; t1=${EPOCHREALTIME/./}
 	ms "$t0" "$t1" >>"$XH_TMP/add"
-	t0=${EPOCHREALTIME/./}; CNI_COMMAND=DEL nsenter --net="$H" $CNI/ptp <<<"$conf" >/dev/null || fail "ptp DEL $i"; t1=${EPOCHREALTIME/./}
+	t0=${EPOCHREALTIME/./}; ptp DEL || fail "ptp DEL $i"; t1=${EPOCHREALTIME/./}
 	ms "$t0" "$t1" >>"$XH_TMP/del"
 done
 if [ "${1:-}" = -v ]; then
